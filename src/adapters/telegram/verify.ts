@@ -1,6 +1,6 @@
 import type { AdapterContext, RawRequest, VerifyResult } from '../types.js';
 import { safeEqual } from '../shared/compare.js';
-import { deny, header, ok } from '../shared/http.js';
+import { deny, header, ok } from '../shared/webhook.js';
 
 /** Telegram echoes the setWebhook `secret_token` in this header on every call. */
 export async function verifyTelegram(req: RawRequest, ctx: AdapterContext): Promise<VerifyResult> {
