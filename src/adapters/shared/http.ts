@@ -9,7 +9,6 @@
  *     headers: { authorization: `Bearer ${key}` }, timeoutMs: 10_000 });
  *   if (res.status >= 400) throw mapResendError(res);
  */
-import type { RawRequest, VerifyResult } from '../types.js';
 import { ProviderError } from './provider-error.js';
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -193,16 +192,3 @@ export function num(value: unknown): number | undefined {
   return undefined;
 }
 
-// --- Inbound helpers used by the verify.ts files (kept here because they import them from here). ---
-/** The successful verification result. */
-export const ok: VerifyResult = { ok: true };
-
-/** A failed verification: 401 when a credential is missing, 403 when it is wrong. */
-export function deny(status: 401 | 403, reason: string): VerifyResult {
-  return { ok: false, status, reason };
-}
-
-/** Reads a header from a raw request (names are stored lower-cased). */
-export function header(req: RawRequest, name: string): string | undefined {
-  return req.headers[name.toLowerCase()];
-}
