@@ -192,3 +192,9 @@ export function num(value: unknown): number | undefined {
   return undefined;
 }
 
+
+/** What every provider client factory takes besides its credentials. */
+export interface ApiClientOptions extends HttpClientOptions {
+  /** Provider API base URL; defaults to the real provider. Fakes plug in here. */
+  baseUrl?: string;
+}
