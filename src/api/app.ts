@@ -1,0 +1,71 @@
+/**
+ * Builds the HTTP application: one Fastify instance with the error handler, auth, metrics, the
+ * OpenAPI document and every route. No port is opened here (tests and main.ts decide that).
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Services } from '../core/services.js';
+import { registerAuth } from './plugins/auth.js';
+import { registerErrorHandler } from './plugins/error-handler.js';
+import { createMetrics, registerMetrics, type Metrics } from './plugins/metrics.js';
+import { accountRoutes } from './routes/accounts.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
+import { channelRoutes } from './routes/channels.js';
+import { healthRoutes } from './routes/health.js';
+import { instanceRoutes } from './routes/instances.js';
+
+export interface AppOptions {
+  logger: FastifyBaseLogger | false;
+  metrics?: Metrics;
+  /** Largest accepted body for API routes (webhook routes set their own). */
+  bodyLimit?: number;
+}
+
+export async function buildApp(s: Services, opts: AppOptions): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    requestIdHeader: false,
+    routerOptions: { ignoreTrailingSlash: true },
+    // Large connection counts from benchmarks and many providers: keep sockets alive.
+    keepAliveTimeout: 72_000,
+  });
+
+  // Bodies stay raw bytes: webhook signatures are computed over them, and API bodies are decoded
+  // by our own JSON handling so malformed JSON gets FastAPI's exact error.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // Validation is ours (api/validation); Fastify's schemas are documentation and serialisation.
+  app.setValidatorCompiler(() => () => true);
+
+  registerErrorHandler(app);
+  registerAuth(app, s.apiKeys);
+  registerMetrics(app, opts.metrics ?? createMetrics());
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Switchboard', version: '0.1.0', description: 'Channel gateway for AI agents.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+        },
+      },
+    },
+  });
+  // The docs UI is public and served from the package's bundled assets (works offline).
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config as object), public: true };
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true });
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+
+  healthRoutes(app, s);
+  instanceRoutes(app, s);
+  apiKeyRoutes(app, s);
+  accountRoutes(app, s);
+  channelRoutes(app, s);
+  return app;
+}

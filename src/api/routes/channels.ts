@@ -1,0 +1,68 @@
+/** The seed's Channels router: list, create, update, delete the channels of an instance. */
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../core/services.js';
+import { defineRoute } from '../route.js';
+import { channelCreateBody, channelListResponse, channelPath, channelResponse, channelUpdateBody, instancePath } from '../schemas.js';
+
+export function channelRoutes(app: FastifyInstance, s: Services): void {
+  const tags = ['Channels'];
+
+  defineRoute(app, {
+    method: 'GET',
+    url: '/v1/instances/:instance_id/channels',
+    summary: 'List Instance Channels',
+    operationId: 'list_instance_channels',
+    tags,
+    params: instancePath,
+    responses: { 200: channelListResponse },
+    async handler({ principal, params }) {
+      await s.instances.require(principal, params.instance_id);
+      const channels = await s.channels.list(params.instance_id);
+      return { channels, count: channels.length };
+    },
+  });
+
+  defineRoute(app, {
+    method: 'POST',
+    url: '/v1/instances/:instance_id/channels',
+    summary: 'Create Channel Endpoint',
+    operationId: 'create_channel_endpoint',
+    tags,
+    params: instancePath,
+    body: channelCreateBody,
+    responses: { 201: channelResponse },
+    async handler({ principal, params, body }) {
+      await s.instances.require(principal, params.instance_id);
+      return s.channels.create(principal, params.instance_id, body);
+    },
+  });
+
+  defineRoute(app, {
+    method: 'PATCH',
+    url: '/v1/instances/:instance_id/channels/:endpoint_id',
+    summary: 'Update Channel Endpoint',
+    operationId: 'update_channel_endpoint',
+    tags,
+    params: channelPath,
+    body: channelUpdateBody,
+    responses: { 200: channelResponse },
+    async handler({ principal, params, body }) {
+      await s.instances.require(principal, params.instance_id);
+      return s.channels.update(params.instance_id, params.endpoint_id, body);
+    },
+  });
+
+  defineRoute(app, {
+    method: 'DELETE',
+    url: '/v1/instances/:instance_id/channels/:endpoint_id',
+    summary: 'Delete Channel Endpoint',
+    operationId: 'delete_channel_endpoint',
+    tags,
+    params: channelPath,
+    responses: { 204: null },
+    async handler({ principal, params }) {
+      await s.instances.require(principal, params.instance_id);
+      await s.channels.delete(params.instance_id, params.endpoint_id);
+    },
+  });
+}

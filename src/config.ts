@@ -1,0 +1,59 @@
+/** Process configuration, read once from the environment. Every knob is listed in the README. */
+import { resolve } from 'node:path';
+
+export interface Config {
+  host: string;
+  port: number;
+  databaseUrl: string;
+  /** Base URL providers call us on; webhook URLs and Twilio signatures are built from it. */
+  publicUrl: string;
+  dataDir: string;
+  adminKey?: string;
+  secretKey?: string;
+  logLevel: string;
+  allowPrivateUrls: boolean;
+  /** Provider API base URLs (fakes plug in here); a connection's settings.api_base_url wins. */
+  providerApi: Record<string, string>;
+}
+
+export const PROVIDER_API_DEFAULTS: Record<string, string> = {
+  telegram: 'https://api.telegram.org',
+  meta_cloud: 'https://graph.facebook.com/v21.0',
+  twilio: 'https://api.twilio.com',
+  resend: 'https://api.resend.com',
+  gmail: 'https://gmail.googleapis.com',
+  retell: 'https://api.retellai.com',
+};
+
+const PROVIDER_API_ENV: Record<string, string> = {
+  telegram: 'SWITCHBOARD_TELEGRAM_API_URL',
+  meta_cloud: 'SWITCHBOARD_META_GRAPH_URL',
+  twilio: 'SWITCHBOARD_TWILIO_API_URL',
+  resend: 'SWITCHBOARD_RESEND_API_URL',
+  gmail: 'SWITCHBOARD_GMAIL_API_URL',
+  retell: 'SWITCHBOARD_RETELL_API_URL',
+};
+
+function bool(v: string | undefined): boolean {
+  return v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const host = env.HOST ?? '127.0.0.1';
+  const port = Number(env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be 0-65535, got ${env.PORT}`);
+  const providerApi: Record<string, string> = {};
+  for (const [p, def] of Object.entries(PROVIDER_API_DEFAULTS)) providerApi[p] = env[PROVIDER_API_ENV[p]] ?? def;
+  return {
+    host,
+    port,
+    databaseUrl: env.DATABASE_URL ?? 'sqlite:./data/switchboard.db',
+    publicUrl: (env.PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, ''),
+    dataDir: resolve(env.SWITCHBOARD_DATA_DIR ?? './data'),
+    adminKey: env.SWITCHBOARD_ADMIN_KEY || undefined,
+    secretKey: env.SWITCHBOARD_SECRET_KEY || undefined,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    allowPrivateUrls: bool(env.SWITCHBOARD_ALLOW_PRIVATE_URLS),
+    providerApi,
+  };
+}

@@ -1,0 +1,72 @@
+/** API keys: created by the operator, scoped to instances, stored only as hashes. */
+import { randomUUID } from 'node:crypto';
+import { hashApiKey, newApiKey, safeEqual } from '../crypto/tokens.js';
+import { ValidationFailed, type ValidationIssue } from '../errors.js';
+import type { Repos } from '../store/repos/index.js';
+import { nowIso } from './clock.js';
+import { requireOperator, type Principal } from './principal.js';
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  instance_ids: string[];
+  created_at: string;
+}
+
+export class ApiKeysService {
+  private readonly envAdminHash: string | undefined;
+
+  constructor(
+    private readonly repos: Repos,
+    envAdminKey: string | undefined,
+  ) {
+    this.envAdminHash = envAdminKey ? hashApiKey(envAdminKey) : undefined;
+  }
+
+  /** Resolves a presented key to a principal, or undefined when it is not a valid key. */
+  async authenticate(presented: string): Promise<Principal | undefined> {
+    const hash = hashApiKey(presented);
+    if (this.envAdminHash && safeEqual(hash, this.envAdminHash)) return { kind: 'operator', keyId: null };
+    const row = await this.repos.apiKeys.byHash(hash);
+    if (!row) return undefined;
+    if (row.is_admin) return { kind: 'operator', keyId: row.id };
+    return { kind: 'scoped', keyId: row.id, instanceIds: new Set(JSON.parse(row.instance_ids) as string[]) };
+  }
+
+  /**
+   * With no SWITCHBOARD_ADMIN_KEY and no stored operator key, makes one and returns it so the
+   * caller can print it once. Returns undefined when an operator key already exists.
+   */
+  async bootstrapOperatorKey(): Promise<string | undefined> {
+    if (this.envAdminHash || (await this.repos.apiKeys.hasAdminKey())) return undefined;
+    const key = newApiKey();
+    await this.repos.apiKeys.insert({ id: randomUUID(), name: 'operator (generated on first start)', key_hash: hashApiKey(key), is_admin: 1, instance_ids: '[]', created_at: nowIso() });
+    return key;
+  }
+
+  async create(p: Principal, input: { name: string; instance_ids: string[] }): Promise<ApiKeyView & { key: string }> {
+    requireOperator(p, 'create API keys');
+    const issues: ValidationIssue[] = [];
+    const ids = [...new Set(input.instance_ids)];
+    for (const [i, id] of input.instance_ids.entries()) {
+      if (!(await this.repos.instances.get(id))) {
+        issues.push({ type: 'value_error', loc: ['body', 'instance_ids', i], msg: `Value error, instance ${id} does not exist`, input: id, ctx: { error: `instance ${id} does not exist` } });
+      }
+    }
+    if (issues.length) throw new ValidationFailed(issues);
+    const key = newApiKey();
+    const row = { id: randomUUID(), name: input.name, key_hash: hashApiKey(key), is_admin: 0, instance_ids: JSON.stringify(ids), created_at: nowIso() };
+    await this.repos.apiKeys.insert(row);
+    return { id: row.id, name: row.name, instance_ids: ids, created_at: row.created_at, key };
+  }
+
+  async list(p: Principal): Promise<ApiKeyView[]> {
+    requireOperator(p, 'list API keys');
+    return (await this.repos.apiKeys.list()).map((r) => ({ id: r.id, name: r.name, instance_ids: JSON.parse(r.instance_ids) as string[], created_at: r.created_at }));
+  }
+
+  async delete(p: Principal, id: string): Promise<boolean> {
+    requireOperator(p, 'delete API keys');
+    return this.repos.apiKeys.delete(id);
+  }
+}

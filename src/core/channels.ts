@@ -1,0 +1,223 @@
+/** Channels of an instance: the seed API's objects, with the rules the seed implies. */
+import { randomUUID } from 'node:crypto';
+import type { SecretBox } from '../crypto/secret-box.js';
+import { randomToken } from '../crypto/tokens.js';
+import { Conflict, ValidationFailed, type ValidationIssue } from '../errors.js';
+import { DuplicateIdentity, type ChannelRow } from '../store/repos/channels.js';
+import type { Repos } from '../store/repos/index.js';
+import type { AccountsService } from './accounts.js';
+import type { ChannelType } from './channel-types.js';
+import { nowIso } from './clock.js';
+import { channelNotFound, type Principal } from './principal.js';
+import { providerInfo } from './provider-catalog.js';
+
+/** The 13 fields of the seed's channel response, in its order, plus `webhook_url`. */
+export interface ChannelView {
+  channel_type: string;
+  config: Record<string, unknown>;
+  connection_id: string | null;
+  created_at: string;
+  enabled: boolean;
+  error_message: string | null;
+  external_identifier: string;
+  id: string;
+  instance_id: string;
+  last_event_at: string | null;
+  provider: string;
+  status: string;
+  updated_at: string;
+  webhook_url: string;
+}
+
+export interface ChannelCreate {
+  channel_type: ChannelType;
+  config: Record<string, unknown>;
+  connection_id?: string | null;
+  credential_id?: string | null;
+  enabled: boolean;
+  external_identifier: string;
+  provider: string;
+  webhook_secret?: string | null;
+}
+
+export interface ChannelUpdate {
+  config?: Record<string, unknown> | null;
+  enabled?: boolean | null;
+  error_message?: string | null;
+  external_identifier?: string | null;
+  provider?: string | null;
+  status?: string | null;
+  webhook_secret?: string | null;
+}
+
+export const webhookSecretAad = (channelId: string) => `channel:${channelId}:webhook_secret`;
+
+/** Case-insensitive identity: one bot, number or address can deliver to one channel only. */
+export function identityKey(provider: string, externalIdentifier: string): string {
+  return `${provider.toLowerCase()}\n${externalIdentifier.toLowerCase()}`;
+}
+
+/** Providers whose webhook secret Switchboard chooses itself (the others are issued by the provider). */
+const SELF_CHOSEN_SECRET = new Set(['telegram', 'web']);
+const TELEGRAM_SECRET = /^[A-Za-z0-9_-]{1,256}$/;
+
+export class ChannelsService {
+  constructor(
+    private readonly repos: Repos,
+    private readonly box: SecretBox,
+    private readonly accounts: AccountsService,
+    private readonly publicUrl: string,
+  ) {}
+
+  webhookUrl(channelId: string): string {
+    return `${this.publicUrl}/v1/webhooks/${channelId}`;
+  }
+
+  toView(r: ChannelRow): ChannelView {
+    return {
+      channel_type: r.channel_type,
+      config: JSON.parse(r.config) as Record<string, unknown>,
+      connection_id: r.connection_id,
+      created_at: r.created_at,
+      enabled: r.enabled === 1,
+      error_message: r.error_message,
+      external_identifier: r.external_identifier,
+      id: r.id,
+      instance_id: r.instance_id,
+      last_event_at: r.last_event_at,
+      provider: r.provider,
+      status: r.status,
+      updated_at: r.updated_at,
+      webhook_url: this.webhookUrl(r.id),
+    };
+  }
+
+  async list(instanceId: string): Promise<ChannelView[]> {
+    return (await this.repos.channels.listByInstance(instanceId)).map((r) => this.toView(r));
+  }
+
+  async require(instanceId: string, id: string): Promise<ChannelRow> {
+    const row = await this.repos.channels.get(id);
+    if (!row || row.instance_id !== instanceId) throw channelNotFound();
+    return row;
+  }
+
+  /** Rules that tie provider, channel type and secrets together; all issues reported at once. */
+  private checkProviderRules(issues: ValidationIssue[], provider: string, channelType: string, webhookSecret: string | null | undefined): void {
+    const info = providerInfo(provider);
+    if (info && !info.channelTypes.includes(channelType as ChannelType)) {
+      const msg = `provider '${provider}' serves ${info.channelTypes.join(', ')} channels, not '${channelType}'`;
+      issues.push({ type: 'value_error', loc: ['body', 'provider'], msg: `Value error, ${msg}`, input: provider, ctx: { error: msg } });
+    }
+    if (provider === 'telegram' && typeof webhookSecret === 'string' && !TELEGRAM_SECRET.test(webhookSecret)) {
+      const msg = 'a Telegram secret_token is 1-256 characters of A-Z, a-z, 0-9, _ and -';
+      issues.push({ type: 'value_error', loc: ['body', 'webhook_secret'], msg: `Value error, ${msg}`, input: '[redacted]', ctx: { error: msg } });
+    }
+  }
+
+  async create(p: Principal, instanceId: string, input: ChannelCreate): Promise<ChannelView> {
+    const issues: ValidationIssue[] = [];
+    this.checkProviderRules(issues, input.provider, input.channel_type, input.webhook_secret);
+    if (input.connection_id) {
+      const conn = await this.accounts.usableConnection(p, instanceId, input.connection_id);
+      const msg = !conn
+        ? `connection ${input.connection_id} does not exist`
+        : conn.provider !== input.provider
+          ? `connection ${input.connection_id} is a '${conn.provider}' account, not '${input.provider}'`
+          : undefined;
+      if (msg) issues.push({ type: 'value_error', loc: ['body', 'connection_id'], msg: `Value error, ${msg}`, input: input.connection_id, ctx: { error: msg } });
+    }
+    if (input.credential_id) {
+      const cred = await this.accounts.usableCredential(input.credential_id);
+      const msg = !cred
+        ? `credential ${input.credential_id} does not exist`
+        : cred.provider !== input.provider
+          ? `credential ${input.credential_id} is a '${cred.provider}' account, not '${input.provider}'`
+          : undefined;
+      if (msg) issues.push({ type: 'value_error', loc: ['body', 'credential_id'], msg: `Value error, ${msg}`, input: input.credential_id, ctx: { error: msg } });
+    }
+    if (issues.length) throw new ValidationFailed(issues);
+
+    const id = randomUUID();
+    const now = nowIso();
+    let secret = input.webhook_secret ?? null;
+    if (secret === null && SELF_CHOSEN_SECRET.has(input.provider)) secret = randomToken(32);
+    const row: ChannelRow = {
+      id,
+      instance_id: instanceId,
+      channel_type: input.channel_type,
+      provider: input.provider,
+      external_identifier: input.external_identifier,
+      identity_key: identityKey(input.provider, input.external_identifier),
+      config: JSON.stringify(input.config),
+      connection_id: input.connection_id ?? null,
+      credential_id: input.credential_id ?? null,
+      webhook_secret_enc: secret === null ? null : this.box.encrypt(secret, webhookSecretAad(id)),
+      enabled: input.enabled ? 1 : 0,
+      status: input.enabled ? 'pending' : 'disabled',
+      error_message: null,
+      last_event_at: null,
+      created_at: now,
+      updated_at: now,
+    };
+    try {
+      await this.repos.channels.insert(row);
+    } catch (err) {
+      if (err instanceof DuplicateIdentity) throw duplicate(input.provider, input.external_identifier);
+      throw err;
+    }
+    return this.toView(row);
+  }
+
+  async update(instanceId: string, id: string, patch: ChannelUpdate): Promise<ChannelView> {
+    const row = await this.require(instanceId, id);
+    const next: Partial<ChannelRow> = {};
+    const provider = patch.provider ?? row.provider;
+    const externalIdentifier = patch.external_identifier ?? row.external_identifier;
+    const issues: ValidationIssue[] = [];
+    this.checkProviderRules(issues, provider, row.channel_type, patch.webhook_secret);
+    if (patch.provider && patch.provider !== row.provider) {
+      for (const [field, accId] of [['connection_id', row.connection_id], ['credential_id', row.credential_id]] as const) {
+        const acc = accId ? await this.repos.accounts.get(accId) : undefined;
+        if (acc && acc.provider !== provider) {
+          const msg = `the channel's ${field.replace('_id', '')} is a '${acc.provider}' account, not '${provider}'`;
+          issues.push({ type: 'value_error', loc: ['body', 'provider'], msg: `Value error, ${msg}`, input: provider, ctx: { error: msg } });
+        }
+      }
+    }
+    if (issues.length) throw new ValidationFailed(issues);
+
+    if (patch.config) next.config = JSON.stringify(patch.config);
+    if (patch.provider) next.provider = patch.provider;
+    if (patch.external_identifier) next.external_identifier = patch.external_identifier;
+    if (patch.provider || patch.external_identifier) next.identity_key = identityKey(provider, externalIdentifier);
+    if (patch.webhook_secret !== undefined) next.webhook_secret_enc = patch.webhook_secret === null ? null : this.box.encrypt(patch.webhook_secret, webhookSecretAad(id));
+    if (typeof patch.enabled === 'boolean' && (patch.enabled ? 1 : 0) !== row.enabled) {
+      next.enabled = patch.enabled ? 1 : 0;
+      next.status = patch.enabled ? 'pending' : 'disabled';
+    }
+    if (patch.status) next.status = patch.status;
+    if (patch.error_message !== undefined) next.error_message = patch.error_message;
+    next.updated_at = nowIso();
+    try {
+      await this.repos.channels.update(id, next);
+    } catch (err) {
+      if (err instanceof DuplicateIdentity) throw duplicate(provider, externalIdentifier);
+      throw err;
+    }
+    return this.toView({ ...row, ...next });
+  }
+
+  async delete(instanceId: string, id: string): Promise<void> {
+    await this.require(instanceId, id);
+    await this.repos.channels.delete(id);
+  }
+
+  webhookSecret(row: ChannelRow): string | undefined {
+    return row.webhook_secret_enc ? this.box.decrypt(row.webhook_secret_enc, webhookSecretAad(row.id)) : undefined;
+  }
+}
+
+function duplicate(provider: string, ext: string): Conflict {
+  return new Conflict(`A channel for provider '${provider}' with external identifier '${ext}' already exists.`);
+}

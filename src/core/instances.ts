@@ -1,0 +1,77 @@
+/** Agent instances: the tenants' unit of ownership, each with its agent URL and signing secret. */
+import { randomUUID, randomBytes } from 'node:crypto';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { Repos } from '../store/repos/index.js';
+import type { InstanceRow } from '../store/repos/instances.js';
+import { nowIso } from './clock.js';
+import { canSeeInstance, instanceNotFound, requireOperator, visibleInstanceIds, type Principal } from './principal.js';
+
+export interface InstanceView {
+  id: string;
+  name: string;
+  agent_url: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export function toInstanceView(r: InstanceRow): InstanceView {
+  return { id: r.id, name: r.name, agent_url: r.agent_url, created_at: r.created_at, updated_at: r.updated_at };
+}
+
+/** A Standard Webhooks signing secret: `whsec_` + base64 of 24 random bytes. */
+export function newSigningSecret(): string {
+  return 'whsec_' + randomBytes(24).toString('base64');
+}
+
+export const signingSecretAad = (instanceId: string) => `instance:${instanceId}:signing_secret`;
+
+export class InstancesService {
+  constructor(
+    private readonly repos: Repos,
+    private readonly box: SecretBox,
+  ) {}
+
+  /** Creates an instance; the signing secret is returned here and on rotation only. */
+  async create(p: Principal, input: { name: string; agent_url?: string | null }): Promise<InstanceView & { signing_secret: string }> {
+    requireOperator(p, 'create instances');
+    const id = randomUUID();
+    const now = nowIso();
+    const secret = newSigningSecret();
+    const row: InstanceRow = { id, name: input.name, agent_url: input.agent_url ?? null, signing_secret_enc: this.box.encrypt(secret, signingSecretAad(id)), created_at: now, updated_at: now };
+    await this.repos.instances.insert(row);
+    return { ...toInstanceView(row), signing_secret: secret };
+  }
+
+  /** The instance if it exists and `p` may see it; otherwise the same 404 either way. */
+  async require(p: Principal, id: string): Promise<InstanceRow> {
+    if (!canSeeInstance(p, id)) throw instanceNotFound();
+    const row = await this.repos.instances.get(id);
+    if (!row) throw instanceNotFound();
+    return row;
+  }
+
+  async list(p: Principal): Promise<InstanceView[]> {
+    return (await this.repos.instances.list(visibleInstanceIds(p))).map(toInstanceView);
+  }
+
+  async update(p: Principal, id: string, patch: { name?: string; agent_url?: string | null }): Promise<InstanceView> {
+    const row = await this.require(p, id);
+    const next: Partial<InstanceRow> = { updated_at: nowIso() };
+    if (patch.name !== undefined) next.name = patch.name;
+    if (patch.agent_url !== undefined) next.agent_url = patch.agent_url;
+    await this.repos.instances.update(id, next);
+    return toInstanceView({ ...row, ...next });
+  }
+
+  async rotateSigningSecret(p: Principal, id: string): Promise<{ signing_secret: string }> {
+    await this.require(p, id);
+    const secret = newSigningSecret();
+    await this.repos.instances.update(id, { signing_secret_enc: this.box.encrypt(secret, signingSecretAad(id)), updated_at: nowIso() });
+    return { signing_secret: secret };
+  }
+
+  async delete(p: Principal, id: string): Promise<void> {
+    await this.require(p, id);
+    await this.repos.instances.delete(id);
+  }
+}

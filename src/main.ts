@@ -1,0 +1,45 @@
+/** Entry point: `npm start`. Reads the environment, opens the store, serves, shuts down cleanly. */
+import pino from 'pino';
+import { buildApp } from './api/app.js';
+import { loadConfig } from './config.js';
+import { makeServices } from './core/services.js';
+import { loadSecretBox } from './crypto/secret-box.js';
+import { loggerOptions } from './log.js';
+import { openStore } from './store/database.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = pino(loggerOptions(config.logLevel));
+  const box = loadSecretBox(config.secretKey, config.dataDir, (m) => logger.warn(m));
+  const store = await openStore(config.databaseUrl);
+  const services = makeServices(config, store, box);
+
+  const generated = await services.apiKeys.bootstrapOperatorKey();
+  if (generated) {
+    // Printed once, to the terminal only (never through the logger): only its hash is stored.
+    process.stdout.write(`\n  Operator API key (shown once, store it now): ${generated}\n\n`);
+  }
+
+  const app = await buildApp(services, { logger });
+  await app.listen({ host: config.host, port: config.port });
+  logger.info({ store: store.dialect, publicUrl: config.publicUrl }, 'Switchboard is up');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    await app.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Switchboard failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+/**
+ * Opens the store named by DATABASE_URL: `sqlite:<path>` (or `sqlite::memory:`) through
+ * better-sqlite3, `postgres://...` through pg. Runs pending migrations before returning.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrationProvider } from './migrations/index.js';
+import type { Database } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface Store {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  /** Whether the store answers a trivial query (for /readyz). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** PostgreSQL schema to use (created if missing); tests give each file its own. */
+  pgSchema?: string;
+  poolSize?: number;
+}
+
+export async function openStore(url: string, opts: OpenOptions = {}): Promise<Store> {
+  let db: Kysely<Database>;
+  let dialect: DialectName;
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\//, '');
+    const memory = file === ':memory:' || file === '';
+    if (!memory) mkdirSync(dirname(resolve(file)), { recursive: true });
+    const raw = new SqliteDatabase(memory ? ':memory:' : file);
+    // WAL lets readers run while a writer commits; NORMAL sync is durable across process crashes
+    // (the only loss window is an OS crash/power cut, documented in the README).
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = NORMAL');
+    raw.pragma('foreign_keys = ON');
+    raw.pragma('busy_timeout = 5000');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+    dialect = 'sqlite';
+  } else if (/^postgres(ql)?:\/\//.test(url)) {
+    const options = opts.pgSchema ? `-c search_path=${opts.pgSchema}` : undefined;
+    if (opts.pgSchema) {
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      await admin.query(`CREATE SCHEMA IF NOT EXISTS "${opts.pgSchema.replace(/"/g, '')}"`);
+      await admin.end();
+    }
+    const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, options });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    dialect = 'postgres';
+  } else {
+    throw new Error(`DATABASE_URL must start with sqlite: or postgres://, got ${url.split(':')[0]}:`);
+  }
+
+  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: 'switchboard_migrations', migrationLockTableName: 'switchboard_migrations_lock' });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    await db.destroy();
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  return {
+    db,
+    dialect,
+    async ping() {
+      try {
+        await sql`select 1`.execute(db);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => db.destroy(),
+  };
+}
