@@ -1,0 +1,173 @@
+/**
+ * A fake Graph API (WhatsApp Cloud) on loopback, served under any `/vNN.N/` prefix. Checks the
+ * Bearer token (wrong -> 401 code 190 OAuthException), the phone number id, `messaging_product`,
+ * text.body <= 4096, and answers `{messaging_product, contacts, messages:[{id:'wamid…'}]}`.
+ * The real API reports 131047 (24-hour window closed) mostly through a failed status webhook;
+ * this fake answers it synchronously with 400 so the error path can be tested.
+ *
+ * Example:
+ *   const g = await startFakeGraph();
+ *   await metaCloudApi({ accessToken: g.accessToken, baseUrl: g.baseUrl })
+ *     .sendText({ phoneNumberId: g.phoneNumberId, to: '4915112345678', body: 'hi' });
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { bearer, fields, startFakeServer } from './fake-server.js';
+import type { FakeReply, FakeServer, RecordedRequest, StatusFailSpec } from './fake-server.js';
+
+export const FAKE_META_ACCESS_TOKEN = 'EAAFakeGraphAccessTokenForSwitchboardTests';
+export const FAKE_META_PHONE_NUMBER_ID = '100200300400500';
+export const FAKE_GRAPH_VERSION = 'v24.0';
+
+export interface FakeGraphOptions {
+  accessTokens?: string[];
+  phoneNumberIds?: string[];
+  port?: number;
+}
+
+export interface FakeGraphMessage {
+  id: string;
+  phoneNumberId: string;
+  to: string;
+  type: string;
+  /** The full request body as sent. */
+  payload: Record<string, unknown>;
+  /** text.body for text messages. */
+  text?: string;
+  replyTo?: string;
+}
+
+export interface FakeGraph extends FakeServer {
+  /** `url` + '/v24.0': pass this as the client's baseUrl. */
+  baseUrl: string;
+  accessToken: string;
+  phoneNumberId: string;
+  /** Messages accepted, oldest first (optionally only those to `to`). */
+  sentMessages(to?: string): FakeGraphMessage[];
+  /** Read receipts / typing indicators received. */
+  readReceipts(): { phoneNumberId: string; messageId: string; typing: boolean }[];
+  /** From now on, non-template sends to this recipient fail with 131047. */
+  closeWindow(to: string): void;
+  openWindow(to: string): void;
+  /** Stores media; returns its media id for getMediaUrl. */
+  addMedia(bytes: Uint8Array, mimeType: string): string;
+}
+
+const MEDIA_TYPES = new Set(['image', 'document', 'audio', 'video', 'sticker']);
+
+export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeGraph> {
+  const tokens = opts.accessTokens ?? [FAKE_META_ACCESS_TOKEN];
+  const phoneIds = opts.phoneNumberIds ?? [FAKE_META_PHONE_NUMBER_ID];
+  const sent: FakeGraphMessage[] = [];
+  const reads: { phoneNumberId: string; messageId: string; typing: boolean }[] = [];
+  const closed = new Set<string>();
+  const media = new Map<string, { bytes: Uint8Array; mime: string }>();
+  let base = '';
+
+  const trace = () => randomBytes(8).toString('base64url');
+  const graphError = (status: number, code: number, message: string, extra: Record<string, unknown> = {}): FakeReply => ({
+    status,
+    json: { error: { message, type: 'OAuthException', code, ...extra, fbtrace_id: trace() } },
+  });
+  const param = (message: string) => graphError(400, 100, `(#100) ${message}`);
+  const digits = (to: string) => to.replace(/\D/g, '');
+
+  function sendMessage(phoneNumberId: string, req: RecordedRequest): FakeReply {
+    const b = fields(req.body);
+    if (b.messaging_product === undefined) return param('The parameter messaging_product is required.');
+    if (b.messaging_product !== 'whatsapp') return param('Param messaging_product must be one of {WHATSAPP} - got "' + String(b.messaging_product) + '".');
+
+    if (b.status !== undefined) {
+      if (b.status !== 'read' || typeof b.message_id !== 'string') return param('Invalid parameter');
+      const typing = fields(b.typing_indicator).type === 'text';
+      reads.push({ phoneNumberId, messageId: b.message_id, typing });
+      return { status: 200, json: { success: true } };
+    }
+
+    if (typeof b.to !== 'string' || digits(b.to).length < 8) return param('The parameter to is required.');
+    const type = typeof b.type === 'string' ? b.type : 'text';
+    let text: string | undefined;
+    if (type === 'text') {
+      const body = fields(b.text).body;
+      if (typeof body !== 'string' || body.length === 0) return param('The parameter text[\'body\'] is required.');
+      if (body.length > 4096) return param('Param text[\'body\'] must be at most 4096 characters long.');
+      text = body;
+    } else if (MEDIA_TYPES.has(type)) {
+      const m = fields(b[type]);
+      if (typeof m.link !== 'string' && typeof m.id !== 'string') return param(`Param ${type} must have a link or an id.`);
+      if (typeof m.caption === 'string' && m.caption.length > 1024) return param('Param caption must be at most 1024 characters long.');
+    } else if (type === 'template') {
+      const t = fields(b.template);
+      if (typeof t.name !== 'string' || typeof fields(t.language).code !== 'string') return param('The parameter template[\'name\'] and template[\'language\'] are required.');
+    } else {
+      return param(`Param type must be one of {TEXT, IMAGE, DOCUMENT, AUDIO, VIDEO, STICKER, TEMPLATE, ...} - got "${type}".`);
+    }
+    if (type !== 'template' && closed.has(digits(b.to))) {
+      return graphError(400, 131047, '(#131047) Re-engagement message', {
+        error_data: { messaging_product: 'whatsapp', details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.' },
+      });
+    }
+    const id = 'wamid.' + Buffer.from(`${phoneNumberId}:${randomBytes(12).toString('hex')}`).toString('base64url');
+    const replyTo = fields(b.context).message_id;
+    sent.push({ id, phoneNumberId, to: b.to, type, payload: b, text, replyTo: typeof replyTo === 'string' ? replyTo : undefined });
+    return { status: 200, json: { messaging_product: 'whatsapp', contacts: [{ input: b.to, wa_id: digits(b.to) }], messages: [{ id }] } };
+  }
+
+  function handler(req: RecordedRequest): FakeReply {
+    const dl = /^\/media-download\/([^/]+)$/.exec(req.path);
+    const token = bearer(req);
+    if (!token || !tokens.includes(token)) return graphError(401, 190, 'Invalid OAuth access token - Cannot parse access token');
+    if (dl) {
+      const m = media.get(dl[1]);
+      return m ? { status: 200, bytes: m.bytes, headers: { 'content-type': m.mime } } : { status: 404, text: 'Not Found' };
+    }
+    const m = /^\/v\d+\.\d+\/([^/]+)(?:\/(messages))?$/.exec(req.path);
+    if (!m) return graphError(400, 2500, 'Unknown path components');
+    const [, id, edge] = m;
+    if (edge === 'messages' && req.method === 'POST') {
+      if (!phoneIds.includes(id)) {
+        return graphError(400, 100, `Unsupported post request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, { type: 'GraphMethodException', error_subcode: 33 });
+      }
+      return sendMessage(id, req);
+    }
+    if (!edge && req.method === 'GET') {
+      const item = media.get(id);
+      if (!item) {
+        return graphError(400, 100, `Unsupported get request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, { type: 'GraphMethodException', error_subcode: 33 });
+      }
+      return {
+        status: 200,
+        json: {
+          messaging_product: 'whatsapp', url: `${base}/media-download/${id}`, mime_type: item.mime,
+          sha256: createHash('sha256').update(item.bytes).digest('hex'), file_size: item.bytes.length, id,
+        },
+      };
+    }
+    return graphError(400, 100, 'Unsupported request');
+  }
+
+  function failure(spec: StatusFailSpec): FakeReply {
+    const code = spec.code !== undefined ? Number(spec.code) : spec.status === 401 ? 190 : spec.status === 429 ? 130429 : spec.status >= 500 ? 131000 : 100;
+    const headers: Record<string, string> = spec.retryAfter !== undefined ? { 'retry-after': String(spec.retryAfter) } : {};
+    const msg = spec.message ?? (code === 190 ? 'Error validating access token: Session has expired.' : code === 130429 ? '(#130429) Rate limit hit' : code === 131000 ? 'Something went wrong' : code === 131047 ? '(#131047) Re-engagement message' : '(#100) Invalid parameter');
+    const reply = graphError(spec.status, code, msg);
+    return { ...reply, headers };
+  }
+
+  const server = await startFakeServer({ handler, failure, port: opts.port });
+  base = server.url;
+  return {
+    ...server,
+    baseUrl: `${server.url}/${FAKE_GRAPH_VERSION}`,
+    accessToken: tokens[0],
+    phoneNumberId: phoneIds[0],
+    sentMessages: (to) => (to === undefined ? [...sent] : sent.filter((m) => digits(m.to) === digits(to))),
+    readReceipts: () => [...reads],
+    closeWindow: (to) => void closed.add(digits(to)),
+    openWindow: (to) => void closed.delete(digits(to)),
+    addMedia(bytes, mimeType) {
+      const id = String(900000000 + media.size + 1);
+      media.set(id, { bytes, mime: mimeType });
+      return id;
+    },
+  };
+}
