@@ -51,13 +51,21 @@ function itemBullet(it: ListItem, d: Dialect): string {
 }
 
 function layoutItem(it: ListItem, marker: string, d: Dialect): string {
-  // Items are tight on chat channels: blank lines inside a list waste vertical space.
-  const body = it.blocks.map((b) => layoutBlock(b, d)).filter((s) => s.length > 0).join('\n');
   const pad = ' '.repeat(Math.min(displayWidth(marker), 4));
-  return body
-    .split('\n')
-    .map((line, i) => (i === 0 ? marker + line : line ? pad + line : line))
-    .join('\n');
+  const lines: string[] = [];
+  for (const b of it.blocks) {
+    const text = layoutBlock(b, d);
+    if (!text) continue;
+    // Indenting a code block or table would change its content; it stands on its own lines.
+    const verbatim = b.kind === 'code' || b.kind === 'table';
+    text.split('\n').forEach((line, i) => {
+      if (lines.length === 0) lines.push(marker + line);
+      else if (verbatim && i > 0) lines.push(line);
+      else lines.push(line ? pad + line : line);
+    });
+  }
+  // Items are tight on chat channels: blank lines inside a list waste vertical space.
+  return lines.length ? lines.join('\n') : marker.trimEnd();
 }
 
 /** Lays a table out as space-padded columns; cells lose their formatting (monospace has none). */

@@ -57,7 +57,8 @@ function wrap(tag: string, inner: string): string {
 
 const dialect: Dialect = {
   inline,
-  heading: (text) => wrap('b', text),
+  // The heading is bold already; inner <b> pairs would only nest the same entity.
+  heading: (text) => wrap('b', text.replace(/<\/?b>/g, '')),
   code: (text, lang) => {
     const safeLang = lang.replace(/[^A-Za-z0-9_+#.-]/g, '');
     const body = escapeHtmlText(text);

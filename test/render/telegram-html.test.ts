@@ -75,3 +75,8 @@ test('empty input renders as empty string', () => {
   assert.equal(tg(''), '');
   assert.equal(tg('   \n\n'), '');
 });
+
+test('code inside a list item is not re-indented; bold headings do not nest <b>', () => {
+  assert.equal(tg('- step:\n\n  ```\n  a\n    b\n  ```'), '• step:\n  <pre>a\n  b</pre>');
+  assert.equal(tg('# **Big** news'), '<b>Big news</b>');
+});
