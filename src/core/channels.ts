@@ -66,11 +66,11 @@ export class ChannelsService {
     private readonly repos: Repos,
     private readonly box: SecretBox,
     private readonly accounts: AccountsService,
-    private readonly publicUrl: string,
+    private readonly config: { publicUrl: string },
   ) {}
 
   webhookUrl(channelId: string): string {
-    return `${this.publicUrl}/v1/webhooks/${channelId}`;
+    return `${this.config.publicUrl}/v1/webhooks/${channelId}`;
   }
 
   toView(r: ChannelRow): ChannelView {

@@ -30,6 +30,6 @@ export function makeServices(config: Config, store: Store, box: SecretBox): Serv
     instances: new InstancesService(repos, box),
     apiKeys: new ApiKeysService(repos, config.adminKey),
     accounts,
-    channels: new ChannelsService(repos, box, accounts, config.publicUrl),
+    channels: new ChannelsService(repos, box, accounts, config),
   };
 }

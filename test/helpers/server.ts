@@ -1,0 +1,83 @@
+/** Starts a real Switchboard HTTP server on a loopback port, on a fresh store, for one test file. */
+import { Writable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/api/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { makeServices, type Services } from '../../src/core/services.js';
+import { SecretBox } from '../../src/crypto/secret-box.js';
+import { loggerOptions } from '../../src/log.js';
+import { openStore } from '../../src/store/database.js';
+import { freshStore, type StoreKind, type StoreTarget } from './stores.js';
+
+export interface TestServer {
+  url: string;
+  adminKey: string;
+  services: Services;
+  app: FastifyInstance;
+  /** Every log line the server wrote, as text (to check no secret ever appears). */
+  logs: string[];
+  close(): Promise<void>;
+  /** fetch against the server with the admin key unless `key` is given (or null for none). */
+  api(method: string, path: string, body?: unknown, key?: string | null, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string; headers: Headers }>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  target?: StoreTarget;
+  secretKey?: Buffer;
+}
+
+export async function startServer(kind: StoreKind, opts: StartOptions = {}): Promise<TestServer> {
+  const adminKey = 'sb_test_admin_' + randomBytes(16).toString('hex');
+  const target = opts.target ?? freshStore(kind);
+  const config: Config = loadConfig({ SWITCHBOARD_ADMIN_KEY: adminKey, DATABASE_URL: target.url, PORT: '0', LOG_LEVEL: 'info', ...opts.env });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  const logger = pino(loggerOptions('info'), sink);
+  const store = await openStore(target.url, { pgSchema: target.pgSchema });
+  const box = SecretBox.fromKey(opts.secretKey ?? randomBytes(32));
+  const services = makeServices(config, store, box);
+  const app = await buildApp(services, { logger });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  // PUBLIC_URL defaults to the bound address; with port 0 it is known only now.
+  config.publicUrl = opts.env?.PUBLIC_URL ?? url;
+
+  return {
+    url,
+    adminKey,
+    services,
+    app,
+    logs,
+    async close() {
+      await app.close();
+      await store.close();
+    },
+    async api(method, path, body, key, headers = {}) {
+      const h: Record<string, string> = { ...headers };
+      if (key !== null) h['x-api-key'] = key ?? adminKey;
+      let payload: string | undefined;
+      if (body !== undefined) {
+        payload = typeof body === 'string' ? body : JSON.stringify(body);
+        h['content-type'] ??= 'application/json';
+      }
+      const res = await fetch(url + path, { method, headers: h, body: payload });
+      const text = await res.text();
+      let parsed: unknown = undefined;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: res.status, body: parsed, text, headers: res.headers };
+    },
+  };
+}
