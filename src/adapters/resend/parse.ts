@@ -7,7 +7,7 @@ import { isObj, obj, optArr, optObj, optStr, parseJsonObject, str, type Obj } fr
 import { joinUrl } from '../shared/http.js';
 import { header, stringSetting } from '../shared/webhook.js';
 import { isoFromDateString } from '../shared/time.js';
-import { messageIds, parseAddress, threadRoot } from './address.js';
+import { messageIds, parseAddress, threadRoot } from '../shared/email-address.js';
 
 const DELIVERY: Record<string, DeliveryStatus> = {
   'email.sent': 'sent',

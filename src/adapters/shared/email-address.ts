@@ -21,3 +21,23 @@ export function threadRoot(references: string[], inReplyTo: string | undefined, 
   const root = references[0] ?? messageIds(inReplyTo)[0] ?? inReplyTo ?? messageId;
   return root?.toLowerCase();
 }
+
+/** Splits an address-list header (`a@x, "Doe, Jo" <jo@y>`) on commas outside quotes and <>. */
+export function splitAddressList(v: string | undefined): string[] {
+  if (!v) return [];
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  let angle = false;
+  for (const ch of v) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch === '<') angle = true;
+    else if (!quoted && ch === '>') angle = false;
+    if (ch === ',' && !quoted && !angle) {
+      if (cur.trim()) out.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}
