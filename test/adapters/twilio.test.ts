@@ -139,6 +139,20 @@ describe('twilio parse', () => {
     assert.equal(out.direction, 'outbound');
   });
 
+  it('turns a Gather speech result into a message in the call conversation', async () => {
+    const gather = { CallSid: 'CA42', AccountSid: 'AC1', From: '+14155550100', To: '+14155550199', Direction: 'inbound', CallStatus: 'in-progress', SpeechResult: 'I need help', Confidence: '0.92' };
+    const [e] = await parse(gather);
+    assert.ok(e.kind === 'message');
+    assert.equal(e.text, 'I need help');
+    assert.equal(e.conversationKey, 'CA42');
+    assert.equal(e.channelIdentity, '+14155550199');
+    assert.match(e.providerEventId, /^CA42:speech:[0-9a-f]{32}$/);
+    const [again] = await parse(gather);
+    assert.equal(again.providerEventId, e.providerEventId);
+    const [next] = await parse({ ...gather, SpeechResult: 'thanks' });
+    assert.notEqual(next.providerEventId, e.providerEventId);
+  });
+
   it('acks with empty TwiML', () => {
     assert.deepEqual(tw.ack!(), { status: 200, contentType: 'text/xml', body: '<?xml version="1.0" encoding="UTF-8"?><Response></Response>' });
   });

@@ -1,6 +1,7 @@
 import type { CallEvent, CallPhase, DeliveryStatus, InboundEvent, MediaKind, MediaRef, MessageEvent, Party } from '../../core/events.js';
 import type { AdapterContext, RawRequest } from '../types.js';
 import { PayloadError } from '../types.js';
+import { bodyDigest } from '../shared/compare.js';
 import { isObj } from '../shared/guards.js';
 import { isoFromDateString } from '../shared/time.js';
 import { formParams } from './signature.js';
@@ -49,6 +50,7 @@ export async function parseTwilio(req: RawRequest, ctx: AdapterContext): Promise
     return [statusEvent(f, f.MessageSid, messageStatus, now())];
   }
   if (f.MessageSid) return [messageEvent(f, f.MessageSid, now())];
+  if (f.CallSid && f.SpeechResult !== undefined) return [speechEvent(f, f.CallSid, req.body, now())];
   if (f.CallSid && f.CallStatus) return [callEvent(f, f.CallSid, f.CallStatus, ctx)];
   throw new PayloadError('twilio webhook has neither MessageSid nor CallSid + CallStatus');
 }
@@ -166,5 +168,32 @@ function callEvent(f: Fields, sid: string, callStatus: string, ctx: AdapterConte
   if (f.To) ev.to = partyOf(f.To);
   if (f.Direction) ev.direction = outbound ? 'outbound' : 'inbound';
   if (f.CallDuration && /^\d+$/.test(f.CallDuration)) ev.durationMs = Number(f.CallDuration) * 1000;
+  return ev;
+}
+
+/**
+ * A <Gather input="speech"> action POST: what the caller said, as a message in the call's
+ * conversation. It carries CallStatus=in-progress too, so treating it as a call event would
+ * collide with the call's own in-progress event; Twilio gives no per-turn id, so the body digest
+ * (stable across Twilio's retries of the same POST) makes the event id.
+ */
+function speechEvent(f: Fields, sid: string, body: Buffer, occurredAt: string): MessageEvent {
+  const outbound = (f.Direction ?? '').startsWith('outbound');
+  const caller = outbound ? f.To : f.From;
+  const ours = outbound ? f.From : f.To;
+  const ev: MessageEvent = {
+    kind: 'message',
+    providerEventId: `${sid}:speech:${bodyDigest(body)}`,
+    providerMessageId: `${sid}:speech:${bodyDigest(body)}`,
+    occurredAt,
+    conversationKey: sid,
+    from: partyOf(caller ?? sid),
+    text: f.SpeechResult,
+    raw: f,
+  };
+  if (ours) {
+    ev.channelIdentity = bare(ours);
+    ev.to = partyOf(ours);
+  }
   return ev;
 }
