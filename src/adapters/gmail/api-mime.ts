@@ -133,14 +133,15 @@ function encodeHeaderText(s: string): string {
 }
 
 /**
- * RFC 2047 B-encoding in words of at most 75 characters (45 UTF-8 bytes each), never splitting
- * a character across words, folded onto continuation lines.
+ * RFC 2047 B-encoding, never splitting a character across words, folded onto continuation lines.
+ * 39 UTF-8 bytes make a 64-character word, so even the first line ("Subject: " + word) stays
+ * under the recommended 78 characters.
  */
 function encodedWords(s: string): string {
   const words: string[] = [];
   let chunk = '';
   for (const ch of s) {
-    if (Buffer.byteLength(chunk + ch) > 45) {
+    if (Buffer.byteLength(chunk + ch) > 39) {
       words.push(chunk);
       chunk = '';
     }
