@@ -14,6 +14,8 @@ export interface Config {
   allowPrivateUrls: boolean;
   /** Provider API base URLs (fakes plug in here); a connection's settings.api_base_url wins. */
   providerApi: Record<string, string>;
+  /** Agent delivery retry delays (ms); SWITCHBOARD_DELIVERY_SCHEDULE as comma-separated seconds. */
+  deliveryScheduleMs?: number[];
 }
 
 export const PROVIDER_API_DEFAULTS: Record<string, string> = {
@@ -55,5 +57,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
     allowPrivateUrls: bool(env.SWITCHBOARD_ALLOW_PRIVATE_URLS),
     providerApi,
+    deliveryScheduleMs: env.SWITCHBOARD_DELIVERY_SCHEDULE ? parseSchedule(env.SWITCHBOARD_DELIVERY_SCHEDULE) : undefined,
   };
+}
+
+function parseSchedule(text: string): number[] {
+  const ms = text.split(',').map((x) => Number(x.trim()) * 1000);
+  if (ms.some((x) => !Number.isFinite(x) || x < 0)) throw new Error('SWITCHBOARD_DELIVERY_SCHEDULE must be comma-separated seconds, e.g. 5,300,1800');
+  return ms;
 }

@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const logger = pino(loggerOptions(config.logLevel));
   const box = loadSecretBox(config.secretKey, config.dataDir, (m) => logger.warn(m));
   const store = await openStore(config.databaseUrl);
-  const services = makeServices(config, store, box);
+  const services = makeServices(config, store, box, logger);
 
   const generated = await services.apiKeys.bootstrapOperatorKey();
   if (generated) {
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
 
   const app = await buildApp(services, { logger });
   await app.listen({ host: config.host, port: config.port });
+  await services.start();
   logger.info({ store: store.dialect, publicUrl: config.publicUrl }, 'Switchboard is up');
 
   let stopping = false;
@@ -31,7 +32,9 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
+    // Stop taking requests, let running jobs finish (their leases would otherwise delay a retry), then close the store.
     await app.close();
+    await services.stop();
     await store.close();
     process.exit(0);
   };

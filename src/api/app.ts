@@ -8,16 +8,17 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from '../core/services.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandler } from './plugins/error-handler.js';
-import { createMetrics, registerMetrics, type Metrics } from './plugins/metrics.js';
+import { registerMetrics } from './plugins/metrics.js';
 import { accountRoutes } from './routes/accounts.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { channelRoutes } from './routes/channels.js';
 import { healthRoutes } from './routes/health.js';
 import { instanceRoutes } from './routes/instances.js';
+import { eventRoutes } from './routes/events.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface AppOptions {
   logger: FastifyBaseLogger | false;
-  metrics?: Metrics;
   /** Largest accepted body for API routes (webhook routes set their own). */
   bodyLimit?: number;
 }
@@ -41,7 +42,7 @@ export async function buildApp(s: Services, opts: AppOptions): Promise<FastifyIn
 
   registerErrorHandler(app);
   registerAuth(app, s.apiKeys);
-  registerMetrics(app, opts.metrics ?? createMetrics());
+  registerMetrics(app, s.metrics);
 
   await app.register(swagger, {
     openapi: {
@@ -67,5 +68,7 @@ export async function buildApp(s: Services, opts: AppOptions): Promise<FastifyIn
   apiKeyRoutes(app, s);
   accountRoutes(app, s);
   channelRoutes(app, s);
+  eventRoutes(app, s);
+  webhookRoutes(app, s);
   return app;
 }

@@ -9,25 +9,27 @@ import type { Field, Infer, Model, Shape } from './validation/fields.js';
 import { validateRequest } from './validation/request.js';
 import { principalOf } from './plugins/auth.js';
 
-export interface RouteContext<P extends Shape, B> {
+export interface RouteContext<P extends Shape, B, Q extends Shape = Shape> {
   principal: Principal;
   params: Infer<P>;
+  query: Infer<Q>;
   body: B;
   req: FastifyRequest;
   reply: FastifyReply;
 }
 
-export interface RouteSpec<P extends Shape, B> {
+export interface RouteSpec<P extends Shape, B, Q extends Shape = Shape> {
   method: HTTPMethods;
   url: string;
   summary: string;
   tags: string[];
   operationId?: string;
   params?: Model<P>;
+  query?: Model<Q>;
   body?: Field<B>;
   /** Status -> JSON schema of the success response (also used to serialise, dropping unknown fields). */
   responses: Record<number, Record<string, unknown> | null>;
-  handler(ctx: RouteContext<P, B>): Promise<unknown>;
+  handler(ctx: RouteContext<P, B, Q>): Promise<unknown>;
 }
 
 const VALIDATION_ERROR_SCHEMA = {
@@ -50,7 +52,7 @@ const VALIDATION_ERROR_SCHEMA = {
   },
 };
 
-export function defineRoute<P extends Shape = Shape, B = undefined>(app: FastifyInstance, spec: RouteSpec<P, B>): void {
+export function defineRoute<P extends Shape = Shape, B = undefined, Q extends Shape = Shape>(app: FastifyInstance, spec: RouteSpec<P, B, Q>): void {
   const response: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries(spec.responses)) {
     response[status] = schema === null ? { description: 'No content', type: 'null' } : schema;
@@ -64,18 +66,19 @@ export function defineRoute<P extends Shape = Shape, B = undefined>(app: Fastify
       tags: spec.tags,
       ...(spec.operationId ? { operationId: spec.operationId } : {}),
       ...(spec.params ? { params: spec.params.schema } : {}),
+      ...(spec.query ? { querystring: spec.query.schema } : {}),
       ...(spec.body ? { body: spec.body.schema } : {}),
       security: [{ bearer: [] }, { apiKey: [] }],
       response,
     },
     handler: async (req, reply) => {
       const principal = principalOf(req);
-      const { params, body } = validateRequest<P, B>(
-        { params: req.params, body: req.body as Buffer | undefined, contentType: req.headers['content-type'] },
-        { params: spec.params, body: spec.body },
+      const { params, query, body } = validateRequest<P, B, Q>(
+        { params: req.params, query: req.query, body: req.body as Buffer | undefined, contentType: req.headers['content-type'] },
+        { params: spec.params, query: spec.query, body: spec.body },
       );
       const status = Number(Object.keys(spec.responses)[0]);
-      const result = await spec.handler({ principal, params, body, req, reply });
+      const result = await spec.handler({ principal, params, query, body, req, reply });
       if (!reply.sent) {
         reply.code(status);
         if (spec.responses[status] === null) return reply.send();

@@ -135,6 +135,7 @@ const accountProps = {
   settings: { type: 'object', additionalProperties: true },
   created_at: ts,
   updated_at: ts,
+  webhook_url: { type: 'string' },
 };
 export const accountResponse = { type: 'object', properties: accountProps, required: ['id', 'provider', 'name', 'secret_names', 'settings', 'created_at', 'updated_at'] };
 export const accountListResponse = (key: string) => ({ type: 'object', properties: { [key]: { type: 'array', items: accountResponse }, count: { type: 'integer' } } });

@@ -22,6 +22,8 @@ export interface AccountView {
   settings: Record<string, unknown>;
   created_at: string;
   updated_at: string;
+  /** One webhook URL for the whole account (Meta app, Resend, Retell, Gmail push), routed by identity. */
+  webhook_url?: string;
 }
 
 export interface AccountInput {
@@ -77,7 +79,12 @@ export class AccountsService {
   constructor(
     private readonly repos: Repos,
     private readonly box: SecretBox,
+    private readonly config: { publicUrl: string },
   ) {}
+
+  view(r: AccountRow): AccountView {
+    return { ...toAccountView(r), webhook_url: `${this.config.publicUrl}/v1/webhooks/accounts/${r.id}` };
+  }
 
   private async insert(kind: AccountKind, instanceId: string | null, input: AccountInput): Promise<AccountView> {
     checkAccountInput(input);
@@ -96,7 +103,7 @@ export class AccountsService {
       updated_at: now,
     };
     await this.repos.accounts.insert(row);
-    return toAccountView(row);
+    return this.view(row);
   }
 
   createConnection(instanceId: string, input: AccountInput): Promise<AccountView> {
@@ -109,12 +116,12 @@ export class AccountsService {
   }
 
   async listConnections(instanceId: string): Promise<AccountView[]> {
-    return (await this.repos.accounts.list('connection', instanceId)).map(toAccountView);
+    return (await this.repos.accounts.list('connection', instanceId)).map((r) => this.view(r));
   }
 
   async listCredentials(p: Principal): Promise<AccountView[]> {
     requireOperator(p, 'manage platform credentials');
-    return (await this.repos.accounts.list('credential')).map(toAccountView);
+    return (await this.repos.accounts.list('credential')).map((r) => this.view(r));
   }
 
   async requireConnection(instanceId: string, id: string): Promise<AccountRow> {

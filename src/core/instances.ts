@@ -14,7 +14,7 @@ export interface InstanceView {
   updated_at: string;
 }
 
-export function toInstanceView(r: InstanceRow): InstanceView {
+export function toInstanceView(r: Pick<InstanceRow, 'id' | 'name' | 'agent_url' | 'created_at' | 'updated_at'>): InstanceView {
   return { id: r.id, name: r.name, agent_url: r.agent_url, created_at: r.created_at, updated_at: r.updated_at };
 }
 
@@ -37,7 +37,7 @@ export class InstancesService {
     const id = randomUUID();
     const now = nowIso();
     const secret = newSigningSecret();
-    const row: InstanceRow = { id, name: input.name, agent_url: input.agent_url ?? null, signing_secret_enc: this.box.encrypt(secret, signingSecretAad(id)), created_at: now, updated_at: now };
+    const row = { id, name: input.name, agent_url: input.agent_url ?? null, signing_secret_enc: this.box.encrypt(secret, signingSecretAad(id)), created_at: now, updated_at: now };
     await this.repos.instances.insert(row);
     return { ...toInstanceView(row), signing_secret: secret };
   }

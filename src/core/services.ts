@@ -1,35 +1,90 @@
-/** The domain services, built once per process and handed to the routes. */
+/** The domain services, built once per process and handed to the routes and workers. */
+import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { SecretBox } from '../crypto/secret-box.js';
+import { makeGuardedFetch } from '../net/ssrf.js';
+import { Notifier } from '../queue/notifier.js';
+import { DEFAULT_SCHEDULE_MS, JobRunner } from '../queue/runner.js';
 import type { Store } from '../store/database.js';
 import { makeRepos, type Repos } from '../store/repos/index.js';
+import { createMetrics, type Metrics } from '../api/plugins/metrics.js';
 import { AccountsService } from './accounts.js';
 import { ApiKeysService } from './api-keys.js';
 import { ChannelsService } from './channels.js';
+import { AgentDelivery, type ReplySink } from './delivery.js';
+import { Inbox } from './inbox.js';
 import { InstancesService } from './instances.js';
+import { WebhookMetrics } from './metrics.js';
+import { StoredReplies } from './replies.js';
+import { Webhooks } from './webhooks.js';
 
 export interface Services {
   config: Config;
   store: Store;
   repos: Repos;
   box: SecretBox;
+  log: Logger;
+  metrics: Metrics;
+  notifier: Notifier;
   instances: InstancesService;
   apiKeys: ApiKeysService;
   accounts: AccountsService;
   channels: ChannelsService;
+  inbox: Inbox;
+  webhooks: Webhooks;
+  delivery: AgentDelivery;
+  runner: JobRunner;
+  /** Starts background work (job runner, cross-node notifications). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
 }
 
-export function makeServices(config: Config, store: Store, box: SecretBox): Services {
+export interface ServiceOptions {
+  /** PostgreSQL schema the store lives in (tests); namespaces LISTEN/NOTIFY channels. */
+  pgSchema?: string;
+  replies?: ReplySink;
+  scheduleMs?: number[];
+}
+
+export function makeServices(config: Config, store: Store, box: SecretBox, log: Logger, opts: ServiceOptions = {}): Services {
   const repos = makeRepos(store);
-  const accounts = new AccountsService(repos, box);
+  const metrics = createMetrics();
+  const notifier = new Notifier();
+  const accounts = new AccountsService(repos, box, config);
+  const channels = new ChannelsService(repos, box, accounts, config);
+  const guardedFetch = makeGuardedFetch(config.allowPrivateUrls);
+  const inbox = new Inbox(repos.inbox, repos.jobs, notifier, opts.pgSchema);
+  const delivery = new AgentDelivery(repos, box, guardedFetch, opts.replies ?? new StoredReplies(repos), log, { timeoutMs: 10_000 });
+  const runner = new JobRunner(repos.jobs, { deliver: (job) => delivery.handle(job) }, notifier, log, {
+    concurrency: 16,
+    leaseMs: 60_000,
+    pollMs: 500,
+    scheduleMs: opts.scheduleMs ?? config.deliveryScheduleMs ?? DEFAULT_SCHEDULE_MS,
+    jitter: 0.2,
+  });
   return {
     config,
     store,
     repos,
     box,
+    log,
+    metrics,
+    notifier,
     instances: new InstancesService(repos, box),
     apiKeys: new ApiKeysService(repos, config.adminKey),
     accounts,
-    channels: new ChannelsService(repos, box, accounts, config),
+    channels,
+    inbox,
+    webhooks: new Webhooks(config, repos, accounts, channels, inbox, new WebhookMetrics(metrics.registry), guardedFetch),
+    delivery,
+    runner,
+    async start() {
+      if (store.dialect === 'postgres') await notifier.listen(store.url, opts.pgSchema);
+      runner.start();
+    },
+    async stop() {
+      await runner.stop();
+      await notifier.close();
+    },
   };
 }

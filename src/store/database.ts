@@ -15,6 +15,8 @@ export type DialectName = 'sqlite' | 'postgres';
 export interface Store {
   db: Kysely<Database>;
   dialect: DialectName;
+  /** The connection URL (PostgreSQL nodes LISTEN on a connection of their own). */
+  url: string;
   /** Whether the store answers a trivial query (for /readyz). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -68,6 +70,7 @@ export async function openStore(url: string, opts: OpenOptions = {}): Promise<St
   return {
     db,
     dialect,
+    url,
     async ping() {
       try {
         await sql`select 1`.execute(db);

@@ -11,6 +11,8 @@ export interface InstancesTable {
   name: string;
   agent_url: string | null;
   signing_secret_enc: string;
+  /** Last event sequence number handed out for this instance (the events cursor). */
+  event_seq: Generated<number | string>;
   created_at: string;
   updated_at: string;
 }
@@ -72,7 +74,72 @@ export interface Database {
   accounts: AccountsTable;
   channels: ChannelsTable;
   switchboard_meta: MetaTable;
+  conversations: ConversationsTable;
+  events: EventsTable;
+  messages: MessagesTable;
+  jobs: JobsTable;
 }
 
-// Generated is re-exported for later tables with database-assigned columns.
-export type { Generated };
+
+export interface ConversationsTable {
+  id: string;
+  instance_id: string;
+  channel_id: string;
+  /** The person/thread within the channel (chat id, wa_id, phone number, email thread root). */
+  key: string;
+  /** JSON Party of the other side, as last seen. */
+  participant: string | null;
+  /** JSON: per-conversation provider state (email thread headers, Telegram draft ids...). */
+  state: string;
+  /** Last inbound message time: WhatsApp's 24-hour customer-service window starts here. */
+  last_inbound_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface EventsTable {
+  id: string;
+  instance_id: string;
+  seq: number | string;
+  channel_id: string | null;
+  conversation_id: string | null;
+  type: string;
+  /** channel id + provider event id: a provider's retry hits this unique key and becomes a no-op. */
+  dedupe_key: string;
+  payload: string;
+  created_at: string;
+}
+
+export interface MessagesTable {
+  id: string;
+  instance_id: string;
+  channel_id: string;
+  conversation_id: string;
+  direction: string;
+  provider_message_id: string | null;
+  status: string;
+  text: string | null;
+  content: string;
+  error: string | null;
+  idempotency_key: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface JobsTable {
+  seq: Generated<number>;
+  kind: string;
+  instance_id: string;
+  /** Jobs of one group run one at a time, in seq order (a conversation's deliveries and sends). */
+  group_key: string;
+  ref_id: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  locked_by: string | null;
+  locked_until: string | null;
+  last_error: string | null;
+  payload: string;
+  created_at: string;
+  updated_at: string;
+}

@@ -5,7 +5,7 @@ import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { makeServices, type Services } from '../../src/core/services.js';
+import { makeServices, type ServiceOptions, type Services } from '../../src/core/services.js';
 import { SecretBox } from '../../src/crypto/secret-box.js';
 import { loggerOptions } from '../../src/log.js';
 import { openStore } from '../../src/store/database.js';
@@ -27,6 +27,9 @@ export interface StartOptions {
   env?: Record<string, string>;
   target?: StoreTarget;
   secretKey?: Buffer;
+  services?: ServiceOptions;
+  /** Start the job runner (default true). */
+  startWorkers?: boolean;
 }
 
 export async function startServer(kind: StoreKind, opts: StartOptions = {}): Promise<TestServer> {
@@ -43,7 +46,8 @@ export async function startServer(kind: StoreKind, opts: StartOptions = {}): Pro
   const logger = pino(loggerOptions('info'), sink);
   const store = await openStore(target.url, { pgSchema: target.pgSchema });
   const box = SecretBox.fromKey(opts.secretKey ?? randomBytes(32));
-  const services = makeServices(config, store, box);
+  const services = makeServices(config, store, box, logger, { pgSchema: target.pgSchema, ...opts.services });
+  if (opts.startWorkers !== false) await services.start();
   const app = await buildApp(services, { logger });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
@@ -59,6 +63,7 @@ export async function startServer(kind: StoreKind, opts: StartOptions = {}): Pro
     logs,
     async close() {
       await app.close();
+      await services.stop();
       await store.close();
     },
     async api(method, path, body, key, headers = {}) {

@@ -1,6 +1,5 @@
 /** Customer connections (per instance) and platform credentials (operator only). */
 import type { FastifyInstance } from 'fastify';
-import { toAccountView } from '../../core/accounts.js';
 import type { Services } from '../../core/services.js';
 import { defineRoute } from '../route.js';
 import { accountCreateBody, accountListResponse, accountResponse, connectionPath, idPath, instancePath } from '../schemas.js';
@@ -32,7 +31,7 @@ export function accountRoutes(app: FastifyInstance, s: Services): void {
     responses: { 200: accountResponse },
     async handler({ principal, params }) {
       await s.instances.require(principal, params.instance_id);
-      return toAccountView(await s.accounts.requireConnection(params.instance_id, params.connection_id));
+      return s.accounts.view(await s.accounts.requireConnection(params.instance_id, params.connection_id));
     },
   });
   defineRoute(app, {
@@ -64,7 +63,7 @@ export function accountRoutes(app: FastifyInstance, s: Services): void {
     method: 'GET', url: '/v1/credentials/:id', summary: 'Get Platform Credential', tags: ptags,
     params: idPath,
     responses: { 200: accountResponse },
-    handler: async ({ principal, params }) => toAccountView(await s.accounts.requireCredential(principal, params.id)),
+    handler: async ({ principal, params }) => s.accounts.view(await s.accounts.requireCredential(principal, params.id)),
   });
   defineRoute(app, {
     method: 'DELETE', url: '/v1/credentials/:id', summary: 'Delete Platform Credential', tags: ptags,

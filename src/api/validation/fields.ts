@@ -291,3 +291,26 @@ export function model<S extends Shape>(shape: S, opts: { title?: string } = {}):
     },
   };
 }
+
+/** An integer (query/path strings are parsed as Pydantic's lax mode does) within bounds. */
+export function int(opts: { ge?: number; le?: number; description?: string } = {}): Field<number> {
+  return {
+    schema: { type: 'integer', ...(opts.ge !== undefined ? { minimum: opts.ge } : {}), ...(opts.le !== undefined ? { maximum: opts.le } : {}), ...(opts.description ? { description: opts.description } : {}) },
+    parse(v, loc, issues) {
+      let n: number;
+      if (typeof v === 'number') {
+        if (!Number.isInteger(v)) return issue(issues, 'int_from_float', loc, 'Input should be a valid integer, got a number with a fractional part', v);
+        n = v;
+      } else if (typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v)) {
+        n = Number(v.trim());
+      } else if (typeof v === 'string') {
+        return issue(issues, 'int_parsing', loc, 'Input should be a valid integer, unable to parse string as an integer', v);
+      } else {
+        return issue(issues, 'int_type', loc, 'Input should be a valid integer', v);
+      }
+      if (opts.ge !== undefined && n < opts.ge) return issue(issues, 'greater_than_equal', loc, `Input should be greater than or equal to ${opts.ge}`, v, { ge: opts.ge });
+      if (opts.le !== undefined && n > opts.le) return issue(issues, 'less_than_equal', loc, `Input should be less than or equal to ${opts.le}`, v, { le: opts.le });
+      return n;
+    },
+  };
+}

@@ -19,13 +19,14 @@ export function validateParams<S extends Shape>(model: Model<S>, params: unknown
   return r === INVALID ? undefined : r;
 }
 
-export function validateRequest<P extends Shape, B>(
+export function validateRequest<P extends Shape, B, Q extends Shape = Shape>(
   parts: RawParts,
-  spec: { params?: Model<P>; body?: Field<B>; bodyRequired?: boolean },
-): { params: Infer<P>; body: B } {
+  spec: { params?: Model<P>; query?: Model<Q>; body?: Field<B>; bodyRequired?: boolean },
+): { params: Infer<P>; query: Infer<Q>; body: B } {
   const decoded = spec.body ? decodeJsonBody(parts.body, parts.contentType) : { kind: 'absent' as const };
   const issues: ValidationIssue[] = [];
   const params = spec.params ? validateParams(spec.params, parts.params, issues) : ({} as Infer<P>);
+  const query = spec.query ? validateParams(spec.query, parts.query, issues, 'query') : ({} as Infer<Q>);
   let body: B | undefined;
   if (spec.body) {
     if (decoded.kind === 'absent' || decoded.value === null) {
@@ -36,5 +37,5 @@ export function validateRequest<P extends Shape, B>(
     }
   }
   if (issues.length) throw new ValidationFailed(issues);
-  return { params: params as Infer<P>, body: body as B };
+  return { params: params as Infer<P>, query: query as Infer<Q>, body: body as B };
 }

@@ -4,9 +4,11 @@
  */
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-core.js';
+import * as m0002 from './0002-inbox.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-core': m0001,
+  '0002-inbox': m0002,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -32,6 +32,15 @@ export class ChannelsRepo {
     return this.db.selectFrom('channels').selectAll().where('instance_id', '=', instanceId).orderBy('created_at').orderBy('id').execute();
   }
 
+  /** Channels served by one connection or credential (per-account webhook routing). */
+  listByAccount(accountId: string): Promise<ChannelRow[]> {
+    return this.db
+      .selectFrom('channels')
+      .selectAll()
+      .where((eb) => eb.or([eb('connection_id', '=', accountId), eb('credential_id', '=', accountId)]))
+      .execute();
+  }
+
   byIdentity(identityKey: string): Promise<ChannelRow | undefined> {
     return this.db.selectFrom('channels').selectAll().where('identity_key', '=', identityKey).executeTakeFirst();
   }

@@ -3,12 +3,20 @@ import { AccountsRepo } from './accounts.js';
 import { ApiKeysRepo } from './api-keys.js';
 import { ChannelsRepo } from './channels.js';
 import { InstancesRepo } from './instances.js';
+import { EventsRepo } from './events.js';
+import { ConversationsRepo } from './conversations.js';
+import { InboxRepo } from './inbox.js';
+import { JobsRepo } from '../../queue/jobs.js';
 
 export interface Repos {
   instances: InstancesRepo;
   apiKeys: ApiKeysRepo;
   accounts: AccountsRepo;
   channels: ChannelsRepo;
+  events: EventsRepo;
+  conversations: ConversationsRepo;
+  inbox: InboxRepo;
+  jobs: JobsRepo;
 }
 
 export function makeRepos(store: Store): Repos {
@@ -17,5 +25,9 @@ export function makeRepos(store: Store): Repos {
     apiKeys: new ApiKeysRepo(store.db),
     accounts: new AccountsRepo(store.db),
     channels: new ChannelsRepo(store.db),
+    events: new EventsRepo(store.db),
+    conversations: new ConversationsRepo(store.db),
+    inbox: new InboxRepo(store.db, store.dialect),
+    jobs: new JobsRepo(store.db, store.dialect),
   };
 }

@@ -1,12 +1,12 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Database, InstancesTable } from '../schema.js';
 
-export type InstanceRow = InstancesTable;
+export type InstanceRow = Selectable<InstancesTable>;
 
 export class InstancesRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async insert(row: InstanceRow): Promise<void> {
+  async insert(row: Insertable<InstancesTable>): Promise<void> {
     await this.db.insertInto('instances').values(row).execute();
   }
 
@@ -24,7 +24,7 @@ export class InstancesRepo {
     return q.execute();
   }
 
-  async update(id: string, patch: Partial<Omit<InstanceRow, 'id' | 'created_at'>>): Promise<void> {
+  async update(id: string, patch: Partial<Omit<InstanceRow, 'id' | 'created_at' | 'event_seq'>>): Promise<void> {
     await this.db.updateTable('instances').set(patch).where('id', '=', id).execute();
   }
 

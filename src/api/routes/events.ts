@@ -1,0 +1,138 @@
+/**
+ * What happened on an instance, for agents and operators: the event log after a cursor (JSON or a
+ * server-sent-events stream), conversations with their messages, and dead-lettered deliveries
+ * with replay.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../core/services.js';
+import { NotFound } from '../../errors.js';
+import { defineRoute } from '../route.js';
+import { instancePath } from '../schemas.js';
+import { int, model, uuid } from '../validation/fields.js';
+
+const eventsQuery = model({
+  after: { field: int({ ge: 0, description: 'Cursor: return events after this one (0 = from the start).' }), default: () => 0 },
+  limit: { field: int({ ge: 1, le: 500 }), default: () => 100 },
+});
+const convQuery = model({ limit: { field: int({ ge: 1, le: 500 }), default: () => 100 }, channel_id: { field: uuid() } });
+const convPath = model({ instance_id: { field: uuid(), required: true }, conversation_id: { field: uuid(), required: true } });
+const deliveryPath = model({ instance_id: { field: uuid(), required: true }, delivery_id: { field: int({ ge: 1 }), required: true } });
+
+const envelopeSchema = { type: 'object', additionalProperties: true };
+const obj = (props: Record<string, unknown>) => ({ type: 'object', properties: props });
+
+export function eventRoutes(app: FastifyInstance, s: Services): void {
+  const tags = ['Events'];
+
+  defineRoute(app, {
+    method: 'GET', url: '/v1/instances/:instance_id/events', summary: 'List events after a cursor', tags,
+    params: instancePath, query: eventsQuery,
+    responses: { 200: obj({ events: { type: 'array', items: envelopeSchema }, next_cursor: { type: 'string' } }) },
+    async handler({ principal, params, query }) {
+      await s.instances.require(principal, params.instance_id);
+      const rows = await s.repos.events.after(params.instance_id, query.after, query.limit);
+      const events = rows.map((r) => JSON.parse(r.payload) as unknown);
+      return { events, next_cursor: String(rows.length ? rows[rows.length - 1].seq : query.after) };
+    },
+  });
+
+  // Server-sent events: each event as `id: <cursor>`, `event: <type>`, `data: <envelope>`. Resumes
+  // from Last-Event-ID (or ?after=), so a reconnecting client neither loses nor repeats events.
+  defineRoute(app, {
+    method: 'GET', url: '/v1/instances/:instance_id/events/stream', summary: 'Stream events (server-sent events)', tags,
+    params: instancePath, query: eventsQuery,
+    responses: { 200: { type: 'string', description: 'text/event-stream' } },
+    async handler({ principal, params, query, req, reply }) {
+      await s.instances.require(principal, params.instance_id);
+      const last = Number(req.headers['last-event-id']);
+      let cursor = Number.isInteger(last) && last >= 0 ? last : query.after;
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      res.write(': connected\n\n');
+      let closed = false;
+      let wake: (() => void) | undefined;
+      const off = s.notifier.on('events', (instanceId) => {
+        if (!instanceId || instanceId === params.instance_id) wake?.();
+      });
+      req.raw.on('close', () => {
+        closed = true;
+        wake?.();
+      });
+      try {
+        while (!closed) {
+          const rows = await s.repos.events.after(params.instance_id, cursor, 200);
+          for (const r of rows) {
+            res.write(`id: ${r.seq}\nevent: ${r.type}\ndata: ${r.payload}\n\n`);
+            cursor = Number(r.seq);
+          }
+          if (rows.length === 200) continue;
+          // Wait for a notification, with a heartbeat (and a re-read, covering a lost notification).
+          const timedOut = await new Promise<boolean>((resolve) => {
+            const t = setTimeout(() => resolve(true), 15_000);
+            wake = () => {
+              clearTimeout(t);
+              resolve(false);
+            };
+          });
+          wake = undefined;
+          if (timedOut && !closed) res.write(': keep-alive\n\n');
+        }
+      } finally {
+        off();
+        res.end();
+      }
+    },
+  });
+
+  defineRoute(app, {
+    method: 'GET', url: '/v1/instances/:instance_id/conversations', summary: 'List conversations', tags: ['Conversations'],
+    params: instancePath, query: convQuery,
+    responses: { 200: obj({ conversations: { type: 'array', items: envelopeSchema }, count: { type: 'integer' } }) },
+    async handler({ principal, params, query }) {
+      await s.instances.require(principal, params.instance_id);
+      const rows = await s.repos.conversations.list(params.instance_id, query.limit, query.channel_id);
+      const conversations = rows.map((c) => ({ id: c.id, channel_id: c.channel_id, key: c.key, participant: c.participant ? JSON.parse(c.participant) : null, last_inbound_at: c.last_inbound_at, created_at: c.created_at, updated_at: c.updated_at }));
+      return { conversations, count: conversations.length };
+    },
+  });
+
+  defineRoute(app, {
+    method: 'GET', url: '/v1/instances/:instance_id/conversations/:conversation_id/messages', summary: 'List the messages of a conversation', tags: ['Conversations'],
+    params: convPath, query: model({ limit: { field: int({ ge: 1, le: 1000 }), default: () => 200 } }),
+    responses: { 200: obj({ messages: { type: 'array', items: envelopeSchema }, count: { type: 'integer' } }) },
+    async handler({ principal, params, query }) {
+      await s.instances.require(principal, params.instance_id);
+      const conv = await s.repos.conversations.get(params.conversation_id);
+      if (!conv || conv.instance_id !== params.instance_id) throw new NotFound('Conversation not found');
+      const messages = (await s.repos.conversations.messages(conv.id, query.limit)).map((m) => ({
+        id: m.id, conversation_id: m.conversation_id, channel_id: m.channel_id, direction: m.direction, status: m.status, text: m.text,
+        provider_message_id: m.provider_message_id, error: m.error ? JSON.parse(m.error) : null, content: JSON.parse(m.content), created_at: m.created_at, updated_at: m.updated_at,
+      }));
+      return { messages, count: messages.length };
+    },
+  });
+
+  defineRoute(app, {
+    method: 'GET', url: '/v1/instances/:instance_id/deliveries/dead', summary: 'Dead-lettered agent deliveries', tags: ['Deliveries'],
+    params: instancePath,
+    responses: { 200: obj({ deliveries: { type: 'array', items: envelopeSchema }, count: { type: 'integer' } }) },
+    async handler({ principal, params }) {
+      await s.instances.require(principal, params.instance_id);
+      const deliveries = (await s.repos.jobs.dead(params.instance_id, 'deliver')).map((j) => ({ id: Number(j.seq), event_id: j.ref_id, attempts: j.attempts, last_error: j.last_error, created_at: j.created_at, updated_at: j.updated_at }));
+      return { deliveries, count: deliveries.length };
+    },
+  });
+
+  defineRoute(app, {
+    method: 'POST', url: '/v1/instances/:instance_id/deliveries/:delivery_id/replay', summary: 'Replay a dead-lettered delivery', tags: ['Deliveries'],
+    params: deliveryPath,
+    responses: { 202: obj({ status: { type: 'string' } }) },
+    async handler({ principal, params }) {
+      await s.instances.require(principal, params.instance_id);
+      if (!(await s.repos.jobs.replay(params.instance_id, params.delivery_id, new Date().toISOString()))) throw new NotFound('Dead delivery not found');
+      s.runner.wake();
+      return { status: 'queued' };
+    },
+  });
+}

@@ -1,0 +1,24 @@
+/**
+ * The JSON an agent receives for each event (by webhook, by the events API and by SSE — the same
+ * bytes everywhere). `data` is the normalised event; `raw` inside it is the provider's own payload.
+ */
+import type { InboundEvent } from './events.js';
+
+export interface EventEnvelope {
+  id: string;
+  type: string;
+  instance_id: string;
+  channel_id: string | null;
+  conversation_id: string | null;
+  /** Position in the instance's event stream: pass it as `after` to read what follows. */
+  cursor: string;
+  created_at: string;
+  channel: { type: string; provider: string; external_identifier: string } | null;
+  data: Record<string, unknown>;
+}
+
+/** The normalised event as the agent sees it, with our message id when a message was stored. */
+export function eventData(e: InboundEvent, messageId?: string): Record<string, unknown> {
+  const { kind, ...rest } = e;
+  return { kind, ...(messageId ? { message_id: messageId } : {}), ...rest };
+}

@@ -1,0 +1,118 @@
+/**
+ * The durable job queue, in the same database as the data it belongs to, so a job is committed in
+ * the same transaction as its cause (an inbound event, an outbound message).
+ *
+ * Ordering: jobs share a `group_key` (a conversation); only the oldest pending job of a group can
+ * be claimed, so a conversation's deliveries and sends happen in order while other conversations
+ * proceed in parallel. Dead jobs stop blocking their group.
+ *
+ * Claiming is one UPDATE over a sub-select; on PostgreSQL the sub-select takes `FOR UPDATE SKIP
+ * LOCKED`, so any number of nodes claim disjoint jobs without waiting on each other. A claim is a
+ * lease (`locked_until`): a node that dies mid-job loses it and another node retries the job.
+ */
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Database, JobsTable } from '../store/schema.js';
+import type { DialectName } from '../store/database.js';
+
+export type JobRow = Selectable<JobsTable>;
+export type JobKind = 'deliver' | 'send';
+
+export interface NewJob {
+  kind: JobKind;
+  instanceId: string;
+  groupKey: string;
+  refId: string;
+  payload?: unknown;
+  runAt?: string;
+}
+
+export class JobsRepo {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectName,
+  ) {}
+
+  async enqueue(trx: Kysely<Database> | Transaction<Database>, job: NewJob, now: string): Promise<void> {
+    await trx
+      .insertInto('jobs')
+      .values({
+        kind: job.kind,
+        instance_id: job.instanceId,
+        group_key: job.groupKey,
+        ref_id: job.refId,
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: job.runAt ?? now,
+        locked_by: null,
+        locked_until: null,
+        last_error: null,
+        payload: JSON.stringify(job.payload ?? {}),
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+  }
+
+  /** Leases up to `limit` runnable jobs of `kinds` to `node` until `until`. */
+  async claim(kinds: JobKind[], node: string, limit: number, now: string, until: string): Promise<JobRow[]> {
+    const lock = this.dialect === 'postgres' ? sql`for update skip locked` : sql``;
+    const r = await sql<JobRow>`
+      update jobs set locked_by = ${node}, locked_until = ${until}, attempts = attempts + 1, updated_at = ${now}
+      where seq in (
+        select j.seq from jobs j
+        where j.status = 'pending' and j.kind in (${sql.join(kinds)}) and j.next_attempt_at <= ${now}
+          and (j.locked_until is null or j.locked_until < ${now})
+          and not exists (select 1 from jobs p where p.group_key = j.group_key and p.status = 'pending' and p.seq < j.seq)
+        order by j.seq
+        limit ${limit}
+        ${lock}
+      )
+      returning *`.execute(this.db);
+    return r.rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+  }
+
+  /** Done: the row is removed (the outcome lives on the event/message it was about). */
+  async complete(job: JobRow, node: string): Promise<void> {
+    await this.db.deleteFrom('jobs').where('seq', '=', job.seq).where('locked_by', '=', node).execute();
+  }
+
+  async retry(job: JobRow, node: string, error: string, runAt: string, now: string): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({ locked_by: null, locked_until: null, last_error: error, next_attempt_at: runAt, updated_at: now })
+      .where('seq', '=', job.seq)
+      .where('locked_by', '=', node)
+      .execute();
+  }
+
+  async kill(job: JobRow, node: string, error: string, now: string): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({ status: 'dead', locked_by: null, locked_until: null, last_error: error, updated_at: now })
+      .where('seq', '=', job.seq)
+      .where('locked_by', '=', node)
+      .execute();
+  }
+
+  /** Dead jobs of an instance, newest first. */
+  dead(instanceId: string, kind: JobKind, limit = 100): Promise<JobRow[]> {
+    return this.db.selectFrom('jobs').selectAll().where('instance_id', '=', instanceId).where('kind', '=', kind).where('status', '=', 'dead').orderBy('seq', 'desc').limit(limit).execute();
+  }
+
+  /** Puts a dead job back in line with a fresh attempt budget. */
+  async replay(instanceId: string, seq: number, now: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('jobs')
+      .set({ status: 'pending', attempts: 0, next_attempt_at: now, last_error: null, updated_at: now })
+      .where('seq', '=', seq)
+      .where('instance_id', '=', instanceId)
+      .where('status', '=', 'dead')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async pendingCount(): Promise<number> {
+    const r = await this.db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+}

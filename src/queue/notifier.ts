@@ -1,0 +1,52 @@
+/**
+ * Wake-ups between the parts of Switchboard that wait on the database: the job runner (new jobs)
+ * and event streams (new events). In one process an EventEmitter is enough; with PostgreSQL every
+ * node also LISTENs, so a commit on one node wakes the others. Notifications carry no data that
+ * matters: receivers always re-read the database, so a lost notification only costs a poll interval.
+ */
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+
+export type Topic = 'jobs' | 'events';
+
+export class Notifier {
+  private readonly emitter = new EventEmitter();
+  private client: pg.Client | undefined;
+
+  constructor() {
+    this.emitter.setMaxListeners(0);
+  }
+
+  /** Starts listening on PostgreSQL (no-op for SQLite). */
+  async listen(pgUrl: string | undefined, pgSchema?: string): Promise<void> {
+    if (!pgUrl) return;
+    const client = new pg.Client({ connectionString: pgUrl });
+    client.on('error', () => undefined); // reconnect is not attempted; polling keeps things moving
+    await client.connect();
+    client.on('notification', (n) => {
+      const [topic, payload] = [n.channel.replace(/^sb_[a-z0-9_]*?__/, ''), n.payload ?? ''];
+      this.emitter.emit(topic, payload);
+    });
+    for (const t of ['jobs', 'events'] as Topic[]) await client.query(`LISTEN "${channelName(t, pgSchema)}"`);
+    this.client = client;
+  }
+
+  /** Wakes local listeners now (other nodes learn through pg_notify in the writing transaction). */
+  local(topic: Topic, payload = ''): void {
+    this.emitter.emit(topic, payload);
+  }
+
+  on(topic: Topic, fn: (payload: string) => void): () => void {
+    this.emitter.on(topic, fn);
+    return () => this.emitter.off(topic, fn);
+  }
+
+  async close(): Promise<void> {
+    await this.client?.end().catch(() => undefined);
+  }
+}
+
+/** The PostgreSQL channel name for a topic, namespaced by schema so test schemas do not cross-talk. */
+export function channelName(topic: Topic, pgSchema?: string): string {
+  return pgSchema ? `sb_${pgSchema.toLowerCase()}__${topic}` : `sb__${topic}`;
+}

@@ -1,0 +1,138 @@
+/**
+ * Runs queued jobs: claims what is due, runs the handler for its kind with bounded concurrency,
+ * and records the outcome. It wakes on notifications (a job committed here or on another node)
+ * and otherwise polls, so retries scheduled for later are picked up on time.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { JobKind, JobRow, JobsRepo } from './jobs.js';
+import type { Notifier } from './notifier.js';
+
+export type JobOutcome =
+  | { kind: 'done' }
+  /** Try again; `delayMs` overrides the schedule (e.g. a provider's Retry-After). */
+  | { kind: 'retry'; error: string; delayMs?: number }
+  /** Give up now: nothing a retry could fix. */
+  | { kind: 'dead'; error: string };
+
+export type JobHandler = (job: JobRow) => Promise<JobOutcome>;
+
+export interface RunnerOptions {
+  concurrency: number;
+  /** How long a claim lasts; must exceed the longest handler run (HTTP timeouts included). */
+  leaseMs: number;
+  pollMs: number;
+  /** Delay before attempt n+1 (index n-1); past the end the job is dead. */
+  scheduleMs: number[];
+  /** +/- fraction of random jitter on each delay so retries from many jobs do not align. */
+  jitter: number;
+}
+
+/** Svix's published retry schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
+export const DEFAULT_SCHEDULE_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+
+export class JobRunner {
+  readonly nodeId = `node-${randomBytes(4).toString('hex')}`;
+  private inflight = 0;
+  private running = false;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeResolve: (() => void) | undefined;
+  private loopDone: Promise<void> | undefined;
+  private readonly active = new Set<Promise<void>>();
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly jobs: JobsRepo,
+    private readonly handlers: Partial<Record<JobKind, JobHandler>>,
+    private readonly notifier: Notifier,
+    private readonly log: Logger,
+    private readonly opts: RunnerOptions,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.unsubscribe = this.notifier.on('jobs', () => this.wake());
+    this.loopDone = this.loop();
+  }
+
+  /** Stops claiming and waits for the jobs in flight (their leases would expire otherwise). */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.unsubscribe?.();
+    this.wake();
+    await this.loopDone;
+    await Promise.allSettled([...this.active]);
+  }
+
+  wake(): void {
+    this.wakeResolve?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wakeResolve = () => {
+        clearTimeout(this.wakeTimer);
+        this.wakeResolve = undefined;
+        resolve();
+      };
+      this.wakeTimer = setTimeout(() => this.wakeResolve?.(), ms);
+    });
+  }
+
+  private async loop(): Promise<void> {
+    const kinds = Object.keys(this.handlers) as JobKind[];
+    while (this.running) {
+      const free = this.opts.concurrency - this.inflight;
+      let claimed: JobRow[] = [];
+      if (free > 0) {
+        const now = Date.now();
+        try {
+          claimed = await this.jobs.claim(kinds, this.nodeId, free, new Date(now).toISOString(), new Date(now + this.opts.leaseMs).toISOString());
+        } catch (err) {
+          this.log.error({ err }, 'claiming jobs failed');
+        }
+      }
+      for (const job of claimed) this.track(this.run(job));
+      if (claimed.length === 0 || claimed.length < free) await this.sleep(claimed.length ? 0 : this.opts.pollMs);
+      else await this.sleep(0);
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    this.inflight++;
+    this.active.add(p);
+    void p.finally(() => {
+      this.inflight--;
+      this.active.delete(p);
+      this.wake();
+    });
+  }
+
+  private async run(job: JobRow): Promise<void> {
+    const handler = this.handlers[job.kind as JobKind];
+    let outcome: JobOutcome;
+    try {
+      outcome = handler ? await handler(job) : { kind: 'dead', error: `no handler for ${job.kind}` };
+    } catch (err) {
+      this.log.error({ err, job: job.seq }, 'job handler threw');
+      outcome = { kind: 'retry', error: 'internal error while running the job' };
+    }
+    const now = new Date();
+    try {
+      if (outcome.kind === 'done') await this.jobs.complete(job, this.nodeId);
+      else if (outcome.kind === 'dead') await this.jobs.kill(job, this.nodeId, outcome.error, now.toISOString());
+      else {
+        const base = outcome.delayMs ?? this.opts.scheduleMs[job.attempts - 1];
+        if (base === undefined) await this.jobs.kill(job, this.nodeId, `gave up after ${job.attempts} attempts: ${outcome.error}`, now.toISOString());
+        else {
+          const delay = Math.max(0, base * (1 + (Math.random() * 2 - 1) * this.opts.jitter));
+          await this.jobs.retry(job, this.nodeId, outcome.error, new Date(now.getTime() + delay).toISOString(), now.toISOString());
+        }
+      }
+    } catch (err) {
+      // The lease will expire and another attempt will happen: at-least-once, never lost.
+      this.log.error({ err, job: job.seq }, 'recording a job outcome failed');
+    }
+  }
+}

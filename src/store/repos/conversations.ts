@@ -1,0 +1,25 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+import type { ConversationRow, MessageRow } from './inbox.js';
+
+export class ConversationsRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  get(id: string): Promise<ConversationRow | undefined> {
+    return this.db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  list(instanceId: string, limit: number, channelId?: string): Promise<ConversationRow[]> {
+    let q = this.db.selectFrom('conversations').selectAll().where('instance_id', '=', instanceId);
+    if (channelId) q = q.where('channel_id', '=', channelId);
+    return q.orderBy('updated_at', 'desc').limit(limit).execute();
+  }
+
+  messages(conversationId: string, limit: number): Promise<MessageRow[]> {
+    return this.db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('created_at').orderBy('id').limit(limit).execute();
+  }
+
+  message(id: string): Promise<MessageRow | undefined> {
+    return this.db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+}

@@ -1,0 +1,17 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, EventsTable } from '../schema.js';
+
+export type EventRow = Selectable<EventsTable>;
+
+export class EventsRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  get(id: string): Promise<EventRow | undefined> {
+    return this.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** An instance's events after `cursor`, oldest first. */
+  after(instanceId: string, cursor: number, limit: number): Promise<EventRow[]> {
+    return this.db.selectFrom('events').selectAll().where('instance_id', '=', instanceId).where('seq', '>', cursor).orderBy('seq').limit(limit).execute();
+  }
+}
