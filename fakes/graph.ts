@@ -13,6 +13,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { bearer, fields, startFakeServer } from './fake-server.js';
 import type { FakeReply, FakeServer, RecordedRequest, StatusFailSpec } from './fake-server.js';
+import { metaSignature, postWebhook } from './webhook-delivery.js';
 
 export const FAKE_META_ACCESS_TOKEN = 'EAAFakeGraphAccessTokenForSwitchboardTests';
 export const FAKE_META_PHONE_NUMBER_ID = '100200300400500';
@@ -50,6 +51,10 @@ export interface FakeGraph extends FakeServer {
   openWindow(to: string): void;
   /** Stores media; returns its media id for getMediaUrl. */
   addMedia(bytes: Uint8Array, mimeType: string): string;
+  /** The webhook body Meta sends for one inbound text message, and its wamid. */
+  inboundText(input: { from: string; text: string; name?: string; phoneNumberId?: string; replyTo?: string }): { payload: Record<string, unknown>; wamid: string };
+  /** POSTs a webhook body signed with X-Hub-Signature-256 as Meta does; returns the receiver's status. */
+  deliverWebhook(url: string, payload: Record<string, unknown>, appSecret: string): Promise<number>;
 }
 
 const MEDIA_TYPES = new Set(['image', 'document', 'audio', 'video', 'sticker']);
@@ -153,6 +158,7 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
     return { ...reply, headers };
   }
 
+  const openWindow = (to: string): void => void closed.delete(digits(to));
   const server = await startFakeServer({ handler, failure, port: opts.port });
   base = server.url;
   return {
@@ -163,7 +169,36 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
     sentMessages: (to) => (to === undefined ? [...sent] : sent.filter((m) => digits(m.to) === digits(to))),
     readReceipts: () => [...reads],
     closeWindow: (to) => void closed.add(digits(to)),
-    openWindow: (to) => void closed.delete(digits(to)),
+    openWindow,
+    inboundText(input) {
+      const phoneNumberId = input.phoneNumberId ?? phoneIds[0];
+      const wamid = 'wamid.' + Buffer.from(`in:${randomBytes(12).toString('hex')}`).toString('base64url');
+      const message: Record<string, unknown> = {
+        from: digits(input.from), id: wamid, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: input.text },
+        ...(input.replyTo ? { context: { from: '15550000000', id: input.replyTo } } : {}),
+      };
+      const payload = {
+        object: 'whatsapp_business_account',
+        entry: [{
+          id: 'WABA_FAKE',
+          changes: [{
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550000000', phone_number_id: phoneNumberId },
+              contacts: [{ profile: { name: input.name ?? 'Test User' }, wa_id: digits(input.from) }],
+              messages: [message],
+            },
+          }],
+        }],
+      };
+      openWindow(input.from);
+      return { payload, wamid };
+    },
+    deliverWebhook(url, payload, appSecret) {
+      const body = JSON.stringify(payload);
+      return postWebhook(url, { 'content-type': 'application/json', 'x-hub-signature-256': metaSignature(appSecret, body) }, body);
+    },
     addMedia(bytes, mimeType) {
       const id = String(900000000 + media.size + 1);
       media.set(id, { bytes, mime: mimeType });

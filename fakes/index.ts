@@ -31,6 +31,7 @@ export * from './twilio.js';
 export { parseMail } from './mail-parse.js';
 export type { ParsedPart } from './mail-parse.js';
 export { parseTelegramHtml } from './telegram-html.js';
+export * from './webhook-delivery.js';
 
 export interface AllFakesOptions {
   telegram?: FakeTelegramOptions;

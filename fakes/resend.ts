@@ -12,6 +12,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { bearer, fields, startFakeServer } from './fake-server.js';
 import type { FakeReply, FakeServer, RecordedRequest, StatusFailSpec } from './fake-server.js';
+import { postWebhook, svixHeaders } from './webhook-delivery.js';
 
 export const FAKE_RESEND_API_KEY = 're_FakeResendKeyForSwitchboardTests';
 
@@ -56,6 +57,10 @@ export interface FakeResend extends FakeServer {
   sentEmails(to?: string): FakeResendEmail[];
   /** Stores an inbound email served at GET /emails/receiving/{id}; returns its id. */
   addReceivedEmail(email: FakeReceivedEmailInput): string;
+  /** Stores an inbound email and returns the `email.received` event Resend would post for it. */
+  receiveEmail(email: FakeReceivedEmailInput): { id: string; event: Record<string, unknown> };
+  /** POSTs an event signed with Svix headers (secret `whsec_…`); returns the receiver's status. */
+  deliverWebhook(url: string, secret: string, event: Record<string, unknown>): Promise<number>;
 }
 
 const ADDRESS = /^(?:[^<>]*<\s*[^\s@<>]+@[^\s@<>]+\s*>|[^\s@<>]+@[^\s@<>]+)$/;
@@ -154,20 +159,36 @@ export async function startFakeResend(opts: FakeResendOptions = {}): Promise<Fak
     return error(spec.status, spec.code !== undefined ? String(spec.code) : name, spec.message ?? message, headers);
   }
 
+  function addReceivedEmail(email: FakeReceivedEmailInput): string {
+    const id = randomUUID();
+    received.set(id, {
+      object: 'email', id, from: email.from, to: email.to, cc: email.cc ?? [], bcc: [], reply_to: [],
+      subject: email.subject, html: email.html ?? null, text: email.text ?? null,
+      headers: email.headers ?? {}, message_id: email.message_id ?? `<${id}@mail.example>`,
+      created_at: new Date().toISOString(), attachments: email.attachments ?? [],
+    });
+    return id;
+  }
+
   const server = await startFakeServer({ handler, failure, port: opts.port });
   return {
     ...server,
     apiKey: keys[0],
-    sentEmails: (to) => (to === undefined ? [...sent] : sent.filter((e) => e.to.includes(to))),
-    addReceivedEmail(email) {
-      const id = randomUUID();
-      received.set(id, {
-        object: 'email', id, from: email.from, to: email.to, cc: email.cc ?? [], bcc: [], reply_to: [],
-        subject: email.subject, html: email.html ?? null, text: email.text ?? null,
-        headers: email.headers ?? {}, message_id: email.message_id ?? `<${id}@mail.example>`,
-        created_at: new Date().toISOString(), attachments: email.attachments ?? [],
-      });
-      return id;
+    addReceivedEmail,
+    receiveEmail(email) {
+      const id = addReceivedEmail(email);
+      const stored = received.get(id) ?? {};
+      const event = {
+        type: 'email.received',
+        created_at: new Date().toISOString(),
+        data: { email_id: id, created_at: stored.created_at, from: email.from, to: email.to, cc: email.cc ?? [], bcc: [], message_id: stored.message_id, subject: email.subject, attachments: email.attachments ?? [] },
+      };
+      return { id, event };
     },
+    async deliverWebhook(url, secret, event) {
+      const body = JSON.stringify(event);
+      return postWebhook(url, { 'content-type': 'application/json', ...(await svixHeaders(secret, body)) }, body);
+    },
+    sentEmails: (to) => (to === undefined ? [...sent] : sent.filter((e) => e.to.includes(to))),
   };
 }

@@ -9,6 +9,7 @@
  */
 import { bearer, startFakeServer } from './fake-server.js';
 import type { FakeReply, FakeServer, RecordedRequest, StatusFailSpec } from './fake-server.js';
+import { postWebhook, retellSignature } from './webhook-delivery.js';
 
 export const FAKE_RETELL_API_KEY = 'key_FakeRetellApiKeyForSwitchboard';
 
@@ -26,6 +27,8 @@ export interface FakeRetell extends FakeServer {
   apiKey: string;
   /** Stores a call served by get-call (defaults filled in for the usual fields). */
   addCall(call: FakeRetellCall): void;
+  /** POSTs `{event, call}` signed with x-retell-signature (the API key); returns the status. */
+  deliverWebhook(url: string, event: string, call: FakeRetellCall): Promise<number>;
 }
 
 export async function startFakeRetell(opts: FakeRetellOptions = {}): Promise<FakeRetell> {
@@ -50,6 +53,10 @@ export async function startFakeRetell(opts: FakeRetellOptions = {}): Promise<Fak
   return {
     ...server,
     apiKey,
+    async deliverWebhook(url, event, call) {
+      const body = JSON.stringify({ event, call });
+      return postWebhook(url, { 'content-type': 'application/json', 'x-retell-signature': await retellSignature(apiKey, body) }, body);
+    },
     addCall(call) {
       calls.set(call.call_id, { call_type: 'phone_call', agent_id: 'agent_fake', call_status: 'ended', direction: 'inbound', ...call });
     },

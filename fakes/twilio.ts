@@ -11,6 +11,7 @@
  */
 import { fields, hexId, startFakeServer } from './fake-server.js';
 import type { FakeReply, FakeServer, RecordedRequest, StatusFailSpec } from './fake-server.js';
+import { postWebhook, twilioSignature } from './webhook-delivery.js';
 
 export const FAKE_TWILIO_ACCOUNT_SID = 'AC' + '0123456789abcdef'.repeat(2);
 export const FAKE_TWILIO_AUTH_TOKEN = 'fake_twilio_auth_token_0123456789';
@@ -61,6 +62,10 @@ export interface FakeTwilio extends FakeServer {
   closeWindow(to: string): void;
   /** Sends to this recipient fail with 21610 (recipient replied STOP). */
   optOut(to: string): void;
+  /** The form fields Twilio posts for an inbound SMS to one of the account's numbers. */
+  inboundSms(input: { from: string; body: string; to?: string }): Record<string, string>;
+  /** POSTs form fields signed with X-Twilio-Signature (account auth token); returns the status. */
+  deliverWebhook(url: string, params: Record<string, string>): Promise<number>;
 }
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -188,5 +193,16 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
     incomingNumbers: () => numbers.map((n) => ({ ...n })),
     closeWindow: (to) => void closed.add(bare(to)),
     optOut: (to) => void stopped.add(bare(to)),
+    inboundSms(input) {
+      return {
+        MessageSid: 'SM' + hexId(16), SmsSid: '', AccountSid: accountSid, From: input.from, To: input.to ?? numbers[0]?.phone_number ?? '',
+        Body: input.body, NumMedia: '0', NumSegments: '1', SmsStatus: 'received', ApiVersion: '2010-04-01',
+      };
+    },
+    async deliverWebhook(url, params) {
+      const body = new URLSearchParams(params).toString();
+      const signature = await twilioSignature(authToken, url, params);
+      return postWebhook(url, { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body);
+    },
   };
 }
