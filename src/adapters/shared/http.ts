@@ -7,7 +7,7 @@
  * Example:
  *   const res = await httpRequest({ provider: 'resend', method: 'POST', url, json: payload,
  *     headers: { authorization: `Bearer ${key}` }, timeoutMs: 10_000 });
- *   if (res.status >= 400) throw mapResendError(res);
+ *   if (res.status >= 400) throw resendError(res);
  */
 import { ProviderError } from './provider-error.js';
 
