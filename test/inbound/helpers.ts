@@ -221,7 +221,7 @@ export async function twilioKit({ s, instanceId }: KitContext): Promise<Kit> {
 }
 
 // ---------------------------------------------------------------- resend
-export async function resendKit({ s, instanceId, tag = '' }: KitContext, opts: { viaAccount?: boolean; fake?: FakeResend } = {}): Promise<Kit & { fake: FakeResend; address: string; connectionId: string }> {
+export async function resendKit({ s, instanceId, tag = '' }: KitContext, opts: { viaAccount?: boolean; fake?: FakeResend } = {}): Promise<Kit & { fake: FakeResend; address: string; connectionId: string; signEvent(event: unknown): WireRequest }> {
   const fake = opts.fake ?? (await startFakeResend());
   const whsec = 'whsec_' + randomBytes(24).toString('base64');
   const address = `support${tag}-${randomBytes(3).toString('hex')}@sb.test`;
@@ -247,6 +247,7 @@ export async function resendKit({ s, instanceId, tag = '' }: KitContext, opts: {
   });
   return {
     provider: 'resend', channelId: ch.id, url, format: 'json', fake, address, connectionId: conn.id,
+    signEvent: (event) => sign(`msg_${randomBytes(12).toString('hex')}`, JSON.stringify(event)),
     valid: async (n, conv) => {
       const e = eventFor(n, conv);
       return sign(e.svixId, e.body);

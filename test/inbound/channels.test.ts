@@ -1,0 +1,172 @@
+/**
+ * Channels as the inbound path sees them, on every store: webhook_url on channels and
+ * connections, pending -> active with last_event_at on verified traffic, disabled channels
+ * acknowledging and dropping, and per-account URLs routing each event by the identity it names
+ * (Meta phone_number_id, Resend recipient, Retell agent_id, Gmail emailAddress).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { storeKinds } from '../helpers/stores.js';
+import { startFakeAgent, type FakeAgent } from './fake-agent.js';
+import { channelCounts, createInstance, gmailKit, metaKit, metaSign, PRIVATE_OK, resendKit, retellBody, retellKit, send, telegramKit, waitUntil } from './helpers.js';
+
+for (const kind of storeKinds()) {
+  describe(`inbound channels on ${kind}`, () => {
+    let s: TestServer;
+    let agent: FakeAgent;
+    let instanceId: string;
+
+    before(async () => {
+      agent = await startFakeAgent();
+      s = await startServer(kind, { env: PRIVATE_OK, services: { scheduleMs: [50, 100, 200] } });
+      const inst = await createInstance(s, agent.url);
+      instanceId = inst.id;
+      agent.secret = inst.signing_secret;
+    });
+    after(async () => {
+      await s.close();
+      await agent.close();
+    });
+
+    const channel = async (id: string) => (await s.api('GET', `/v1/instances/${instanceId}/channels`)).body.channels.find((c: any) => c.id === id);
+
+    test('webhook_url on channels and connections is where providers post', async () => {
+      const kit = await metaKit({ s, instanceId });
+      const ch = await channel(kit.channelId);
+      assert.equal(ch.webhook_url, `${s.url}/v1/webhooks/${kit.channelId}`);
+      const conn = await s.api('GET', `/v1/instances/${instanceId}/connections/${kit.connectionId}`);
+      assert.equal(conn.status, 200);
+      assert.equal(conn.body.webhook_url, `${s.url}/v1/webhooks/accounts/${kit.connectionId}`);
+      const listed = await s.api('GET', `/v1/instances/${instanceId}/connections`);
+      assert.ok(listed.body.connections.some((c: any) => c.webhook_url === conn.body.webhook_url));
+      // Both URLs work for a signed Meta post.
+      assert.equal((await send(await kit.valid(1))).status, 200);
+      const viaAccount = await kit.valid(2);
+      assert.equal((await send({ ...viaAccount, url: conn.body.webhook_url })).status, 200);
+      assert.equal((await channelCounts(s, kit.channelId)).events, 2);
+      // Unknown or malformed webhook ids are a clean 404.
+      assert.equal((await send({ ...viaAccount, url: `${s.url}/v1/webhooks/00000000-0000-4000-8000-000000000000` })).status, 404);
+      assert.equal((await send({ ...viaAccount, url: `${s.url}/v1/webhooks/accounts/00000000-0000-4000-8000-000000000000` })).status, 404);
+      assert.ok([404, 422].includes((await send({ ...viaAccount, url: `${s.url}/v1/webhooks/not-a-uuid` })).status));
+    });
+
+    test('status goes pending -> active, and last_event_at is set, on the first verified event', async () => {
+      const kit = await telegramKit({ s, instanceId });
+      const before = await channel(kit.channelId);
+      assert.equal(before.status, 'pending');
+      assert.equal(before.last_event_at, null);
+      const t0 = Date.now();
+      assert.equal((await send(await kit.valid(1))).status, 200);
+      const after = await channel(kit.channelId);
+      assert.equal(after.status, 'active');
+      assert.ok(Date.parse(after.last_event_at) >= t0 - 1000);
+    });
+
+    test('a disabled channel acknowledges and drops; re-enabled it stores again', async () => {
+      const kit = await telegramKit({ s, instanceId });
+      const off = await s.api('PATCH', `/v1/instances/${instanceId}/channels/${kit.channelId}`, { enabled: false });
+      assert.equal(off.body.status, 'disabled');
+      const r = await send(await kit.valid(1));
+      assert.equal(r.status, 200, 'acknowledged so the provider stops retrying');
+      assert.deepEqual(await channelCounts(s, kit.channelId), { events: 0, messages: 0, jobs: 0, conversations: 0 });
+      assert.equal((await channel(kit.channelId)).status, 'disabled');
+      // A bad signature on a disabled channel is still refused (verification comes first).
+      assert.equal((await send(await kit.badSignature(2))).status, 403);
+      await s.api('PATCH', `/v1/instances/${instanceId}/channels/${kit.channelId}`, { enabled: true });
+      assert.equal((await send(await kit.valid(3))).status, 200);
+      assert.equal((await channelCounts(s, kit.channelId)).events, 1);
+      assert.equal((await channel(kit.channelId)).status, 'active');
+    });
+
+    test('Meta per-account URL routes by metadata.phone_number_id (config or external_identifier)', async () => {
+      const kit = await metaKit({ s, instanceId }, { viaAccount: true });
+      const p2 = String(Number(kit.phoneNumberId) + 1);
+      const second = await s.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'whatsapp', provider: 'meta_cloud', external_identifier: p2, connection_id: kit.connectionId });
+      assert.equal(second.status, 201);
+      const disabled = await s.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'whatsapp', provider: 'meta_cloud', external_identifier: 'disabled-number', connection_id: kit.connectionId, config: { phone_number_id: '999' }, enabled: false });
+      // One POST carrying three entries: one per channel plus an unknown number.
+      const entry = (pid: string, n: number) => JSON.parse(metaBodyFor(pid, n)).entry[0];
+      const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [entry(kit.phoneNumberId, 1), entry(p2, 2), entry('424242', 3), entry('999', 4)] });
+      const r = await send({ url: kit.url, headers: { 'content-type': 'application/json', 'x-hub-signature-256': metaSign(kit.appSecret, body) }, body });
+      assert.equal(r.status, 200);
+      assert.equal((await channelCounts(s, kit.channelId)).messages, 1);
+      assert.equal((await channelCounts(s, second.body.id)).messages, 1);
+      assert.equal((await channelCounts(s, disabled.body.id)).events, 0, 'a disabled channel drops its share');
+      assert.equal((await channel(second.body.id)).status, 'active');
+      // The subscription handshake on the account URL answers with any channel's verify token.
+      await s.api('PATCH', `/v1/instances/${instanceId}/channels/${second.body.id}`, { config: { verify_token: 'vt-42' } });
+      const hs = await fetch(`${kit.url}?hub.mode=subscribe&hub.verify_token=vt-42&hub.challenge=31337`);
+      assert.equal(hs.status, 200);
+      assert.equal(await hs.text(), '31337');
+      const bad = await fetch(`${kit.url}?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=31337`);
+      assert.equal(bad.status, 403);
+    });
+
+    test('Resend per-account URL routes by recipient', async () => {
+      const kit = await resendKit({ s, instanceId }, { viaAccount: true });
+      const other = `sales-${Date.now()}@sb.test`;
+      const second = await s.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'email', provider: 'resend', external_identifier: other, connection_id: kit.connectionId });
+      assert.equal(second.status, 201);
+      const toSecond = kit.fake.receiveEmail({ from: 'a@example.com', to: [other], subject: 'Hi sales', text: 'to sales' });
+      assert.equal((await send(kit.signEvent(toSecond.event))).status, 200);
+      assert.equal((await send(await kit.valid(1))).status, 200);
+      assert.equal((await channelCounts(s, second.body.id)).messages, 1);
+      assert.equal((await channelCounts(s, kit.channelId)).messages, 1);
+      try {
+        const nobody = kit.fake.receiveEmail({ from: 'a@example.com', to: ['nobody@elsewhere.test'], subject: 'x', text: 'x' });
+        assert.equal((await send(kit.signEvent(nobody.event))).status, 200, 'an unrouted event is acknowledged');
+        assert.equal((await channelCounts(s, second.body.id)).messages, 1);
+        assert.equal((await channelCounts(s, kit.channelId)).messages, 1);
+      } finally {
+        await kit.close();
+      }
+    });
+
+    test('Retell per-account URL routes by agent_id', async () => {
+      const kit = await retellKit({ s, instanceId }, { viaAccount: true });
+      const agent2 = kit.agentId + '_two';
+      const second = await s.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'voice', provider: 'retell', external_identifier: `+1999${Date.now() % 1e6}`, connection_id: kit.connectionId, config: { agent_id: agent2 } });
+      const body = retellBody(agent2, 1, 9);
+      // Signed with the connection's API key (retell-sdk), like every event of the account.
+      const sig = await kit.signRaw(Buffer.from(body), 'application/json');
+      assert.equal((await send(sig)).status, 200);
+      assert.equal((await channelCounts(s, second.body.id)).events, 1);
+      assert.equal((await channelCounts(s, kit.channelId)).events, 0);
+      assert.equal((await send(await kit.valid(1))).status, 200);
+      assert.equal((await channelCounts(s, kit.channelId)).events, 1);
+    });
+
+    test('Gmail per-account URL routes by emailAddress', async () => {
+      const kit = await gmailKit({ s, instanceId }, { viaAccount: true });
+      try {
+        const decoy = await s.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'email', provider: 'gmail', external_identifier: `decoy-${Date.now()}@gmail.test`, connection_id: kit.connectionId });
+        assert.equal(decoy.status, 201);
+        assert.equal((await send(await kit.valid(1))).status, 200);
+        assert.equal((await channelCounts(s, kit.channelId)).messages, 1);
+        assert.equal((await channelCounts(s, decoy.body.id)).events, 0);
+        await agentSaw(kit.channelId);
+      } finally {
+        await kit.close();
+      }
+    });
+
+    async function agentSaw(channelId: string): Promise<void> {
+      await waitUntil(() => agent.deliveries.some((d) => d.body?.channel_id === channelId && d.verified), 5000, 'delivery to the agent');
+    }
+  });
+}
+
+/** A Meta body for one phone number id (local copy to build multi-entry posts). */
+function metaBodyFor(pid: string, n: number): string {
+  const waId = String(16505550000 + n);
+  return JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [{ id: 'WABA1', changes: [{ field: 'messages', value: {
+      messaging_product: 'whatsapp',
+      metadata: { display_phone_number: '15550001111', phone_number_id: pid },
+      contacts: [{ profile: { name: 'Sheena' }, wa_id: waId }],
+      messages: [{ from: waId, id: `wamid.multi.${pid}.${n}`, timestamp: String(1714560000 + n), type: 'text', text: { body: `hello ${n}` } }],
+    } }] }],
+  });
+}
