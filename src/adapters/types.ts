@@ -87,3 +87,61 @@ export interface InboundAdapter {
   /** The body the provider expects as acknowledgement (Twilio wants TwiML). */
   ack?(): WebhookReply;
 }
+
+/** One message to send, already rendered in the channel's own format. */
+export interface OutboundChunk {
+  /** Telegram HTML, WhatsApp markup or plain text (the email's text part). */
+  text: string;
+  /** Email only: the HTML part and the subject. */
+  html?: string;
+  subject?: string;
+  attachments?: { url: string; kind?: string; fileName?: string; caption?: string }[];
+  /** The provider id of the message this one answers (first chunk only). */
+  replyToProviderMessageId?: string;
+  /** Email threading: who, and which message/thread this continues. */
+  email?: { from: string; to: string[]; cc?: string[]; inReplyTo?: string; references?: string[]; threadId?: string };
+  /** WhatsApp template (the only message allowed outside the 24-hour window). */
+  template?: { name: string; language: string; components?: unknown[] };
+}
+
+/** Everything a sender needs about where a message goes. */
+export interface SendContext {
+  secrets: Record<string, string>;
+  settings: Record<string, unknown>;
+  config: Record<string, unknown>;
+  apiBaseUrl: string;
+  fetch: typeof fetch;
+  channelType: ChannelType;
+  /** The channel's own identity: bot username, our number, our address, phone_number_id. */
+  externalIdentifier: string;
+  /** The conversation's key: chat id, wa_id, the person's number, the email thread. */
+  conversationKey: string;
+  /** Where the provider should send status callbacks (Twilio StatusCallback). */
+  webhookUrl: string;
+  /** Stable per message chunk: providers with idempotency (Resend) get it so a retry cannot double-send. */
+  idempotencyKey: string;
+  timeoutMs: number;
+}
+
+export interface OutboundSender {
+  readonly provider: string;
+  readonly capabilities: Capabilities;
+  /** Whether a retry after an unknown outcome is safe (the provider deduplicates on idempotencyKey). */
+  readonly idempotent: boolean;
+  /** Sends one chunk; throws ProviderError (see shared/provider-error.ts). */
+  send(ctx: SendContext, chunk: OutboundChunk): Promise<{ providerMessageId: string }>;
+  /**
+   * The provider's documented rate limits that apply to this send, as token buckets: the rate
+   * governor waits (never fails) until every bucket has a token. Keys must be globally unique.
+   */
+  rateLimits(ctx: SendContext): RateLimit[];
+  /** Shows "typing..." where the channel can. */
+  typing?(ctx: SendContext, lastInboundProviderMessageId?: string): Promise<void>;
+}
+
+/** A token bucket: up to `burst` sends at once, refilled at `perSecond`. */
+export interface RateLimit {
+  key: string;
+  burst: number;
+  perSecond: number;
+}

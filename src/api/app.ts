@@ -15,7 +15,10 @@ import { channelRoutes } from './routes/channels.js';
 import { healthRoutes } from './routes/health.js';
 import { instanceRoutes } from './routes/instances.js';
 import { eventRoutes } from './routes/events.js';
+import { messageRoutes } from './routes/messages.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { webChatRoutes } from './routes/webchat.js';
+import { webPageRoutes } from './routes/web-pages.js';
 
 export interface AppOptions {
   logger: FastifyBaseLogger | false;
@@ -69,6 +72,9 @@ export async function buildApp(s: Services, opts: AppOptions): Promise<FastifyIn
   accountRoutes(app, s);
   channelRoutes(app, s);
   eventRoutes(app, s);
+  messageRoutes(app, s);
   webhookRoutes(app, s);
+  webChatRoutes(app, s);
+  webPageRoutes(app, s);
   return app;
 }

@@ -60,7 +60,7 @@ export class Inbox {
           created_at: nowIso,
         });
         if (inst.agent_url) {
-          await this.jobs.enqueue(trx, { kind: 'deliver', instanceId: channel.instance_id, groupKey: envelope.conversation_id ?? envelope.id, refId: envelope.id }, nowIso);
+          await this.jobs.enqueue(trx, { kind: 'deliver', instanceId: channel.instance_id, groupKey: `deliver:${envelope.conversation_id ?? envelope.id}`, refId: envelope.id }, nowIso);
         }
         out.stored++;
         out.eventIds.push(envelope.id);
@@ -78,6 +78,45 @@ export class Inbox {
       this.notifier.local('events', channel.instance_id);
     }
     return result;
+  }
+
+  /**
+   * Records an event Switchboard itself raises (an outbound message's status, a channel error)
+   * and queues its delivery, exactly like a provider's event. `dedupeKey` makes it once-only.
+   */
+  async emit(channel: ChannelRow, conversationId: string | null, type: string, data: Record<string, unknown>, dedupeKey: string): Promise<void> {
+    const nowIso = new Date().toISOString();
+    let stored = false;
+    let agent = false;
+    await this.repo.transaction(async (trx) => {
+      const inst = await this.repo.lockInstance(trx, channel.instance_id);
+      if (!inst || (await this.repo.eventExists(trx, dedupeKey))) return;
+      const seq = inst.event_seq + 1;
+      const envelope: EventEnvelope = {
+        id: randomUUID(),
+        type,
+        instance_id: channel.instance_id,
+        channel_id: channel.id,
+        conversation_id: conversationId,
+        cursor: String(seq),
+        created_at: nowIso,
+        channel: { type: channel.channel_type, provider: channel.provider, external_identifier: channel.external_identifier },
+        data,
+      };
+      await this.repo.insertEvent(trx, { id: envelope.id, instance_id: channel.instance_id, seq, channel_id: channel.id, conversation_id: conversationId, type, dedupe_key: dedupeKey, payload: JSON.stringify(envelope), created_at: nowIso });
+      await this.repo.setEventSeq(trx, channel.instance_id, seq);
+      if (inst.agent_url) {
+        await this.jobs.enqueue(trx, { kind: 'deliver', instanceId: channel.instance_id, groupKey: `deliver:${conversationId ?? envelope.id}`, refId: envelope.id }, nowIso);
+        await this.repo.notify(trx, channelName('jobs', this.pgSchema));
+        agent = true;
+      }
+      await this.repo.notify(trx, channelName('events', this.pgSchema));
+      stored = true;
+    });
+    if (stored) {
+      if (agent) this.notifier.local('jobs');
+      this.notifier.local('events', channel.instance_id);
+    }
   }
 
   /** Conversation + message/status rows for one new event; returns its envelope. */

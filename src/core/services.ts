@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { makeGuardedFetch } from '../net/ssrf.js';
 import { Notifier } from '../queue/notifier.js';
-import { DEFAULT_SCHEDULE_MS, JobRunner } from '../queue/runner.js';
+import { DEFAULT_SCHEDULE_MS, JobRunner, SEND_SCHEDULE_MS } from '../queue/runner.js';
 import type { Store } from '../store/database.js';
 import { makeRepos, type Repos } from '../store/repos/index.js';
 import { createMetrics, type Metrics } from '../api/plugins/metrics.js';
@@ -15,7 +15,11 @@ import { AgentDelivery, type ReplySink } from './delivery.js';
 import { Inbox } from './inbox.js';
 import { InstancesService } from './instances.js';
 import { WebhookMetrics } from './metrics.js';
-import { StoredReplies } from './replies.js';
+import { SendContextFactory } from './outbound/context.js';
+import { RateGovernor } from './outbound/governor.js';
+import { ChannelHealth } from './outbound/health.js';
+import { SendJob, type WidgetPublisher } from './outbound/send-job.js';
+import { OutboundService } from './outbound/service.js';
 import { Webhooks } from './webhooks.js';
 
 export interface Services {
@@ -33,7 +37,13 @@ export interface Services {
   inbox: Inbox;
   webhooks: Webhooks;
   delivery: AgentDelivery;
+  outbound: OutboundService;
+  governor: RateGovernor;
+  health: ChannelHealth;
+  contexts: SendContextFactory;
   runner: JobRunner;
+  /** Set by the web chat module: pushes outbound messages to widgets. */
+  widgets?: WidgetPublisher;
   /** Starts background work (job runner, cross-node notifications). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -44,6 +54,7 @@ export interface ServiceOptions {
   pgSchema?: string;
   replies?: ReplySink;
   scheduleMs?: number[];
+  sendScheduleMs?: number[];
 }
 
 export function makeServices(config: Config, store: Store, box: SecretBox, log: Logger, opts: ServiceOptions = {}): Services {
@@ -54,15 +65,23 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   const channels = new ChannelsService(repos, box, accounts, config);
   const guardedFetch = makeGuardedFetch(config.allowPrivateUrls);
   const inbox = new Inbox(repos.inbox, repos.jobs, notifier, opts.pgSchema);
-  const delivery = new AgentDelivery(repos, box, guardedFetch, opts.replies ?? new StoredReplies(repos), log, { timeoutMs: 10_000 });
-  const runner = new JobRunner(repos.jobs, { deliver: (job) => delivery.handle(job) }, notifier, log, {
+  const outbound = new OutboundService(repos, repos.jobs, notifier, opts.pgSchema);
+  const delivery = new AgentDelivery(repos, box, guardedFetch, opts.replies ?? outbound, log, { timeoutMs: 10_000 });
+  const governor = new RateGovernor(store.db, store.dialect);
+  const health = new ChannelHealth(repos, inbox);
+  const contexts = new SendContextFactory(config, repos, accounts, channels, guardedFetch);
+  const sendScheduleMs = opts.sendScheduleMs ?? SEND_SCHEDULE_MS;
+  // `services` is referenced lazily so the web chat module can attach its publisher after construction.
+  let services: Services;
+  const sendJob = new SendJob(repos, inbox, contexts, governor, health, log, sendScheduleMs.length + 1, () => services.widgets);
+  const runner = new JobRunner(repos.jobs, { deliver: (job) => delivery.handle(job), send: (job) => sendJob.handle(job) }, notifier, log, {
     concurrency: 16,
     leaseMs: 60_000,
     pollMs: 500,
-    scheduleMs: opts.scheduleMs ?? config.deliveryScheduleMs ?? DEFAULT_SCHEDULE_MS,
+    scheduleMs: { deliver: opts.scheduleMs ?? config.deliveryScheduleMs ?? DEFAULT_SCHEDULE_MS, send: sendScheduleMs },
     jitter: 0.2,
   });
-  return {
+  services = {
     config,
     store,
     repos,
@@ -77,6 +96,10 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
     inbox,
     webhooks: new Webhooks(config, repos, accounts, channels, inbox, new WebhookMetrics(metrics.registry), guardedFetch),
     delivery,
+    outbound,
+    governor,
+    health,
+    contexts,
     runner,
     async start() {
       if (store.dialect === 'postgres') await notifier.listen(store.url, opts.pgSchema);
@@ -87,4 +110,5 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
       await notifier.close();
     },
   };
+  return services;
 }

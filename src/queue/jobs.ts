@@ -85,6 +85,16 @@ export class JobsRepo {
       .execute();
   }
 
+  /** Gives the attempt back: the job was not tried (e.g. the rate governor asked to wait). */
+  async defer(job: JobRow, node: string, reason: string, runAt: string, now: string): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({ locked_by: null, locked_until: null, last_error: reason, next_attempt_at: runAt, attempts: Math.max(0, job.attempts - 1), updated_at: now })
+      .where('seq', '=', job.seq)
+      .where('locked_by', '=', node)
+      .execute();
+  }
+
   async kill(job: JobRow, node: string, error: string, now: string): Promise<void> {
     await this.db
       .updateTable('jobs')

@@ -7,11 +7,15 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 
-export type Topic = 'jobs' | 'events';
+export type Topic = 'jobs' | 'events' | 'webchat';
+
+/** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more. */
+export const MAX_NOTIFY_PAYLOAD_BYTES = 7999;
 
 export class Notifier {
   private readonly emitter = new EventEmitter();
   private client: pg.Client | undefined;
+  private pgSchema: string | undefined;
 
   constructor() {
     this.emitter.setMaxListeners(0);
@@ -27,13 +31,34 @@ export class Notifier {
       const [topic, payload] = [n.channel.replace(/^sb_[a-z0-9_]*?__/, ''), n.payload ?? ''];
       this.emitter.emit(topic, payload);
     });
-    for (const t of ['jobs', 'events'] as Topic[]) await client.query(`LISTEN "${channelName(t, pgSchema)}"`);
+    for (const t of ['jobs', 'events', 'webchat'] as Topic[]) await client.query(`LISTEN "${channelName(t, pgSchema)}"`);
     this.client = client;
+    this.pgSchema = pgSchema;
   }
 
   /** Wakes local listeners now (other nodes learn through pg_notify in the writing transaction). */
   local(topic: Topic, payload = ''): void {
     this.emitter.emit(topic, payload);
+  }
+
+  /**
+   * Sends `payload` to the topic's listeners on every node, this one included. On PostgreSQL it
+   * goes out through pg_notify on the listening connection and comes back to this node like to the
+   * others (one path, one order); without PostgreSQL it is emitted locally. Unlike `local`, the
+   * payload carries data, so it must stay under 8000 bytes (PostgreSQL's limit).
+   */
+  async publish(topic: Topic, payload: string): Promise<void> {
+    if (Buffer.byteLength(payload) > MAX_NOTIFY_PAYLOAD_BYTES) throw new Error(`notification payload over ${MAX_NOTIFY_PAYLOAD_BYTES} bytes`);
+    if (!this.client) {
+      this.emitter.emit(topic, payload);
+      return;
+    }
+    try {
+      await this.client.query('select pg_notify($1, $2)', [channelName(topic, this.pgSchema), payload]);
+    } catch {
+      // The listening connection is gone: this node still hears itself.
+      this.emitter.emit(topic, payload);
+    }
   }
 
   on(topic: Topic, fn: (payload: string) => void): () => void {
@@ -42,7 +67,9 @@ export class Notifier {
   }
 
   async close(): Promise<void> {
-    await this.client?.end().catch(() => undefined);
+    const c = this.client;
+    this.client = undefined;
+    await c?.end().catch(() => undefined);
   }
 }
 

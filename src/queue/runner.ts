@@ -13,7 +13,9 @@ export type JobOutcome =
   /** Try again; `delayMs` overrides the schedule (e.g. a provider's Retry-After). */
   | { kind: 'retry'; error: string; delayMs?: number }
   /** Give up now: nothing a retry could fix. */
-  | { kind: 'dead'; error: string };
+  | { kind: 'dead'; error: string }
+  /** Not attempted (rate governor said wait): run again after `delayMs` without using an attempt. */
+  | { kind: 'defer'; delayMs: number; reason: string };
 
 export type JobHandler = (job: JobRow) => Promise<JobOutcome>;
 
@@ -22,14 +24,17 @@ export interface RunnerOptions {
   /** How long a claim lasts; must exceed the longest handler run (HTTP timeouts included). */
   leaseMs: number;
   pollMs: number;
-  /** Delay before attempt n+1 (index n-1); past the end the job is dead. */
-  scheduleMs: number[];
+  /** Per job kind, the delay before attempt n+1 (index n-1); past the end the job is dead. */
+  scheduleMs: Partial<Record<JobKind, number[]>>;
   /** +/- fraction of random jitter on each delay so retries from many jobs do not align. */
   jitter: number;
 }
 
 /** Svix's published retry schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
 export const DEFAULT_SCHEDULE_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+
+/** Sends to people: shorter, a reply hours late is worth less than a clear failure. */
+export const SEND_SCHEDULE_MS = [1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000];
 
 export class JobRunner {
   readonly nodeId = `node-${randomBytes(4).toString('hex')}`;
@@ -122,8 +127,9 @@ export class JobRunner {
     try {
       if (outcome.kind === 'done') await this.jobs.complete(job, this.nodeId);
       else if (outcome.kind === 'dead') await this.jobs.kill(job, this.nodeId, outcome.error, now.toISOString());
+      else if (outcome.kind === 'defer') await this.jobs.defer(job, this.nodeId, outcome.reason, new Date(now.getTime() + outcome.delayMs).toISOString(), now.toISOString());
       else {
-        const base = outcome.delayMs ?? this.opts.scheduleMs[job.attempts - 1];
+        const base = outcome.delayMs ?? (this.opts.scheduleMs[job.kind as JobKind] ?? DEFAULT_SCHEDULE_MS)[job.attempts - 1];
         if (base === undefined) await this.jobs.kill(job, this.nodeId, `gave up after ${job.attempts} attempts: ${outcome.error}`, now.toISOString());
         else {
           const delay = Math.max(0, base * (1 + (Math.random() * 2 - 1) * this.opts.jitter));

@@ -78,6 +78,7 @@ export interface Database {
   events: EventsTable;
   messages: MessagesTable;
   jobs: JobsTable;
+  rate_buckets: RateBucketsTable;
 }
 
 
@@ -142,4 +143,10 @@ export interface JobsTable {
   payload: string;
   created_at: string;
   updated_at: string;
+}
+
+export interface RateBucketsTable {
+  key: string;
+  tokens: number;
+  updated_ms: number | string;
 }

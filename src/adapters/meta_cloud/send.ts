@@ -1,0 +1,43 @@
+/** Sending on WhatsApp Cloud: text (with quoted replies), media by link, templates, typing. */
+import type { OutboundSender, SendContext } from '../types.js';
+import { metaCloudApi, type MediaType, type TemplateComponent } from './api.js';
+
+function api(ctx: SendContext) {
+  return metaCloudApi({ accessToken: ctx.secrets.access_token ?? '', baseUrl: ctx.apiBaseUrl, fetch: ctx.fetch, timeoutMs: ctx.timeoutMs });
+}
+
+/** The number's Graph id: config.phone_number_id, else the external identifier itself. */
+export function phoneNumberIdOf(ctx: Pick<SendContext, 'config' | 'externalIdentifier'>): string {
+  return typeof ctx.config.phone_number_id === 'string' ? ctx.config.phone_number_id : ctx.externalIdentifier;
+}
+
+const MEDIA: Record<string, MediaType> = { image: 'image', photo: 'image', audio: 'audio', video: 'video', document: 'document', file: 'document', sticker: 'sticker' };
+
+export const metaCloudSender: OutboundSender = {
+  provider: 'meta_cloud',
+  capabilities: { maxTextLength: 4096, format: 'whatsapp', canEdit: false, canDraft: false, canType: true },
+  idempotent: false,
+  // About 80 messages/s per business number, and a pair limit towards one user (131056).
+  rateLimits: (ctx) => [
+    { key: `meta_cloud:number:${phoneNumberIdOf(ctx)}`, burst: 80, perSecond: 80 },
+    { key: `meta_cloud:pair:${phoneNumberIdOf(ctx)}:${ctx.conversationKey}`, burst: 10, perSecond: 1 / 6 },
+  ],
+  async send(ctx, chunk) {
+    const phoneNumberId = phoneNumberIdOf(ctx);
+    const client = api(ctx);
+    if (chunk.template) {
+      const r = await client.sendTemplate({ phoneNumberId, to: ctx.conversationKey, name: chunk.template.name, languageCode: chunk.template.language, components: chunk.template.components as TemplateComponent[] | undefined });
+      return { providerMessageId: r.messageId };
+    }
+    if (chunk.attachments?.length) {
+      const a = chunk.attachments[0];
+      const r = await client.sendMedia({ phoneNumberId, to: ctx.conversationKey, type: MEDIA[a.kind ?? 'document'] ?? 'document', link: a.url, caption: chunk.text || a.caption, filename: a.fileName });
+      return { providerMessageId: r.messageId };
+    }
+    const r = await client.sendText({ phoneNumberId, to: ctx.conversationKey, body: chunk.text, replyTo: chunk.replyToProviderMessageId });
+    return { providerMessageId: r.messageId };
+  },
+  async typing(ctx, lastInbound) {
+    if (lastInbound) await api(ctx).markRead({ phoneNumberId: phoneNumberIdOf(ctx), messageId: lastInbound, typing: true });
+  },
+};

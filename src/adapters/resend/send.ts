@@ -1,0 +1,28 @@
+/** Sending email through Resend, threaded with In-Reply-To/References; idempotent per message chunk. */
+import type { OutboundSender } from '../types.js';
+import { createHash } from 'node:crypto';
+import { resendApi } from './api.js';
+
+/** A bucket key for an API key that does not contain the key. */
+const keyId = (k: string) => createHash('sha256').update(k).digest('hex').slice(0, 16);
+
+export const resendSender: OutboundSender = {
+  provider: 'resend',
+  capabilities: { maxTextLength: Number.POSITIVE_INFINITY, format: 'email', canEdit: false, canDraft: false, canType: false },
+  // Resend keeps an Idempotency-Key for 24 h: a retry after a timeout returns the first send's id.
+  idempotent: true,
+  // Resend's default: 2 requests/s per API key (keyed by the sending identity's account).
+  rateLimits: (ctx) => [{ key: `resend:key:${keyId(ctx.secrets.api_key ?? '')}`, burst: 2, perSecond: 2 }],
+  async send(ctx, chunk) {
+    const e = chunk.email;
+    if (!e || e.to.length === 0) throw new Error('an email needs a recipient');
+    const headers: Record<string, string> = {};
+    if (e.inReplyTo) headers['In-Reply-To'] = e.inReplyTo;
+    if (e.references?.length) headers['References'] = e.references.join(' ');
+    const r = await resendApi({ apiKey: ctx.secrets.api_key ?? '', baseUrl: ctx.apiBaseUrl, fetch: ctx.fetch, timeoutMs: ctx.timeoutMs }).sendEmail(
+      { from: e.from, to: e.to, ...(e.cc?.length ? { cc: e.cc } : {}), subject: chunk.subject ?? '', html: chunk.html, text: chunk.text, ...(Object.keys(headers).length ? { headers } : {}) },
+      { idempotencyKey: ctx.idempotencyKey },
+    );
+    return { providerMessageId: r.id };
+  },
+};

@@ -1,0 +1,33 @@
+/** Sending on Telegram: HTML parse mode, replies threaded with reply_parameters, typing actions. */
+import type { OutboundSender, SendContext } from '../types.js';
+import { telegramApi } from './api.js';
+
+function api(ctx: SendContext) {
+  return telegramApi({ botToken: ctx.secrets.bot_token ?? '', baseUrl: ctx.apiBaseUrl, fetch: ctx.fetch, timeoutMs: ctx.timeoutMs });
+}
+
+export const telegramSender: OutboundSender = {
+  provider: 'telegram',
+  capabilities: { maxTextLength: 4096, format: 'telegram_html', canEdit: true, canDraft: true, canType: true },
+  idempotent: false,
+  // About 1 message/s per chat (20/min in groups, whose ids are negative) and 30/s per bot.
+  rateLimits: (ctx) => [
+    { key: `telegram:chat:${ctx.externalIdentifier.toLowerCase()}:${ctx.conversationKey}`, ...(ctx.conversationKey.startsWith('-') ? { burst: 3, perSecond: 20 / 60 } : { burst: 1, perSecond: 1 }) },
+    { key: `telegram:bot:${ctx.externalIdentifier.toLowerCase()}`, burst: 30, perSecond: 30 },
+  ],
+  async send(ctx, chunk) {
+    const replyTo = chunk.replyToProviderMessageId ? Number(chunk.replyToProviderMessageId) : undefined;
+    const m = await api(ctx).sendMessage({
+      chat_id: ctx.conversationKey,
+      text: chunk.text,
+      parse_mode: 'HTML',
+      ...(replyTo && Number.isFinite(replyTo) ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}),
+    });
+    return { providerMessageId: String(m.message_id) };
+  },
+  async typing(ctx) {
+    await api(ctx).sendChatAction({ chat_id: ctx.conversationKey, action: 'typing' });
+  },
+};
+
+export { api as telegramClientFor };

@@ -1,0 +1,25 @@
+/** Sending through Twilio Messages: SMS/MMS from our number, or WhatsApp with the `whatsapp:` prefix. */
+import type { OutboundSender } from '../types.js';
+import { twilioApi } from './api.js';
+
+const wa = (n: string) => (n.startsWith('whatsapp:') ? n : `whatsapp:${n}`);
+
+export const twilioSender: OutboundSender = {
+  provider: 'twilio',
+  capabilities: { maxTextLength: 1600, format: 'plain', canEdit: false, canDraft: false, canType: false },
+  idempotent: false,
+  // A long code sends about 1 message/s; queue beyond a small burst instead of drawing 20429s.
+  rateLimits: (ctx) => [{ key: `twilio:from:${ctx.externalIdentifier}`, burst: 5, perSecond: 1 }],
+  async send(ctx, chunk) {
+    const whatsapp = ctx.channelType === 'whatsapp';
+    const from = typeof ctx.config.messaging_service_sid === 'string' ? undefined : whatsapp ? wa(ctx.externalIdentifier) : ctx.externalIdentifier;
+    const m = await twilioApi({ accountSid: ctx.secrets.account_sid ?? '', authToken: ctx.secrets.auth_token ?? '', baseUrl: ctx.apiBaseUrl, fetch: ctx.fetch, timeoutMs: ctx.timeoutMs }).sendMessage({
+      to: whatsapp ? wa(ctx.conversationKey) : ctx.conversationKey,
+      ...(from ? { from } : { messagingServiceSid: ctx.config.messaging_service_sid as string }),
+      body: chunk.text,
+      ...(chunk.attachments?.length ? { mediaUrls: chunk.attachments.map((a) => a.url) } : {}),
+      statusCallback: ctx.webhookUrl,
+    });
+    return { providerMessageId: m.sid };
+  },
+};

@@ -1,0 +1,183 @@
+/**
+ * Runs one 'send' job: renders the message for its channel, waits for the rate governor, sends
+ * it chunk by chunk (progress is saved after each chunk, so a retry never repeats a chunk that
+ * went out), and records the outcome on the message, the channel's health and the agent's event
+ * stream. Retries only what cannot have been sent; an unknown outcome is never retried blindly.
+ */
+import type { Logger } from 'pino';
+import { ProviderError } from '../../adapters/shared/provider-error.js';
+import { getSender } from '../../adapters/senders.js';
+import type { OutboundChunk, OutboundSender } from '../../adapters/types.js';
+import type { JobRow } from '../../queue/jobs.js';
+import type { JobOutcome } from '../../queue/runner.js';
+import { renderFor, type RenderFormat } from '../../render/index.js';
+import type { ChannelRow } from '../../store/repos/channels.js';
+import type { ConversationRow, MessageRow } from '../../store/repos/inbox.js';
+import type { Repos } from '../../store/repos/index.js';
+import type { Inbox } from '../inbox.js';
+import type { SendContextFactory } from './context.js';
+import type { RateGovernor } from './governor.js';
+import type { SendInput } from './service.js';
+import { ChannelHealth } from './health.js';
+
+/** Pushes stored outbound messages to web chat widgets (implemented by the web chat hub). */
+export interface WidgetPublisher {
+  publishMessage(conversationId: string, messageId: string): Promise<void>;
+  publishDelta(conversationId: string, messageId: string, delta: string): Promise<void>;
+}
+
+interface Progress {
+  sent: number;
+  ids: string[];
+}
+
+const FORMAT_BY_TYPE: Record<string, RenderFormat> = { telegram: 'telegram_html', whatsapp: 'whatsapp', sms: 'plain', email: 'email', voice: 'speech', web_chat: 'markdown' };
+
+export class SendJob {
+  constructor(
+    private readonly repos: Repos,
+    private readonly inbox: Inbox,
+    private readonly contexts: SendContextFactory,
+    private readonly governor: RateGovernor,
+    private readonly health: ChannelHealth,
+    private readonly log: Logger,
+    private readonly maxAttempts: number,
+    private readonly widgets?: () => WidgetPublisher | undefined,
+  ) {}
+
+  async handle(job: JobRow): Promise<JobOutcome> {
+    const msg = await this.repos.conversations.message(job.ref_id);
+    if (!msg || msg.status !== 'queued') return { kind: 'done' };
+    const conv = await this.repos.conversations.get(msg.conversation_id);
+    const channel = conv ? await this.repos.channels.get(conv.channel_id) : undefined;
+    if (!conv || !channel) return { kind: 'done' };
+
+    if (channel.provider === 'web') return this.toWidget(channel, msg);
+    const sender = getSender(channel.provider);
+    if (!sender) return this.fail(channel, msg, { code: 'unsupported', message: `Switchboard cannot send through provider '${channel.provider}'.` }, 'done');
+
+    const input = JSON.parse(msg.content) as SendInput & { reply_to_provider_message_id?: string };
+    let chunks: OutboundChunk[];
+    try {
+      chunks = await this.render(channel, conv, sender, input);
+    } catch (err) {
+      return this.fail(channel, msg, { code: 'render', message: (err as Error).message }, 'done');
+    }
+    const progress: Progress = { sent: 0, ids: [], ...(JSON.parse(job.payload) as Partial<Progress>) };
+    for (let i = progress.sent; i < chunks.length; i++) {
+      const ctx = await this.contexts.forConversation(channel, conv, `${msg.id}:${i}`);
+      const limits = sender.rateLimits(ctx);
+      const take = await this.governor.take(limits);
+      if (!take.ok) return this.defer(job, progress, take.waitMs, 'waiting for the rate governor');
+      try {
+        const r = await sender.send(ctx, chunks[i]);
+        progress.sent = i + 1;
+        progress.ids.push(r.providerMessageId);
+        await this.saveProgress(job, progress);
+      } catch (err) {
+        return this.onError(err, job, progress, channel, msg, sender, limits);
+      }
+    }
+    const now = new Date().toISOString();
+    await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'sent', provider_message_id: progress.ids[0] ?? null, updated_at: now });
+    await this.health.succeeded(channel);
+    await this.inbox.emit(channel, conv.id, 'message.status', { kind: 'status', message_id: msg.id, status: 'sent', provider_message_ids: progress.ids, chunks: chunks.length }, `out:${msg.id}:sent`);
+    return { kind: 'done' };
+  }
+
+  private async render(channel: ChannelRow, conv: ConversationRow, sender: OutboundSender, input: SendInput & { reply_to_provider_message_id?: string }): Promise<OutboundChunk[]> {
+    const format = FORMAT_BY_TYPE[channel.channel_type] ?? 'plain';
+    const attachments = input.attachments?.map((a) => ({ url: a.url, kind: a.kind, fileName: a.file_name }));
+    if (input.template) return [{ text: '', template: input.template }];
+    if (format === 'email') {
+      const r = renderFor('email', input.text ?? '');
+      return [{ text: r.chunks.join('\n\n'), html: r.html, ...(await this.emailHeaders(channel, conv, input)) }];
+    }
+    const md = input.text ?? '';
+    const chunks = md ? renderFor(format, md, { limit: sender.capabilities.maxTextLength }).chunks : [''];
+    return chunks.map((text, i) => ({
+      text,
+      ...(i === 0 && input.reply_to_provider_message_id ? { replyToProviderMessageId: input.reply_to_provider_message_id } : {}),
+      ...(i === chunks.length - 1 && attachments?.length ? { attachments } : {}),
+    }));
+  }
+
+  /** Threading for email: answer the last inbound email of the conversation, in its thread. */
+  private async emailHeaders(channel: ChannelRow, conv: ConversationRow, input: SendInput): Promise<Pick<OutboundChunk, 'subject' | 'email'>> {
+    const config = JSON.parse(channel.config) as Record<string, unknown>;
+    const from = typeof config.from === 'string' ? config.from : channel.external_identifier;
+    const last = await this.repos.inbox.db
+      .selectFrom('messages')
+      .select('content')
+      .where('conversation_id', '=', conv.id)
+      .where('direction', '=', 'in')
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    const email = last ? ((JSON.parse(last.content) as { email?: { subject?: string; from?: string; messageId?: string; references?: string[]; threadId?: string } }).email ?? {}) : {};
+    const participant = conv.participant ? (JSON.parse(conv.participant) as { id?: string; email?: string }) : {};
+    const to = email.from ?? participant.email ?? participant.id;
+    if (!to) throw new Error('this conversation has no email address to answer');
+    const subject = input.subject ?? (email.subject ? (/^re:/i.test(email.subject) ? email.subject : `Re: ${email.subject}`) : 'Re:');
+    const references = [...(email.references ?? []), ...(email.messageId ? [email.messageId] : [])];
+    return {
+      subject,
+      email: { from, to: [to], ...(email.messageId ? { inReplyTo: email.messageId } : {}), ...(references.length ? { references } : {}), ...(email.threadId ? { threadId: email.threadId } : {}) },
+    };
+  }
+
+  private async toWidget(channel: ChannelRow, msg: MessageRow): Promise<JobOutcome> {
+    const now = new Date().toISOString();
+    await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'delivered', updated_at: now });
+    await this.widgets?.()?.publishMessage(msg.conversation_id, msg.id);
+    await this.inbox.emit(channel, msg.conversation_id, 'message.status', { kind: 'status', message_id: msg.id, status: 'delivered' }, `out:${msg.id}:delivered`);
+    return { kind: 'done' };
+  }
+
+  private async saveProgress(job: JobRow, p: Progress): Promise<void> {
+    await this.repos.inbox.db.updateTable('jobs').set({ payload: JSON.stringify(p) }).where('seq', '=', job.seq).execute();
+  }
+
+  private async defer(job: JobRow, p: Progress, ms: number, reason: string): Promise<JobOutcome> {
+    await this.saveProgress(job, p);
+    return { kind: 'defer', delayMs: ms, reason };
+  }
+
+  private async onError(err: unknown, job: JobRow, p: Progress, channel: ChannelRow, msg: MessageRow, sender: OutboundSender, limits: ReturnType<OutboundSender['rateLimits']>): Promise<JobOutcome> {
+    if (!(err instanceof ProviderError)) {
+      this.log.warn({ err: (err as Error).message, message: msg.id }, 'send failed');
+      return this.fail(channel, msg, { code: 'error', message: (err as Error).message }, 'done');
+    }
+    const e = err;
+    const detail = { code: e.code, message: e.message, provider: e.provider, kind: e.kind };
+    switch (e.kind) {
+      case 'rate_limited': {
+        const ms = e.retryAfterMs ?? 1000;
+        await this.governor.penalise(limits, ms);
+        return this.defer(job, p, ms, `${e.provider} asked to slow down (${e.code})`);
+      }
+      case 'retryable':
+        if (job.attempts >= this.maxAttempts) return this.fail(channel, msg, detail, 'dead');
+        await this.saveProgress(job, p);
+        return { kind: 'retry', error: `${e.provider}: ${e.message}` };
+      case 'unknown_outcome':
+        if (sender.idempotent && job.attempts < this.maxAttempts) {
+          await this.saveProgress(job, p);
+          return { kind: 'retry', error: `${e.provider}: ${e.message} (retried with the same idempotency key)` };
+        }
+        return this.fail(channel, msg, { ...detail, message: `${e.message}. The provider may or may not have delivered it; it is not retried automatically to avoid sending it twice.` }, 'dead');
+      case 'auth':
+        await this.health.authFailed(channel, e);
+        return this.fail(channel, msg, detail, 'dead');
+      default:
+        return this.fail(channel, msg, e.windowClosed ? { ...detail, message: `${e.message} (outside the 24-hour window: a template message is required)` } : detail, 'done');
+    }
+  }
+
+  private async fail(channel: ChannelRow, msg: MessageRow, error: Record<string, unknown>, outcome: 'done' | 'dead'): Promise<JobOutcome> {
+    const now = new Date().toISOString();
+    await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'failed', error: JSON.stringify(error), updated_at: now });
+    await this.inbox.emit(channel, msg.conversation_id, 'message.status', { kind: 'status', message_id: msg.id, status: 'failed', error }, `out:${msg.id}:failed`);
+    return outcome === 'done' ? { kind: 'done' } : { kind: 'dead', error: String(error.message ?? 'send failed') };
+  }
+}

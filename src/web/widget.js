@@ -1,0 +1,350 @@
+/*
+ * Switchboard web chat widget. One tag adds a chat launcher and panel to any page:
+ *
+ *   <script src="https://switchboard.example.com/widget.js" data-channel="CHANNEL_ID" async></script>
+ *
+ * Optional attributes: data-visitor-id + data-visitor-signature (hex HMAC-SHA256 of the id with the
+ * channel's webhook_secret, computed by your server) for a signed-in user; data-title; data-open="true".
+ * Plain JS, no dependencies, no build step. Styles live in a shadow root so the host page's CSS
+ * and ours never meet.
+ */
+(function () {
+  'use strict';
+  var script = document.currentScript || document.querySelector('script[data-channel][src*="widget.js"]');
+  if (!script || !script.dataset.channel) return;
+  var channel = script.dataset.channel;
+  var base = new URL(script.src, location.href).origin;
+  var api = base + '/v1/webchat/' + encodeURIComponent(channel);
+  var storeKey = 'switchboard-chat:' + channel;
+  var signedId = script.dataset.visitorId || null;
+  var signature = script.dataset.visitorSignature || null;
+
+  var CSS =
+    ':host{all:initial;font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24}' +
+    '*{box-sizing:border-box}' +
+    '.launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;background:#3b5bdb;color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000;display:flex;align-items:center;justify-content:center}' +
+    '.launcher:focus-visible,button:focus-visible,textarea:focus-visible{outline:3px solid #f59f00;outline-offset:2px}' +
+    '.badge{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;border-radius:10px;background:#e03131;color:#fff;font-size:12px;line-height:20px;text-align:center;padding:0 5px}' +
+    '.panel{position:fixed;right:20px;bottom:88px;width:370px;height:540px;max-height:calc(100vh - 110px);background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);display:flex;flex-direction:column;overflow:hidden;z-index:2147483001}' +
+    '.panel[hidden]{display:none}' +
+    'header{background:#3b5bdb;color:#fff;padding:12px 14px;display:flex;align-items:center;gap:8px}' +
+    'header h2{font-size:16px;margin:0;flex:1;font-weight:600}' +
+    '.close{background:transparent;border:0;color:#fff;font-size:22px;cursor:pointer;width:32px;height:32px;border-radius:6px}' +
+    '.status{font-size:12px;padding:4px 14px;background:#fff3bf;color:#5c3c00}' +
+    '.status:empty{display:none}' +
+    '.log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f8f9fa}' +
+    '.msg{max-width:82%;padding:8px 12px;border-radius:14px;white-space:pre-wrap;overflow-wrap:anywhere}' +
+    '.in{align-self:flex-end;background:#3b5bdb;color:#fff;border-bottom-right-radius:4px}' +
+    '.out,.note{align-self:flex-start;background:#fff;border:1px solid #dee2e6;border-bottom-left-radius:4px}' +
+    '.note{color:#495057;background:#edf2ff;border-color:#dbe4ff}' +
+    '.pending{opacity:.65}.failed{background:#fff5f5;color:#c92a2a;border:1px solid #ffc9c9}' +
+    '.typing span{display:inline-block;width:7px;height:7px;margin:0 2px;border-radius:50%;background:#868e96;animation:b 1.2s infinite}' +
+    '.typing span:nth-child(2){animation-delay:.2s}.typing span:nth-child(3){animation-delay:.4s}' +
+    '@keyframes b{0%,80%,100%{opacity:.3}40%{opacity:1}}' +
+    '@media (prefers-reduced-motion:reduce){.typing span{animation:none}}' +
+    'form{display:flex;gap:8px;padding:10px;border-top:1px solid #dee2e6;background:#fff}' +
+    'textarea{flex:1;resize:none;border:1px solid #ced4da;border-radius:8px;padding:8px;font:inherit;min-height:40px;max-height:120px}' +
+    '.send{border:0;border-radius:8px;background:#3b5bdb;color:#fff;padding:0 14px;font:inherit;font-weight:600;cursor:pointer}' +
+    '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}' +
+    '@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100vh;max-height:none;border-radius:0}.launcher{right:14px;bottom:14px}}';
+
+  var CHAT_ICON = '<svg width="26" height="26" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
+
+  // ---- DOM -------------------------------------------------------------------------------------
+  var host = document.createElement('div');
+  host.id = 'switchboard-chat';
+  var root = host.attachShadow({ mode: 'open' });
+  // A constructed stylesheet is CSSOM, so a host page's strict CSP (no inline styles) still allows it.
+  var adopted = false;
+  try {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    root.adoptedStyleSheets = [sheet];
+    adopted = true;
+  } catch (e) { /* older browsers: a <style> element below */ }
+  root.innerHTML =
+    (adopted ? '' : '<style>' + CSS + '</style>') +
+    '<button class="launcher" type="button" aria-haspopup="dialog" aria-expanded="false" aria-controls="sb-panel" aria-label="Open chat">' + CHAT_ICON + '<span class="badge" hidden></span></button>' +
+    '<section class="panel" id="sb-panel" role="dialog" aria-labelledby="sb-title" hidden>' +
+    '<header><h2 id="sb-title">Chat</h2><button class="close" type="button" aria-label="Close chat">&times;</button></header>' +
+    '<div class="status" role="status" aria-live="polite"></div>' +
+    '<div class="log" role="log" aria-live="polite" aria-relevant="additions text" aria-label="Messages" tabindex="0"></div>' +
+    '<form><label class="sr" for="sb-input">Your message</label>' +
+    '<textarea id="sb-input" rows="1" maxlength="4000" placeholder="Write a message…" autocomplete="off"></textarea>' +
+    '<button class="send" type="submit">Send</button></form></section>';
+  var $ = function (sel) { return root.querySelector(sel); };
+  var launcher = $('.launcher'), badge = $('.badge'), panel = $('.panel'), title = $('#sb-title'), statusEl = $('.status');
+  var log = $('.log'), form = $('form'), input = $('textarea'), closeBtn = $('.close');
+  if (script.dataset.title) title.textContent = script.dataset.title;
+
+  // ---- state -----------------------------------------------------------------------------------
+  var saved = load();
+  var visitor = saved.visitor || null; // {visitor_id, token}
+  var outbox = saved.outbox || []; // [{client_message_id, text}] not yet acknowledged, survives reloads
+  var cursor = null;
+  var conversationId = null;
+  var bubbles = {}; // message id (or pending client id) -> {el, msg, final, text}
+  var byClientId = {}; // client_message_id -> message id
+  var es = null, backoff = 1000, reconnectTimer = null, sessionPromise = null, sending = false, unread = 0;
+  var typingEl = null, typingTimer = null, greetingShown = false;
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(storeKey) || '{}'); } catch (e) { return {}; }
+  }
+  function save() {
+    try { localStorage.setItem(storeKey, JSON.stringify({ visitor: signedId ? null : visitor, outbox: outbox })); } catch (e) { /* private mode */ }
+  }
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = new Uint8Array(16); crypto.getRandomValues(b);
+    return Array.prototype.map.call(b, function (x) { return ('0' + x.toString(16)).slice(-2); }).join('');
+  }
+  function setStatus(text) { statusEl.textContent = text || ''; }
+
+  // ---- rendering -------------------------------------------------------------------------------
+  function place(el, createdAt) {
+    el.dataset.at = createdAt || new Date().toISOString();
+    var kids = log.querySelectorAll('.msg[data-at]');
+    for (var i = kids.length - 1; i >= 0; i--) {
+      if (kids[i] === el) continue;
+      if (kids[i].dataset.at <= el.dataset.at) { kids[i].after(el); return fixTyping(); }
+    }
+    var first = log.querySelector('.msg[data-at]');
+    if (first && first !== el) log.insertBefore(el, first); else log.appendChild(el);
+    fixTyping();
+  }
+  function fixTyping() { if (typingEl) log.appendChild(typingEl); }
+  function scroll() { log.scrollTop = log.scrollHeight; }
+
+  /** Adds or updates one stored message; keyed by id, so a message seen twice is shown once. */
+  function upsert(m, live) {
+    if (!m || !m.id) return;
+    var key = m.id;
+    var b = bubbles[key];
+    if (!b && m.client_message_id && bubbles['c:' + m.client_message_id]) {
+      b = bubbles['c:' + m.client_message_id];
+      delete bubbles['c:' + m.client_message_id];
+      bubbles[key] = b;
+    }
+    if (m.client_message_id) byClientId[m.client_message_id] = m.id;
+    if (!b) {
+      b = bubbles[key] = { el: document.createElement('div'), text: '' };
+      b.el.className = 'msg ' + (m.direction === 'out' ? 'out' : 'in');
+      if (live && m.direction === 'out') bump();
+    }
+    b.el.classList.remove('pending', 'failed');
+    b.el.dataset.id = m.id;
+    if (m.text) {
+      b.final = true;
+      b.text = m.text;
+      b.el.textContent = m.text;
+    }
+    place(b.el, m.created_at);
+    if (m.direction === 'out') hideTyping();
+    if (!cursor || m.updated_at > cursor) cursor = m.updated_at;
+    scroll();
+  }
+
+  /** Streamed text of an answer: `offset` says where it goes, so repeats and gaps are harmless. */
+  function delta(d) {
+    var b = bubbles[d.message_id];
+    if (b && b.final) return;
+    if (!b) {
+      b = bubbles[d.message_id] = { el: document.createElement('div'), text: '' };
+      b.el.className = 'msg out streaming';
+      b.el.dataset.id = d.message_id;
+      place(b.el);
+      bump();
+    }
+    if (d.offset > b.text.length) return; // a gap: the final message will fill it in
+    b.text = b.text.slice(0, d.offset) + d.text;
+    b.el.textContent = b.text;
+    hideTyping();
+    scroll();
+  }
+
+  function pendingBubble(item) {
+    var b = { el: document.createElement('div'), text: item.text };
+    b.el.className = 'msg in pending';
+    b.el.textContent = item.text;
+    bubbles['c:' + item.client_message_id] = b;
+    place(b.el);
+    scroll();
+  }
+
+  function showTyping(on) {
+    clearTimeout(typingTimer);
+    if (!on) return hideTyping();
+    if (!typingEl) {
+      typingEl = document.createElement('div');
+      typingEl.className = 'msg out typing';
+      typingEl.setAttribute('aria-label', 'The agent is typing');
+      typingEl.innerHTML = '<span></span><span></span><span></span>';
+      log.appendChild(typingEl);
+      scroll();
+    }
+    typingTimer = setTimeout(hideTyping, 60000);
+  }
+  function hideTyping() {
+    clearTimeout(typingTimer);
+    if (typingEl) typingEl.remove();
+    typingEl = null;
+  }
+
+  function note(text) {
+    var el = document.createElement('div');
+    el.className = 'msg note';
+    el.textContent = text;
+    log.insertBefore(el, log.firstChild);
+  }
+
+  function bump() {
+    if (!panel.hidden) return;
+    unread++;
+    badge.textContent = String(unread);
+    badge.hidden = false;
+    launcher.setAttribute('aria-label', 'Open chat, ' + unread + ' new');
+  }
+
+  // ---- network ---------------------------------------------------------------------------------
+  function post(path, body) {
+    return fetch(api + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
+
+  function session() {
+    if (sessionPromise) return sessionPromise;
+    var body = signedId ? { visitor_id: signedId, visitor_signature: signature } : visitor ? { visitor_id: visitor.visitor_id, token: visitor.token } : {};
+    setStatus('Connecting…');
+    sessionPromise = post('/session', body).then(function (r) {
+      if (r.status === 403 && visitor && !signedId) {
+        // Our stored visitor is no longer valid (the channel secret changed): start over.
+        visitor = null; save(); sessionPromise = null;
+        return session();
+      }
+      if (!r.ok) throw new Error('session ' + r.status);
+      return r.json().then(function (s) {
+        visitor = { visitor_id: s.visitor_id, token: s.token };
+        save();
+        if (!script.dataset.title && s.title) title.textContent = s.title;
+        if (s.greeting && !greetingShown) { greetingShown = true; note(s.greeting); }
+        s.messages.forEach(function (m) { upsert(m, false); });
+        if (s.cursor && (!cursor || s.cursor > cursor)) cursor = s.cursor;
+        conversationId = s.conversation_id;
+        setStatus('');
+        if (conversationId) connect();
+        outbox.forEach(function (item) { if (!byClientId[item.client_message_id] && !bubbles['c:' + item.client_message_id]) pendingBubble(item); });
+        flush();
+      });
+    }).catch(function () {
+      sessionPromise = null;
+      setStatus('Offline — retrying…');
+      setTimeout(session, retryDelay());
+    });
+    return sessionPromise;
+  }
+
+  function retryDelay() {
+    var d = backoff;
+    backoff = Math.min(backoff * 2, 15000);
+    return d + Math.random() * 300;
+  }
+
+  /** The live stream; on any error it is closed and reopened from the last message seen. */
+  function connect() {
+    if (!visitor || !conversationId) return;
+    clearTimeout(reconnectTimer);
+    if (es) es.close();
+    var url = api + '/stream?visitor_id=' + encodeURIComponent(visitor.visitor_id) + '&token=' + encodeURIComponent(visitor.token) + (cursor ? '&after=' + encodeURIComponent(cursor) : '');
+    var src = (es = new EventSource(url));
+    src.onopen = function () { backoff = 1000; setStatus(''); flush(); };
+    src.addEventListener('message', function (e) { upsert(JSON.parse(e.data), true); });
+    src.addEventListener('delta', function (e) { delta(JSON.parse(e.data)); });
+    src.addEventListener('typing', function (e) { showTyping(JSON.parse(e.data).active); });
+    src.onerror = function () {
+      if (es !== src) return;
+      src.close();
+      es = null;
+      setStatus('Reconnecting…');
+      reconnectTimer = setTimeout(connect, retryDelay());
+    };
+  }
+
+  /** Sends queued messages one at a time, in order; a failure leaves them queued for the next try. */
+  function flush() {
+    if (sending || !outbox.length || !visitor) return;
+    sending = true;
+    var item = outbox[0];
+    post('/messages', { visitor_id: visitor.visitor_id, token: visitor.token, text: item.text, client_message_id: item.client_message_id })
+      .then(function (r) {
+        if (r.status === 429) {
+          var wait = Number(r.headers.get('retry-after')) || 2;
+          setStatus('You are sending messages quickly — sending again in ' + wait + ' s');
+          return new Promise(function (res) { setTimeout(res, wait * 1000); });
+        }
+        if (r.status >= 400 && r.status < 500) {
+          outbox.shift(); save();
+          var b = bubbles['c:' + item.client_message_id];
+          return r.json().catch(function () { return {}; }).then(function (j) {
+            if (b) { b.el.classList.remove('pending'); b.el.classList.add('failed'); b.el.textContent = item.text + '\n(not sent: ' + (typeof j.detail === 'string' ? j.detail : 'refused') + ')'; }
+          });
+        }
+        if (!r.ok) throw new Error('send ' + r.status);
+        return r.json().then(function (j) {
+          outbox.shift(); save();
+          setStatus('');
+          upsert(j.message);
+          if (!j.duplicate) showTyping(true);
+          if (!conversationId || !es) { conversationId = j.conversation_id; connect(); }
+        });
+      })
+      .catch(function () { setStatus('Offline — your message will be sent when the connection is back'); return new Promise(function (res) { setTimeout(res, retryDelay()); }); })
+      .then(function () { sending = false; flush(); });
+  }
+
+  function send(text) {
+    var item = { client_message_id: uuid(), text: text };
+    outbox.push(item);
+    save();
+    pendingBubble(item);
+    if (!visitor) session(); else flush();
+  }
+
+  // ---- interaction -----------------------------------------------------------------------------
+  function open() {
+    panel.hidden = false;
+    launcher.setAttribute('aria-expanded', 'true');
+    unread = 0;
+    badge.hidden = true;
+    launcher.setAttribute('aria-label', 'Close chat');
+    session();
+    input.focus();
+    scroll();
+  }
+  function close() {
+    panel.hidden = true;
+    launcher.setAttribute('aria-expanded', 'false');
+    launcher.setAttribute('aria-label', 'Open chat');
+    launcher.focus();
+  }
+  launcher.addEventListener('click', function () { panel.hidden ? open() : close(); });
+  closeBtn.addEventListener('click', close);
+  panel.addEventListener('keydown', function (e) { if (e.key === 'Escape') close(); });
+  form.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var text = input.value.trim();
+    if (!text) return;
+    input.value = '';
+    send(text);
+    input.focus();
+  });
+  input.addEventListener('keydown', function (e) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
+  });
+  window.addEventListener('online', function () { if (!es && conversationId) connect(); flush(); });
+
+  (document.body || document.documentElement).appendChild(host);
+  // A returning visitor reconnects right away (answers arriving while closed raise the badge).
+  if (visitor || signedId || outbox.length) session();
+  if (script.dataset.open === 'true') open();
+  window.SwitchboardChat = { open: open, close: close };
+})();
