@@ -11,8 +11,11 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = pino(loggerOptions(config.logLevel));
   const box = loadSecretBox(config.secretKey, config.dataDir, (m) => logger.warn(m));
-  const store = await openStore(config.databaseUrl);
-  const services = makeServices(config, store, box, logger);
+  // Optional PostgreSQL schema (created if missing): lets several deployments, or test runs,
+  // share one database; it also namespaces the LISTEN/NOTIFY channels. Ignored for SQLite.
+  const pgSchema = process.env.SWITCHBOARD_PG_SCHEMA || undefined;
+  const store = await openStore(config.databaseUrl, { pgSchema });
+  const services = makeServices(config, store, box, logger, { pgSchema });
 
   const generated = await services.apiKeys.bootstrapOperatorKey();
   if (generated) {
