@@ -68,3 +68,53 @@ export const LAUNCH = {
   executablePath: CHROMIUM,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 };
+
+/**
+ * A TCP proxy on a fixed loopback port in front of a Switchboard server, so a browser page keeps
+ * its origin while the server behind it is restarted (`retarget`) or the network drops (`cut`).
+ */
+export async function startProxy(targetPort: number): Promise<{ url: string; port: number; retarget(port: number): void; cut(): void; close(): Promise<void> }> {
+  const net = await import('node:net');
+  let target = targetPort;
+  const sockets = new Set<import('node:net').Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target, '127.0.0.1');
+    sockets.add(client);
+    sockets.add(upstream);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const done = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', done).on('close', done);
+    upstream.on('error', done).on('close', done);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    retarget(p) {
+      target = p;
+    },
+    cut() {
+      for (const s of sockets) s.destroy();
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+export async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

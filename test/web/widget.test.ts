@@ -1,0 +1,137 @@
+/**
+ * The widget in a real browser (Debian's Chromium through playwright-core): a visitor opens the
+ * sample page, chats with an agent, sees a streamed answer, reloads and keeps the history, and the
+ * widget reconnects and carries on after the server restarts — without losing or repeating a message.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { freshStore } from '../helpers/stores.js';
+import { startFakeAgent, type FakeAgent } from '../inbound/fake-agent.js';
+import { hasChromium, LAUNCH, startProxy, waitUntil } from './helpers.js';
+
+const SHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
+
+describe('web chat widget in Chromium', { skip: !hasChromium() && 'chromium is not installed (/usr/bin/chromium)' }, () => {
+  const target = freshStore('sqlite');
+  const secretKey = randomBytes(32);
+  const env = { SWITCHBOARD_ALLOW_PRIVATE_URLS: 'true' };
+  let s: TestServer;
+  let agent: FakeAgent;
+  let proxy: Awaited<ReturnType<typeof startProxy>>;
+  let browser: Browser;
+  let page: Page;
+  let instanceId: string;
+  let channelId: string;
+
+  const bubbles = (p: Page, cls: 'in' | 'out') => p.locator(`#switchboard-chat .msg.${cls}:not(.typing)`);
+  const texts = async (p: Page, cls: 'in' | 'out') => (await bubbles(p, cls).allTextContents()).map((t) => t.trim());
+
+  before(async () => {
+    agent = await startFakeAgent();
+    // Answers visitor messages only (status events get a plain 200, or answers would beget answers).
+    agent.script = (d) => (d.body?.type === 'message.received' ? { json: { reply: { text: `You said: ${d.body.data.text}` } }, delayMs: 150 } : { json: {} });
+    s = await startServer('sqlite', { target, secretKey, env });
+    const inst = await s.api('POST', '/v1/instances', { name: 'Shop', agent_url: agent.url });
+    instanceId = inst.body.id;
+    agent.secret = inst.body.signing_secret;
+    const c = await s.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'web_chat', provider: 'web', external_identifier: 'shop-site', config: { title: 'Shop chat', greeting: 'Hi! How can we help?' } });
+    channelId = c.body.id;
+    proxy = await startProxy(Number(new URL(s.url).port));
+    browser = await chromium.launch(LAUNCH);
+    page = await browser.newPage({ viewport: { width: 1000, height: 720 } });
+    mkdirSync(SHOTS, { recursive: true });
+  });
+  after(async () => {
+    await browser?.close();
+    await proxy?.close();
+    await s?.close();
+    await agent?.close();
+  });
+
+  test('a visitor opens the page, sends a message and gets the answer', async () => {
+    await page.goto(`${proxy.url}/demo?channel=${channelId}`);
+    const launcher = page.getByRole('button', { name: 'Open chat' });
+    await launcher.click();
+    const dialog = page.getByRole('dialog', { name: 'Shop chat' });
+    await dialog.waitFor();
+    // Focus moves into the panel, onto the message box.
+    assert.equal(await page.evaluate(() => document.getElementById('switchboard-chat')?.shadowRoot?.activeElement?.id), 'sb-input');
+    await page.getByText('Hi! How can we help?').waitFor();
+    await page.getByLabel('Your message').fill('hello there');
+    await page.keyboard.press('Enter');
+    await bubbles(page, 'out').filter({ hasText: 'You said: hello there' }).waitFor({ timeout: 10_000 });
+    assert.deepEqual(await texts(page, 'in'), ['hello there']);
+    // Escape closes the panel and gives focus back to the launcher.
+    await page.keyboard.press('Escape');
+    assert.equal(await dialog.isVisible(), false);
+    assert.equal(await page.evaluate(() => document.getElementById('switchboard-chat')?.shadowRoot?.activeElement?.className), 'launcher');
+  });
+
+  test('a streamed answer shows as it arrives, then as the stored message', async () => {
+    await page.getByRole('button', { name: 'Open chat' }).click();
+    const conv = (await s.api('GET', `/v1/instances/${instanceId}/conversations`)).body.conversations[0].id;
+    const hub = (s.services as any).webchat;
+    const id = randomUUID();
+    await hub.publishTyping(conv, true);
+    await page.locator('#switchboard-chat .typing').waitFor();
+    for (const t of ['Streaming ', 'answers ', 'arrive ']) await hub.publishDelta(conv, id, t);
+    await page.locator(`#switchboard-chat .msg.out[data-id="${id}"]`).filter({ hasText: 'Streaming answers arrive' }).waitFor();
+    assert.equal(await page.locator('#switchboard-chat .typing').count(), 0);
+    const now = new Date().toISOString();
+    await s.services.repos.inbox.insertMessage(s.services.repos.inbox.db, {
+      id, instance_id: instanceId, channel_id: channelId, conversation_id: conv, direction: 'out', provider_message_id: null,
+      status: 'delivered', text: 'Streaming answers arrive word by word.', content: '{}', error: null, idempotency_key: null, created_at: now, updated_at: now,
+    });
+    await hub.publishMessage(conv, id);
+    await page.locator(`#switchboard-chat .msg.out[data-id="${id}"]`).filter({ hasText: 'word by word.' }).waitFor();
+    await page.screenshot({ path: `${SHOTS}widget.png` });
+  });
+
+  test('after a reload the conversation is still there, each message once', async () => {
+    await page.reload();
+    await page.getByRole('button', { name: /Open chat/ }).click();
+    await bubbles(page, 'out').filter({ hasText: 'word by word.' }).waitFor();
+    assert.deepEqual(await texts(page, 'in'), ['hello there']);
+    assert.deepEqual(await texts(page, 'out'), ['You said: hello there', 'Streaming answers arrive word by word.']);
+  });
+
+  test('the server restarts: the widget reconnects, resumes, and nothing is lost or repeated', async () => {
+    await s.close();
+    proxy.cut();
+    await page.getByText('Reconnecting…').waitFor({ timeout: 10_000 });
+    // A message written while the server is down waits in the widget's outbox.
+    await page.getByLabel('Your message').fill('are you back?');
+    await page.keyboard.press('Enter');
+    s = await startServer('sqlite', { target, secretKey, env });
+    proxy.retarget(Number(new URL(s.url).port));
+    await bubbles(page, 'out').filter({ hasText: 'You said: are you back?' }).waitFor({ timeout: 20_000 });
+    // An answer stored while the widget was away (an operator message) arrives through the resumed stream.
+    const conv = (await s.api('GET', `/v1/instances/${instanceId}/conversations`)).body.conversations[0].id;
+    const sent = await s.api('POST', `/v1/instances/${instanceId}/conversations/${conv}/messages`, { text: 'An operator here.' }, undefined, { 'idempotency-key': randomUUID() });
+    assert.equal(sent.status, 202, sent.text);
+    await bubbles(page, 'out').filter({ hasText: 'An operator here.' }).waitFor({ timeout: 10_000 });
+    assert.deepEqual(await texts(page, 'in'), ['hello there', 'are you back?']);
+    assert.deepEqual(await texts(page, 'out'), ['You said: hello there', 'Streaming answers arrive word by word.', 'You said: are you back?', 'An operator here.']);
+    await waitUntil(async () => (await page.locator('#switchboard-chat .status').textContent()) === '', 5000, 'status cleared');
+    // The agent got each visitor message once (the outbox resend was deduplicated).
+    const got = agent.accepted().filter((d) => d.body.type === 'message.received').map((d) => d.body.data.text);
+    assert.deepEqual(got.sort(), ['are you back?', 'hello there']);
+  });
+
+  test('phone width: the panel fills the screen', async () => {
+    const phone = await browser.newPage({ viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true });
+    await phone.goto(`${proxy.url}/demo?channel=${channelId}`);
+    await phone.getByRole('button', { name: 'Open chat' }).click();
+    await phone.getByLabel('Your message').fill('hi from my phone');
+    await phone.keyboard.press('Enter');
+    await bubbles(phone, 'out').filter({ hasText: 'You said: hi from my phone' }).waitFor({ timeout: 10_000 });
+    const box = await phone.locator('#switchboard-chat .panel').boundingBox();
+    assert.ok(box && box.width >= 370 && box.height >= 600, JSON.stringify(box));
+    await phone.screenshot({ path: `${SHOTS}widget-phone.png` });
+    await phone.close();
+  });
+});
