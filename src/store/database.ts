@@ -59,7 +59,15 @@ export async function openStore(url: string, opts: OpenOptions = {}): Promise<St
     throw new Error(`DATABASE_URL must start with sqlite: or postgres://, got ${url.split(':')[0]}:`);
   }
 
-  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: 'switchboard_migrations', migrationLockTableName: 'switchboard_migrations_lock', ...(opts.pgSchema ? { migrationTableSchema: opts.pgSchema } : {}) });
+  // On PostgreSQL the migration tables' schema must always be named: without one, Kysely's
+  // Migrator treats a `switchboard_migrations` table in ANY schema of the database as ours, so a
+  // deployment in `public` (or one pinned by search_path in the URL) next to another schema's
+  // Switchboard tables failed to start ("relation switchboard_migrations_lock does not exist").
+  let migrationSchema = opts.pgSchema;
+  if (dialect === 'postgres' && !migrationSchema) {
+    migrationSchema = (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s ?? undefined;
+  }
+  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: 'switchboard_migrations', migrationLockTableName: 'switchboard_migrations_lock', ...(migrationSchema ? { migrationTableSchema: migrationSchema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     await db.destroy();
