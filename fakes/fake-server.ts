@@ -19,6 +19,8 @@ export interface RecordedRequest {
   body: unknown;
   /** Set when failNext answered this request instead of the provider logic. */
   injectedFailure?: FailSpec;
+  /** Date.now() when the request arrived (to check that a client waited, e.g. for retry_after). */
+  receivedAt: number;
 }
 
 /**
@@ -90,6 +92,7 @@ export async function startFakeServer(init: FakeServerInit): Promise<FakeServer>
       headers: req.headers,
       rawBody,
       body: parseBody(req.headers['content-type'], rawBody),
+      receivedAt: Date.now(),
     };
     requests.push(rec);
 
