@@ -238,7 +238,11 @@ async function channelsView(inst, panel) {
       h('td', { class: 'mono' }, c.external_identifier),
       h('td', {}, badge(c.status), c.error_message ? h('div', { class: 'err-text' }, c.error_message) : null),
       h('td', {}, fmtTime(c.last_event_at)),
-      h('td', {}, h('input', { class: 'mono', readonly: true, value: c.webhook_url, 'aria-label': `Webhook URL of ${c.external_identifier}`, onfocus: (e) => e.target.select() })),
+      h('td', {},
+        h('input', { class: 'mono', readonly: true, value: c.webhook_url, 'aria-label': `Webhook URL of ${c.external_identifier}`, onfocus: (e) => e.target.select() }),
+        c.provider === 'web'
+          ? h('input', { class: 'mono', readonly: true, value: `<script src="${location.origin}/widget.js" data-channel="${c.id}" async></script>`, 'aria-label': `Embed code of ${c.external_identifier}`, title: 'Paste this tag into your site', onfocus: (e) => e.target.select() })
+          : null),
       h(
         'td',
         {},
@@ -249,7 +253,7 @@ async function channelsView(inst, panel) {
       ),
     ),
   );
-  const table = h('table', {}, h('thead', {}, h('tr', {}, ['Channel', 'Identifier', 'Health', 'Last event', 'Webhook URL (give it to the provider)', ''].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows));
+  const table = h('table', {}, h('thead', {}, h('tr', {}, ['Channel', 'Identifier', 'Health', 'Last event', 'Webhook URL (give it to the provider) / widget tag', ''].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows));
   panel.replaceChildren(
     h('div', { class: 'card' }, h('h3', {}, `Channels (${channels.length})`), channels.length ? table : h('p', { class: 'muted' }, 'No channels yet.')),
     channelForm(inst, panel, null),
@@ -506,7 +510,7 @@ async function conversationDetail(inst, box, conversationId) {
     list.scrollTop = list.scrollHeight;
   };
   const text = h('textarea', { rows: 2, required: true });
-  const form = h('form', { 'aria-label': 'Send as operator' }, field('text', 'Send as operator', text, 'Goes to the person on their channel, like an agent answer.'), h('div', { class: 'form-error', role: 'alert' }), h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, 'Send')));
+  const form = h('form', { 'aria-label': 'Send as operator' }, field('text', 'Operator message', text, 'Goes to the person on their channel, like an agent answer.'), h('div', { class: 'form-error', role: 'alert' }), h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, 'Send')));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(form);
