@@ -9,6 +9,9 @@ import type { ConversationRow } from '../../store/repos/inbox.js';
 import type { Repos } from '../../store/repos/index.js';
 
 export class SendContextFactory {
+  /** How long one provider call may take before its outcome counts as unknown (tests shorten it). */
+  timeoutMs = 15_000;
+
   constructor(
     private readonly config: Config,
     private readonly repos: Repos,
@@ -34,7 +37,7 @@ export class SendContextFactory {
       conversationKey,
       webhookUrl: this.channels.webhookUrl(channel.id),
       idempotencyKey,
-      timeoutMs: 15_000,
+      timeoutMs: this.timeoutMs,
     };
   }
 
