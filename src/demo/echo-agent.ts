@@ -33,3 +33,13 @@ export async function* echoAgent(envelope: EventEnvelope, opts: { delayMs?: numb
     yield token;
   }
 }
+
+/**
+ * The echo agent's answer as a streamed HTTP-like body (UTF-8 text chunks), for handing to the
+ * same code path as an agent that answered `text/plain` in chunks:
+ *   await replies.acceptAgentStream(envelope, echoAgentBody(envelope), 'text/plain; charset=utf-8');
+ */
+export async function* echoAgentBody(envelope: EventEnvelope, opts: { delayMs?: number } = {}): AsyncIterable<Uint8Array> {
+  const enc = new TextEncoder();
+  for await (const token of echoAgent(envelope, opts)) yield enc.encode(token);
+}
