@@ -1,6 +1,12 @@
 /** Request models and response schemas shared by the routes; one definition feeds docs and checks. */
 import { CHANNEL_TYPES } from '../core/channel-types.js';
-import { bool, dict, httpUrl, list, literal, model, nullable, record, str, uuid } from './validation/fields.js';
+import { bool, dict, httpUrl, list, literal, model, nullable, record, str, uuid, type Field } from './validation/fields.js';
+
+/** An http(s) URL, or `builtin:echo` (the built-in demo agent that answers in-process). */
+function agentUrl(): Field<string> {
+  const url = httpUrl({ description: "Where events are POSTed (Standard Webhooks signed), or 'builtin:echo'." });
+  return { schema: url.schema, parse: (v, loc, issues) => (v === 'builtin:echo' ? v : url.parse(v, loc, issues)) };
+}
 
 const ts = { type: 'string', format: 'date-time' };
 const nullableTs = { type: ['string', 'null'], format: 'date-time' };
@@ -76,14 +82,14 @@ export const channelListResponse = {
 export const instanceCreateBody = model(
   {
     name: { field: str({ minLength: 1, maxLength: 200, title: 'Name' }), required: true },
-    agent_url: { field: nullable(httpUrl({ description: 'Where events are POSTed (Standard Webhooks signed).' })) },
+    agent_url: { field: nullable(agentUrl()) },
   },
   { title: 'InstanceCreate' },
 );
 export const instanceUpdateBody = model(
   {
     name: { field: str({ minLength: 1, maxLength: 200, title: 'Name' }) },
-    agent_url: { field: nullable(httpUrl()) },
+    agent_url: { field: nullable(agentUrl()) },
   },
   { title: 'InstanceUpdate' },
 );

@@ -28,8 +28,28 @@ export interface ReplySink {
   acceptAgentStream?(event: EventEnvelope, body: AsyncIterable<Uint8Array>, contentType: string): Promise<void>;
 }
 
+/** An agent that runs inside Switchboard (`agent_url: builtin:<name>`), answering with a text stream. */
+export type BuiltinAgent = (event: EventEnvelope) => AsyncIterable<string>;
+
 export interface DeliveryOptions {
   timeoutMs: number;
+  builtins?: Record<string, BuiltinAgent>;
+  /** Longest silence allowed inside a streamed answer. */
+  idleMs?: number;
+}
+
+/** Passes chunks through, aborting the request when the agent goes quiet for `idleMs`. */
+async function* readWithIdleTimeout(body: AsyncIterable<Uint8Array>, abort: AbortController, idleMs: number): AsyncGenerator<Uint8Array> {
+  let timer = setTimeout(() => abort.abort(), idleMs);
+  try {
+    for await (const chunk of body) {
+      clearTimeout(timer);
+      yield chunk;
+      timer = setTimeout(() => abort.abort(), idleMs);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export class AgentDelivery {
@@ -47,6 +67,7 @@ export class AgentDelivery {
     if (!event) return { kind: 'done' }; // deleted with its instance or channel
     const instance = await this.repos.instances.get(event.instance_id);
     if (!instance?.agent_url) return { kind: 'dead', error: 'the instance has no agent_url' };
+    if (instance.agent_url.startsWith('builtin:')) return this.builtin(instance.agent_url, JSON.parse(event.payload) as EventEnvelope);
     const secret = this.box.decrypt(instance.signing_secret_enc, signingSecretAad(instance.id));
     const body = event.payload;
     const headers = {
@@ -56,15 +77,21 @@ export class AgentDelivery {
       ...standardWebhookHeaders(secret, event.id, body),
     };
 
+    // The timeout covers the wait for the agent's response headers; a streamed answer may then take
+    // longer, bounded by an idle timeout between chunks (see readWithIdleTimeout).
+    const abort = new AbortController();
+    const headerTimer = setTimeout(() => abort.abort(new DOMException('timeout', 'TimeoutError')), this.opts.timeoutMs);
     let res: Response;
     try {
-      res = await this.fetchAgent(instance.agent_url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.opts.timeoutMs) });
+      res = await this.fetchAgent(instance.agent_url, { method: 'POST', headers, body, signal: abort.signal });
     } catch (err) {
       if (err instanceof BlockedUrlError || (err as { cause?: unknown }).cause instanceof BlockedUrlError) {
         return { kind: 'dead', error: `agent_url refused: ${(err as Error).message}. Private addresses need SWITCHBOARD_ALLOW_PRIVATE_URLS=true.` };
       }
       const e = err as Error;
-      return { kind: 'retry', error: e.name === 'TimeoutError' ? `no answer within ${this.opts.timeoutMs} ms` : `could not reach the agent: ${e.message}` };
+      return { kind: 'retry', error: e.name === 'TimeoutError' || abort.signal.aborted ? `no answer within ${this.opts.timeoutMs} ms` : `could not reach the agent: ${e.message}` };
+    } finally {
+      clearTimeout(headerTimer);
     }
 
     if (res.status < 200 || res.status >= 300) {
@@ -78,7 +105,7 @@ export class AgentDelivery {
     const type = (res.headers.get('content-type') ?? '').toLowerCase();
     try {
       if (this.replies.acceptAgentStream && res.body && (type.startsWith('text/event-stream') || type.startsWith('text/plain'))) {
-        await this.replies.acceptAgentStream(envelope, res.body as unknown as AsyncIterable<Uint8Array>, type);
+        await this.replies.acceptAgentStream(envelope, readWithIdleTimeout(res.body as unknown as AsyncIterable<Uint8Array>, abort, this.opts.idleMs ?? 30_000), type);
       } else if (type.includes('json')) {
         const text = await res.text();
         const reply = parseReply(text);
@@ -92,6 +119,21 @@ export class AgentDelivery {
     }
     return { kind: 'done' };
   }
+
+  private async builtin(url: string, envelope: EventEnvelope): Promise<JobOutcome> {
+    const agent = this.opts.builtins?.[url.slice('builtin:'.length)];
+    if (!agent) return { kind: 'dead', error: `unknown built-in agent ${url}` };
+    if (envelope.type !== 'message.received') return { kind: 'done' };
+    if (!this.replies.acceptAgentStream) return { kind: 'dead', error: 'streaming answers are not available' };
+    await this.replies.acceptAgentStream(envelope, asBytes(agent(envelope)), 'text/plain');
+    return { kind: 'done' };
+  }
+}
+
+/** Text deltas as the bytes a streaming HTTP agent would have sent. */
+async function* asBytes(tokens: AsyncIterable<string>): AsyncGenerator<Uint8Array> {
+  const enc = new TextEncoder();
+  for await (const t of tokens) yield enc.encode(t);
 }
 
 function parseReply(text: string): AgentReply | undefined {

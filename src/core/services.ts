@@ -20,6 +20,8 @@ import { RateGovernor } from './outbound/governor.js';
 import { ChannelHealth } from './outbound/health.js';
 import { SendJob, type WidgetPublisher } from './outbound/send-job.js';
 import { OutboundService } from './outbound/service.js';
+import { StreamRelay } from './outbound/streaming.js';
+import { echoAgent } from '../demo/echo-agent.js';
 import { Webhooks } from './webhooks.js';
 
 export interface Services {
@@ -66,16 +68,20 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   const guardedFetch = makeGuardedFetch(config.allowPrivateUrls);
   const inbox = new Inbox(repos.inbox, repos.jobs, notifier, opts.pgSchema);
   const outbound = new OutboundService(repos, repos.jobs, notifier, opts.pgSchema);
-  const delivery = new AgentDelivery(repos, box, guardedFetch, opts.replies ?? outbound, log, { timeoutMs: 10_000 });
+  const delivery = new AgentDelivery(repos, box, guardedFetch, opts.replies ?? outbound, log, { timeoutMs: 10_000, builtins: { echo: (e) => echoAgent(e) } });
   const governor = new RateGovernor(store.db, store.dialect);
   const health = new ChannelHealth(repos, inbox);
   const contexts = new SendContextFactory(config, repos, accounts, channels, guardedFetch);
   const sendScheduleMs = opts.sendScheduleMs ?? SEND_SCHEDULE_MS;
   // `services` is referenced lazily so the web chat module can attach its publisher after construction.
   let services: Services;
+  const relay = new StreamRelay(repos, outbound, contexts, () => services.widgets, log);
+  outbound.streamSink = (event, body, type) => relay.relay(event, body, type);
   const sendJob = new SendJob(repos, inbox, contexts, governor, health, log, sendScheduleMs.length + 1, () => services.widgets);
   const runner = new JobRunner(repos.jobs, { deliver: (job) => delivery.handle(job), send: (job) => sendJob.handle(job) }, notifier, log, {
     concurrency: 16,
+    // Long enough for a delivery's 10 s header timeout plus a streamed answer's progress; a node
+    // that dies holds its jobs at most this long before another node retries them.
     leaseMs: 60_000,
     pollMs: 500,
     scheduleMs: { deliver: opts.scheduleMs ?? config.deliveryScheduleMs ?? DEFAULT_SCHEDULE_MS, send: sendScheduleMs },
@@ -103,6 +109,8 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
     runner,
     async start() {
       if (store.dialect === 'postgres') await notifier.listen(store.url, opts.pgSchema);
+      // SQLite means one process: leases held by a previous run of it are dead, release them now.
+      else await repos.jobs.releaseAllLeases();
       runner.start();
     },
     async stop() {

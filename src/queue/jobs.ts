@@ -121,6 +121,11 @@ export class JobsRepo {
     return Number(r.numUpdatedRows) > 0;
   }
 
+  /** Single-process stores only: at start-up every lease belongs to a dead process. */
+  async releaseAllLeases(): Promise<void> {
+    await this.db.updateTable('jobs').set({ locked_by: null, locked_until: null }).where('status', '=', 'pending').where('locked_by', 'is not', null).execute();
+  }
+
   async pendingCount(): Promise<number> {
     const r = await this.db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirst();
     return Number(r?.n ?? 0);

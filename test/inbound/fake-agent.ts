@@ -33,6 +33,9 @@ export interface AgentAnswer {
   contentType?: string;
   delayMs?: number;
   headers?: Record<string, string>;
+  /** A streamed answer: written one by one, `chunkDelayMs` apart (e.g. SSE `data:` blocks). */
+  chunks?: string[];
+  chunkDelayMs?: number;
 }
 
 export interface FakeAgent {
@@ -106,6 +109,12 @@ export async function startFakeAgent(): Promise<FakeAgent> {
         if (status >= 200 && status < 300 && !okIds.some((x) => x.id === id)) okIds.push(d);
         const text = a.text ?? (a.json !== undefined ? JSON.stringify(a.json) : '');
         res.writeHead(status, { 'content-type': a.contentType ?? (a.json !== undefined ? 'application/json' : 'text/plain'), ...a.headers });
+        if (a.chunks) {
+          for (const c of a.chunks) {
+            res.write(c);
+            await new Promise((r) => setTimeout(r, a.chunkDelayMs ?? 0));
+          }
+        }
         res.end(text);
       })();
     });

@@ -42,11 +42,23 @@ export class RateGovernor {
     });
   }
 
-  /** A provider said "slow down" (429): empty the buckets so every node waits `ms`. */
+  /**
+   * A provider said "slow down" (429): no bucket gives a token for `ms`, on any node. A bucket is
+   * left so that it holds exactly one token `ms` from now (1 - ms x rate), or less when it was
+   * already emptier: the provider's wait is honoured without adding a refill period on top of it,
+   * and a penalty never loosens a bucket's own rate.
+   */
   async penalise(limits: RateLimit[], ms: number, nowMs = Date.now()): Promise<void> {
-    for (const l of limits) {
-      const tokens = -(ms / 1000) * l.perSecond;
-      await this.db.insertInto('rate_buckets').values({ key: l.key, tokens, updated_ms: nowMs }).onConflict((oc) => oc.column('key').doUpdateSet({ tokens, updated_ms: nowMs })).execute();
-    }
+    const sorted = [...limits].sort((a, b) => a.key.localeCompare(b.key));
+    await this.db.transaction().execute(async (trx) => {
+      for (const l of sorted) {
+        const target = 1 - (ms / 1000) * l.perSecond;
+        const lock = this.dialect === 'postgres' ? sql` for update` : sql``;
+        const row = (await sql<{ tokens: number; updated_ms: number | string }>`select tokens, updated_ms from rate_buckets where key = ${l.key}${lock}`.execute(trx)).rows[0];
+        const current = row ? Math.min(l.burst, Number(row.tokens) + (Math.max(0, nowMs - Number(row.updated_ms)) / 1000) * l.perSecond) : l.burst;
+        const tokens = Math.min(current, target);
+        await trx.insertInto('rate_buckets').values({ key: l.key, tokens, updated_ms: nowMs }).onConflict((oc) => oc.column('key').doUpdateSet({ tokens, updated_ms: nowMs })).execute();
+      }
+    });
   }
 }

@@ -61,7 +61,7 @@ function isUniqueViolation(err: unknown): boolean {
 
 export class OutboundService implements ReplySink {
   /** Set by the streaming module; agents answering with a stream are handed to it. */
-  streamSink?: ReplySink['acceptAgentStream'];
+  streamSink?: (event: EventEnvelope, body: AsyncIterable<Uint8Array>, contentType: string) => Promise<void>;
 
   constructor(
     private readonly repos: Repos,
@@ -70,7 +70,7 @@ export class OutboundService implements ReplySink {
     private readonly pgSchema?: string,
   ) {}
 
-  async enqueue(instanceId: string, conversationId: string, input: SendInput, idempotencyKey?: string): Promise<{ message: MessageView; duplicate: boolean }> {
+  async enqueue(instanceId: string, conversationId: string, input: SendInput, idempotencyKey?: string, messageId?: string): Promise<{ message: MessageView; duplicate: boolean }> {
     if (idempotencyKey) {
       const prior = await this.byIdempotencyKey(instanceId, idempotencyKey);
       if (prior) return { message: toMessageView(prior), duplicate: true };
@@ -93,7 +93,7 @@ export class OutboundService implements ReplySink {
     }
     const now = new Date().toISOString();
     const row: MessageRow = {
-      id: randomUUID(),
+      id: messageId ?? randomUUID(),
       instance_id: instanceId,
       channel_id: channel.id,
       conversation_id: conv.id,

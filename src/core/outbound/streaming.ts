@@ -1,0 +1,105 @@
+/**
+ * Streams an agent's answer to the person as the channel allows (`config.streaming`):
+ * - `live`: Telegram private chats see a growing draft (sendMessageDraft, throttled) and then the
+ *   real message; web chat widgets get every delta; other channels fall back to `sentences`.
+ * - `sentences`: whole sentences go out as they complete (SMS, WhatsApp, email when asked).
+ * - `final`: one message when the stream ends.
+ * Defaults: telegram and web_chat `live`, everything else `final`. Typing indicators are shown
+ * while the agent is thinking. The final text is sent through the ordinary outbound path (same
+ * rendering, governor and safe retries), keyed on the event, so a redelivered event never sends
+ * the answer twice.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { getSender } from '../../adapters/senders.js';
+import { telegramClientFor } from '../../adapters/telegram/send.js';
+import { renderFor } from '../../render/index.js';
+import type { Repos } from '../../store/repos/index.js';
+import type { EventEnvelope } from '../event-envelope.js';
+import { agentDeltas, lastSentenceEnd } from './agent-stream.js';
+import type { SendContextFactory } from './context.js';
+import type { WidgetPublisher } from './send-job.js';
+import type { OutboundService } from './service.js';
+
+export type StreamingMode = 'live' | 'sentences' | 'final';
+
+const DRAFT_INTERVAL_MS = 400;
+const TYPING_INTERVAL_MS = 4_000;
+
+export function streamingMode(channelType: string, config: Record<string, unknown>): StreamingMode {
+  const v = config.streaming;
+  if (v === 'live' || v === 'sentences' || v === 'final') return v;
+  if (v === 'off') return 'final';
+  return channelType === 'telegram' || channelType === 'web_chat' ? 'live' : 'final';
+}
+
+export class StreamRelay {
+  constructor(
+    private readonly repos: Repos,
+    private readonly outbound: OutboundService,
+    private readonly contexts: SendContextFactory,
+    private readonly widgets: () => WidgetPublisher | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  async relay(event: EventEnvelope, body: AsyncIterable<Uint8Array>, contentType: string): Promise<void> {
+    const conv = event.conversation_id ? await this.repos.conversations.get(event.conversation_id) : undefined;
+    const channel = conv ? await this.repos.channels.get(conv.channel_id) : undefined;
+    if (!conv || !channel) {
+      for await (const _ of agentDeltas(body, contentType)) void _; // drain
+      return;
+    }
+    const config = JSON.parse(channel.config) as Record<string, unknown>;
+    let mode = streamingMode(channel.channel_type, config);
+    const privateTelegram = channel.provider === 'telegram' && !conv.key.startsWith('-');
+    if (mode === 'live' && !(channel.provider === 'web' || privateTelegram)) mode = channel.provider === 'telegram' ? 'final' : 'sentences';
+
+    const sender = getSender(channel.provider);
+    const ctx = sender ? await this.contexts.forConversation(channel, conv, `stream:${event.id}`) : undefined;
+    const lastInbound = typeof event.data.providerMessageId === 'string' ? event.data.providerMessageId : undefined;
+    const typing = async () => {
+      if (sender?.typing && ctx) await sender.typing(ctx, lastInbound).catch((err: Error) => this.log.debug({ err: err.message }, 'typing indicator failed'));
+    };
+
+    let text = '';
+    let sentUpTo = 0;
+    let part = 0;
+    let lastDraft = 0;
+    let lastTyping = 0;
+    const draftId = 1 + Math.floor(Math.random() * 2_000_000_000);
+    const webMessageId = randomUUID();
+    const widget = channel.provider === 'web' ? this.widgets() : undefined;
+
+    await typing();
+    lastTyping = Date.now();
+    for await (const delta of agentDeltas(body, contentType)) {
+      text += delta;
+      const now = Date.now();
+      if (mode === 'live' && widget) {
+        await widget.publishDelta(conv.id, webMessageId, delta);
+      } else if (mode === 'live' && privateTelegram && ctx && now - lastDraft >= DRAFT_INTERVAL_MS) {
+        lastDraft = now;
+        const preview = renderFor('telegram_html', text, { limit: 4096 }).chunks[0] ?? '';
+        if (preview) {
+          await telegramClientFor(ctx)
+            .sendMessageDraft({ chat_id: Number(conv.key), draft_id: draftId, text: preview, parse_mode: 'HTML' })
+            .catch((err: Error) => this.log.debug({ err: err.message }, 'draft update failed'));
+        }
+      } else if (mode === 'sentences') {
+        const end = lastSentenceEnd(text);
+        if (end > sentUpTo && text.slice(sentUpTo, end).trim()) {
+          await this.outbound.enqueue(event.instance_id, conv.id, { text: text.slice(sentUpTo, end).trim() }, `event:${event.id}:${part++}`);
+          sentUpTo = end;
+        }
+      }
+      if (mode !== 'live' && now - lastTyping >= TYPING_INTERVAL_MS) {
+        lastTyping = now;
+        await typing();
+      }
+    }
+    const rest = text.slice(sentUpTo).trim();
+    if (!rest) return;
+    const key = mode === 'sentences' ? `event:${event.id}:${part}` : `event:${event.id}`;
+    await this.outbound.enqueue(event.instance_id, conv.id, { text: rest }, key, widget ? webMessageId : undefined);
+  }
+}
