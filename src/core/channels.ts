@@ -61,7 +61,15 @@ export function identityKey(provider: string, externalIdentifier: string): strin
 const SELF_CHOSEN_SECRET = new Set(['telegram', 'web']);
 const TELEGRAM_SECRET = /^[A-Za-z0-9_-]{1,256}$/;
 
+/** Provider-side registration, run after the row is written (see core/provisioning.ts). */
+export interface ChannelProvisioner {
+  provision(channel: ChannelRow): Promise<ChannelRow>;
+  deprovision(channel: ChannelRow): Promise<void>;
+}
+
 export class ChannelsService {
+  provisioner?: ChannelProvisioner;
+
   constructor(
     private readonly repos: Repos,
     private readonly box: SecretBox,
@@ -166,7 +174,7 @@ export class ChannelsService {
       if (err instanceof DuplicateIdentity) throw duplicate(input.provider, input.external_identifier);
       throw err;
     }
-    return this.toView(row);
+    return this.toView(row.enabled && this.provisioner ? await this.provisioner.provision(row) : row);
   }
 
   async update(instanceId: string, id: string, patch: ChannelUpdate): Promise<ChannelView> {
@@ -205,11 +213,17 @@ export class ChannelsService {
       if (err instanceof DuplicateIdentity) throw duplicate(provider, externalIdentifier);
       throw err;
     }
-    return this.toView({ ...row, ...next });
+    let updated: ChannelRow = { ...row, ...next };
+    if (this.provisioner && next.enabled !== undefined) {
+      if (next.enabled === 1) updated = await this.provisioner.provision(updated);
+      else await this.provisioner.deprovision(updated);
+    }
+    return this.toView(updated);
   }
 
   async delete(instanceId: string, id: string): Promise<void> {
-    await this.require(instanceId, id);
+    const row = await this.require(instanceId, id);
+    if (row.enabled === 1) await this.provisioner?.deprovision(row);
     await this.repos.channels.delete(id);
   }
 

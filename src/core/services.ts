@@ -23,6 +23,7 @@ import { OutboundService } from './outbound/service.js';
 import { StreamRelay } from './outbound/streaming.js';
 import { echoAgent } from '../demo/echo-agent.js';
 import { Webhooks } from './webhooks.js';
+import { Provisioner } from './provisioning.js';
 
 export interface Services {
   config: Config;
@@ -72,6 +73,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   const governor = new RateGovernor(store.db, store.dialect);
   const health = new ChannelHealth(repos, inbox);
   const contexts = new SendContextFactory(config, repos, accounts, channels, guardedFetch);
+  channels.provisioner = new Provisioner(repos, channels, contexts, log);
   const sendScheduleMs = opts.sendScheduleMs ?? SEND_SCHEDULE_MS;
   // `services` is referenced lazily so the web chat module can attach its publisher after construction.
   let services: Services;

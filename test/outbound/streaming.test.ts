@@ -77,7 +77,7 @@ for (const kind of storeKinds()) {
       instanceId = inst.body.id;
       agent.secret = inst.body.signing_secret;
       const conn = await s.api('POST', `/v1/instances/${instanceId}/connections`, { provider: 'telegram', secrets: { bot_token: tg.token } });
-      channel = (await s.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'telegram', provider: 'telegram', external_identifier: 'stream_bot', connection_id: conn.body.id, webhook_secret: SECRET })).body;
+      channel = (await s.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'telegram', provider: 'telegram', external_identifier: 'switchboard_test_bot', connection_id: conn.body.id, webhook_secret: SECRET })).body;
       const words = 'The answer **grows** word by word until it is complete.'.split(' ');
       agent.script = (d) => (d.body.type === 'message.received' ? { contentType: 'text/event-stream', chunks: words.map((w, i) => `data: ${JSON.stringify({ delta: (i ? ' ' : '') + w })}\n\n`), chunkDelayMs: 120 } : { json: {} });
     });

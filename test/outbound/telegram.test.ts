@@ -47,7 +47,7 @@ for (const kind of storeKinds()) {
       instanceId = inst.body.id;
       agent.secret = inst.body.signing_secret;
       const conn = await s.api('POST', `/v1/instances/${instanceId}/connections`, { provider: 'telegram', secrets: { bot_token: tg.token } });
-      channel = (await s.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'telegram', provider: 'telegram', external_identifier: 'fake_bot', connection_id: conn.body.id, webhook_secret: SECRET })).body;
+      channel = (await s.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'telegram', provider: 'telegram', external_identifier: 'switchboard_test_bot', connection_id: conn.body.id, webhook_secret: SECRET })).body;
     });
     after(async () => {
       await s.close();

@@ -1,0 +1,130 @@
+/**
+ * Registering channels with their providers, where the provider allows it:
+ * - Telegram: `getMe` checks the token belongs to the bot named in `external_identifier`, then
+ *   `setWebhook` with the channel's URL and secret_token; `deleteWebhook` on disable/delete.
+ * - Twilio: the number's SMS (or voice) webhook URL is pointed at the channel.
+ * - Gmail: `users.watch` on `config.pubsub_topic`; its historyId is where reading starts.
+ * A failure never fails the API call: the channel goes to `status: "error"` with a plain
+ * `error_message`, which the next successful provisioning or send clears.
+ */
+import type { Logger } from 'pino';
+import { ProviderError } from '../adapters/shared/provider-error.js';
+import { telegramClientFor } from '../adapters/telegram/send.js';
+import { twilioApi } from '../adapters/twilio/api.js';
+import { gmailApi } from '../adapters/gmail/api.js';
+import type { SendContext } from '../adapters/types.js';
+import type { ChannelRow } from '../store/repos/channels.js';
+import type { Repos } from '../store/repos/index.js';
+import type { ChannelsService } from './channels.js';
+import type { SendContextFactory } from './outbound/context.js';
+
+const PROVISIONED = new Set(['telegram', 'twilio', 'gmail']);
+const REQUIRED: Record<string, string[]> = { telegram: ['bot_token'], twilio: ['account_sid', 'auth_token'], gmail: ['client_id', 'client_secret', 'refresh_token'] };
+
+export class Provisioner {
+  constructor(
+    private readonly repos: Repos,
+    private readonly channels: ChannelsService,
+    private readonly contexts: SendContextFactory,
+    private readonly log: Logger,
+  ) {}
+
+  private async context(channel: ChannelRow): Promise<SendContext | undefined> {
+    if (!PROVISIONED.has(channel.provider) || !(channel.connection_id ?? channel.credential_id)) return undefined;
+    const ctx = await this.contexts.build(channel, '', `provision:${channel.id}`);
+    return REQUIRED[channel.provider].every((k) => ctx.secrets[k]) ? ctx : undefined;
+  }
+
+  /** After create or enable. Returns the channel as it now is. */
+  async provision(channel: ChannelRow): Promise<ChannelRow> {
+    const ctx = await this.context(channel);
+    if (!ctx) return channel;
+    try {
+      const configPatch = await this.register(channel, ctx);
+      const patch: Partial<ChannelRow> = { updated_at: new Date().toISOString() };
+      // Success clears what an earlier failed provisioning left behind.
+      if (channel.status === 'error') patch.status = 'pending';
+      if (channel.error_message) patch.error_message = null;
+      if (configPatch) patch.config = JSON.stringify({ ...(JSON.parse(channel.config) as object), ...configPatch });
+      await this.repos.channels.update(channel.id, patch);
+      return { ...channel, ...patch };
+    } catch (err) {
+      return this.markError(channel, describe(channel.provider, err));
+    }
+  }
+
+  /** Before delete or after disable: best effort, never blocks the operation. */
+  async deprovision(channel: ChannelRow): Promise<void> {
+    const ctx = await this.context(channel);
+    if (!ctx) return;
+    try {
+      if (channel.provider === 'telegram') await telegramClientFor(ctx).deleteWebhook();
+      if (channel.provider === 'gmail') await this.gmail(ctx).stop();
+      // Twilio numbers keep their URLs: pointing them elsewhere is the customer's decision.
+    } catch (err) {
+      this.log.warn({ channel: channel.id, err: describe(channel.provider, err) }, 'provider clean-up failed');
+    }
+  }
+
+  private async register(channel: ChannelRow, ctx: SendContext): Promise<Record<string, unknown> | undefined> {
+    const url = this.channels.webhookUrl(channel.id);
+    if (channel.provider === 'telegram') {
+      const tg = telegramClientFor(ctx);
+      const me = await tg.getMe();
+      const want = channel.external_identifier.replace(/^@/, '').toLowerCase();
+      if ((me.username ?? '').toLowerCase() !== want) {
+        throw new IdentityMismatch(`The bot token belongs to @${me.username ?? '?'}, not @${want}: fix external_identifier or the connection's bot_token.`);
+      }
+      const secret = this.channels.webhookSecret(channel);
+      await tg.setWebhook({ url, ...(secret ? { secret_token: secret } : {}), allowed_updates: ['message', 'edited_message', 'callback_query'] });
+      return undefined;
+    }
+    if (channel.provider === 'twilio') {
+      const api = twilioApi({ accountSid: ctx.secrets.account_sid, authToken: ctx.secrets.auth_token, baseUrl: ctx.apiBaseUrl, fetch: ctx.fetch, timeoutMs: ctx.timeoutMs });
+      const number = channel.external_identifier.replace(/^whatsapp:/, '');
+      if (channel.channel_type === 'whatsapp') return undefined; // WhatsApp senders are configured in Twilio's console
+      const found = await api.findIncomingNumber(number);
+      if (!found) throw new IdentityMismatch(`${number} is not a phone number of this Twilio account.`);
+      await api.updateIncomingNumber({ phoneNumberSid: found.sid, ...(channel.channel_type === 'voice' ? { voiceUrl: url } : { smsUrl: url }) });
+      return undefined;
+    }
+    if (channel.provider === 'gmail') {
+      const topic = (JSON.parse(channel.config) as Record<string, unknown>).pubsub_topic;
+      if (typeof topic !== 'string') return undefined;
+      const r = await this.gmail(ctx).watch({ topicName: topic, labelIds: ['INBOX'] });
+      return { history_id: r.historyId, watch_expiration: r.expiration };
+    }
+    return undefined;
+  }
+
+  private gmail(ctx: SendContext) {
+    return gmailApi({
+      clientId: ctx.secrets.client_id,
+      clientSecret: ctx.secrets.client_secret,
+      refreshToken: ctx.secrets.refresh_token,
+      ...(typeof ctx.settings.oauth_token_url === 'string' ? { tokenUrl: ctx.settings.oauth_token_url } : {}),
+      baseUrl: ctx.apiBaseUrl,
+      fetch: ctx.fetch,
+      timeoutMs: ctx.timeoutMs,
+    });
+  }
+
+  private async markError(channel: ChannelRow, message: string): Promise<ChannelRow> {
+    const patch = { status: 'error', error_message: message, updated_at: new Date().toISOString() };
+    await this.repos.channels.update(channel.id, patch);
+    return { ...channel, ...patch };
+  }
+}
+
+class IdentityMismatch extends Error {}
+
+const NAMES: Record<string, string> = { telegram: 'Telegram', twilio: 'Twilio', gmail: 'Gmail' };
+
+function describe(provider: string, err: unknown): string {
+  if (err instanceof IdentityMismatch) return err.message;
+  if (err instanceof ProviderError) {
+    if (err.kind === 'auth') return `${NAMES[provider]} refused the credentials (${err.code}): ${err.message}`;
+    return `${NAMES[provider]} setup failed (${err.code}): ${err.message}`;
+  }
+  return `${NAMES[provider] ?? provider} setup failed: ${(err as Error).message}`;
+}
