@@ -132,9 +132,10 @@
       b.el.className = 'msg ' + (m.direction === 'out' ? 'out' : 'in');
       if (live && m.direction === 'out') bump();
     }
-    b.el.classList.remove('pending', 'failed');
+    b.el.classList.remove('pending', 'failed', 'streaming');
     b.el.dataset.id = m.id;
     if (m.text) {
+      b.el.removeAttribute('aria-busy');
       b.final = true;
       b.text = m.text;
       b.el.textContent = m.text;
@@ -153,10 +154,12 @@
       b = bubbles[d.message_id] = { el: document.createElement('div'), text: '' };
       b.el.className = 'msg out streaming';
       b.el.dataset.id = d.message_id;
+      b.el.dataset.streamed = 'true';
       place(b.el);
       bump();
     }
     if (d.offset > b.text.length) return; // a gap: the final message will fill it in
+    b.el.setAttribute('aria-busy', 'true');
     b.text = b.text.slice(0, d.offset) + d.text;
     b.el.textContent = b.text;
     hideTyping();

@@ -5,14 +5,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { startFakeAgent, type FakeAgent } from '../inbound/fake-agent.js';
-import { hasChromium, LAUNCH, waitUntil } from './helpers.js';
+import { hasChromium, LAUNCH, screenshotDir, waitUntil } from './helpers.js';
 
-const SHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
+const SHOTS = screenshotDir();
 
 describe('dashboard in Chromium', { skip: !hasChromium() && 'chromium is not installed (/usr/bin/chromium)' }, () => {
   let s: TestServer;
@@ -33,7 +32,6 @@ describe('dashboard in Chromium', { skip: !hasChromium() && 'chromium is not ins
     await s.api('POST', '/v1/instances', { name: 'Sales bot' });
     browser = await chromium.launch(LAUNCH);
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    mkdirSync(SHOTS, { recursive: true });
   });
   after(async () => {
     await browser?.close();
@@ -69,6 +67,7 @@ describe('dashboard in Chromium', { skip: !hasChromium() && 'chromium is not ins
     await form.locator('[data-error-for="provider"]').filter({ hasText: "provider 'web' serves web_chat channels, not 'telegram'" }).waitFor();
     assert.equal(await identErr.textContent(), '');
     assert.equal(await form.getByLabel('Provider').getAttribute('aria-invalid'), 'true');
+    await form.screenshot({ path: `${SHOTS}dashboard-validation.png` });
     await form.getByLabel('Channel type').selectOption('web_chat');
     await form.getByLabel('Config (JSON)').fill('{"allowed_origins": ["https://support.example"], "title": "Support"}');
     await form.getByRole('button', { name: 'Create channel' }).click();

@@ -1,5 +1,7 @@
 /** Shared helpers of the web chat tests: an SSE reader and the Chromium launcher. */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface SseEvent {
   event: string;
@@ -59,6 +61,16 @@ export async function readSse(url: string, headers: Record<string, string> = {})
       abort.abort();
     },
   };
+}
+
+/**
+ * Where browser tests save screenshots: docs/screenshots/ (committed, shown in the README) when
+ * UPDATE_SCREENSHOTS=1, else a temporary directory so ordinary runs leave the tree unchanged.
+ */
+export function screenshotDir(): string {
+  const dir = process.env.UPDATE_SCREENSHOTS === '1' ? new URL('../../docs/screenshots/', import.meta.url).pathname : join(tmpdir(), 'switchboard-screenshots');
+  mkdirSync(dir, { recursive: true });
+  return dir.endsWith('/') ? dir : dir + '/';
 }
 
 export const CHROMIUM = '/usr/bin/chromium';

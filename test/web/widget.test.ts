@@ -5,15 +5,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { freshStore } from '../helpers/stores.js';
 import { startFakeAgent, type FakeAgent } from '../inbound/fake-agent.js';
-import { hasChromium, LAUNCH, startProxy, waitUntil } from './helpers.js';
+import { hasChromium, LAUNCH, screenshotDir, startProxy, waitUntil } from './helpers.js';
 
-const SHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
+const SHOTS = screenshotDir();
 
 describe('web chat widget in Chromium', { skip: !hasChromium() && 'chromium is not installed (/usr/bin/chromium)' }, () => {
   const target = freshStore('sqlite');
@@ -43,7 +42,6 @@ describe('web chat widget in Chromium', { skip: !hasChromium() && 'chromium is n
     proxy = await startProxy(Number(new URL(s.url).port));
     browser = await chromium.launch(LAUNCH);
     page = await browser.newPage({ viewport: { width: 1000, height: 720 } });
-    mkdirSync(SHOTS, { recursive: true });
   });
   after(async () => {
     await browser?.close();
@@ -120,6 +118,28 @@ describe('web chat widget in Chromium', { skip: !hasChromium() && 'chromium is n
     // The agent got each visitor message once (the outbox resend was deduplicated).
     const got = agent.accepted().filter((d) => d.body.type === 'message.received').map((d) => d.body.data.text);
     assert.deepEqual(got.sort(), ['are you back?', 'hello there']);
+  });
+
+  test('the built-in echo agent streams its answer token by token into the widget', async () => {
+    const inst = await s.api('POST', '/v1/instances', { name: 'Echo', agent_url: 'builtin:echo' });
+    assert.equal(inst.status, 201, inst.text);
+    const c = await s.api('POST', `/v1/instances/${inst.body.id}/channels`, { channel_type: 'web_chat', provider: 'web', external_identifier: 'echo-site' });
+    const p = await browser.newPage({ viewport: { width: 1000, height: 720 } });
+    await p.goto(`${proxy.url}/demo?channel=${c.body.id}`);
+    await p.getByRole('button', { name: 'Open chat' }).click();
+    await p.getByLabel('Your message').fill('stream please');
+    await p.keyboard.press('Enter');
+    // The bubble is born from a delta (data-streamed) and grows before the stored message replaces it.
+    const streamed = p.locator('#switchboard-chat .msg.out[data-streamed="true"]');
+    await streamed.waitFor({ timeout: 10_000 });
+    const partial = (await streamed.textContent()) ?? '';
+    await streamed.filter({ hasText: 'answer for real.' }).waitFor({ timeout: 15_000 });
+    const final = ((await streamed.textContent()) ?? '').trim();
+    assert.match(final, /^You said: “stream please”\./);
+    assert.ok(partial.length < final.length && final.startsWith(partial.trim()), `partial ${JSON.stringify(partial)}`);
+    await waitUntil(async () => (await streamed.getAttribute('aria-busy')) === null, 5000, 'final message');
+    assert.equal(await bubbles(p, 'out').count(), 1);
+    await p.close();
   });
 
   test('phone width: the panel fills the screen', async () => {
