@@ -69,3 +69,10 @@ export function longMarkdown(n: number, words: number): string {
 }
 
 export const norm = (t: string) => t.replace(/\s+/g, ' ').trim();
+
+/** The conversation id of the first accepted message.received event matching `pred`. */
+export async function receivedConversation(agent: FakeAgent, pred: (data: any) => boolean, what = 'the message.received event'): Promise<string> {
+  const d = await until(() => agent.accepted().find((x) => x.body?.type === 'message.received' && pred(x.body.data)), what);
+  return d.body.conversation_id;
+}
+
