@@ -12,6 +12,7 @@ import type { Services } from '../core/services.js';
 import type { Principal } from '../core/principal.js';
 import { identityKey } from '../core/channels.js';
 import { nowIso } from '../core/clock.js';
+import { Conflict } from '../errors.js';
 import { originOf } from '../core/webchat.js';
 import { ECHO_AGENT_URL } from './echo-agent.js';
 
@@ -48,18 +49,25 @@ export async function seedDemo(services: Services): Promise<DemoInfo> {
   }
 
   const instance = await services.instances.create(OPERATOR, { name: 'Demo', agent_url: null });
-  // `builtin:echo` is not an http(s) URL, so it cannot come through the API's validation: set directly.
+  // `builtin:echo` is set directly: the demo needs no API round trip.
   await repos.instances.update(instance.id, { agent_url: ECHO_AGENT_URL, updated_at: nowIso() });
-  const channel = await services.channels.create(OPERATOR, instance.id, {
-    channel_type: 'web_chat',
-    provider: 'web',
-    external_identifier: DEMO_CHANNEL_IDENTIFIER,
-    config: {
-      allowed_origins: [publicOrigin],
-      title: 'Switchboard demo',
-      greeting: 'Hi! This chat is answered by the built-in echo agent. Say something.',
-    },
-    enabled: true,
-  });
-  return info(instance.id, channel.id);
+  try {
+    const channel = await services.channels.create(OPERATOR, instance.id, {
+      channel_type: 'web_chat',
+      provider: 'web',
+      external_identifier: DEMO_CHANNEL_IDENTIFIER,
+      config: {
+        allowed_origins: [publicOrigin],
+        title: 'Switchboard demo',
+        greeting: 'Hi! This chat is answered by the built-in echo agent. Say something.',
+      },
+      enabled: true,
+    });
+    return info(instance.id, channel.id);
+  } catch (err) {
+    // Another node seeded at the same moment and won the channel's unique identity: use theirs.
+    if (!(err instanceof Conflict)) throw err;
+    await repos.instances.delete(instance.id);
+    return seedDemo(services);
+  }
 }

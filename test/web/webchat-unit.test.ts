@@ -120,6 +120,10 @@ for (const kind of storeKinds()) {
       await seedDemo(s.services);
       const ch2 = (await s.api('GET', `/v1/instances/${first.instanceId}/channels`)).body.channels[0];
       assert.deepEqual(ch2.config.allowed_origins, [new URL(s.url).origin, 'http://localhost:9999']);
+      // Two nodes seeding at once end up with one demo.
+      const [x, y] = await Promise.all([seedDemo(s.services), seedDemo(s.services)]);
+      assert.deepEqual(x, y);
+      assert.equal((await s.api('GET', '/v1/instances')).body.instances.filter((i: any) => i.name === 'Demo').length, 1);
       // The sample page embeds it.
       const page = await fetch(`${s.url}/demo`);
       assert.match(await page.text(), new RegExp(`data-channel="${first.channelId}"`));
