@@ -13,8 +13,15 @@ export interface ApiKeyView {
   created_at: string;
 }
 
+/**
+ * Valid keys are remembered this long per process, saving a query on every request. A key deleted
+ * on this node stops working at once; on other nodes sharing PostgreSQL within this time.
+ */
+const KEY_CACHE_MS = 5_000;
+
 export class ApiKeysService {
   private readonly envAdminHash: string | undefined;
+  private readonly cache = new Map<string, { principal: Principal; until: number }>();
 
   constructor(
     private readonly repos: Repos,
@@ -27,10 +34,15 @@ export class ApiKeysService {
   async authenticate(presented: string): Promise<Principal | undefined> {
     const hash = hashApiKey(presented);
     if (this.envAdminHash && safeEqual(hash, this.envAdminHash)) return { kind: 'operator', keyId: null };
+    const now = Date.now();
+    const hit = this.cache.get(hash);
+    if (hit && hit.until > now) return hit.principal;
     const row = await this.repos.apiKeys.byHash(hash);
-    if (!row) return undefined;
-    if (row.is_admin) return { kind: 'operator', keyId: row.id };
-    return { kind: 'scoped', keyId: row.id, instanceIds: new Set(JSON.parse(row.instance_ids) as string[]) };
+    if (!row) return undefined; // unknown keys are not cached: a new key works at once
+    const principal: Principal = row.is_admin ? { kind: 'operator', keyId: row.id } : { kind: 'scoped', keyId: row.id, instanceIds: new Set(JSON.parse(row.instance_ids) as string[]) };
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(hash, { principal, until: now + KEY_CACHE_MS });
+    return principal;
   }
 
   /**
@@ -67,6 +79,8 @@ export class ApiKeysService {
 
   async delete(p: Principal, id: string): Promise<boolean> {
     requireOperator(p, 'delete API keys');
-    return this.repos.apiKeys.delete(id);
+    const deleted = await this.repos.apiKeys.delete(id);
+    for (const [hash, e] of this.cache) if (e.principal.keyId === id) this.cache.delete(hash);
+    return deleted;
   }
 }

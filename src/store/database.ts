@@ -42,7 +42,7 @@ export async function openStore(url: string, opts: OpenOptions = {}): Promise<St
     raw.pragma('synchronous = NORMAL');
     raw.pragma('foreign_keys = ON');
     raw.pragma('busy_timeout = 5000');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
     dialect = 'sqlite';
   } else if (/^postgres(ql)?:\/\//.test(url)) {
     const options = opts.pgSchema ? `-c search_path=${opts.pgSchema}` : undefined;
@@ -88,5 +88,25 @@ export async function openStore(url: string, opts: OpenOptions = {}): Promise<St
       }
     },
     close: () => db.destroy(),
+  };
+}
+
+/**
+ * Kysely prepares every SQLite query anew; preparing costs about as much as running a small
+ * query. The same SQL text always compiles to the same statement, so keep them (bounded).
+ */
+function withStatementCache(raw: SqliteDatabase.Database, max = 1000) {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare(sqlText: string) {
+      let st = cache.get(sqlText);
+      if (!st) {
+        st = raw.prepare(sqlText);
+        if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+        cache.set(sqlText, st);
+      }
+      return st;
+    },
   };
 }

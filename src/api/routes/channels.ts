@@ -1,6 +1,7 @@
 /** The seed's Channels router: list, create, update, delete the channels of an instance. */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../core/services.js';
+import { canSeeInstance, instanceNotFound } from '../../core/principal.js';
 import { defineRoute } from '../route.js';
 import { channelCreateBody, channelListResponse, channelPath, channelResponse, channelUpdateBody, instancePath } from '../schemas.js';
 
@@ -16,8 +17,11 @@ export function channelRoutes(app: FastifyInstance, s: Services): void {
     params: instancePath,
     responses: { 200: channelListResponse },
     async handler({ principal, params }) {
-      await s.instances.require(principal, params.instance_id);
+      // The hot path: one query when the instance has channels; the existence check (for the
+      // 404) only runs when the list is empty. Visibility is checked first either way.
+      if (!canSeeInstance(principal, params.instance_id)) throw instanceNotFound();
       const channels = await s.channels.list(params.instance_id);
+      if (channels.length === 0) await s.instances.require(principal, params.instance_id);
       return { channels, count: channels.length };
     },
   });
