@@ -6,6 +6,7 @@ import { makeServices } from './core/services.js';
 import { loadSecretBox } from './crypto/secret-box.js';
 import { loggerOptions } from './log.js';
 import { openStore } from './store/database.js';
+import { seedDemo } from './demo/seed.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -27,6 +28,11 @@ async function main(): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
   await services.start();
   logger.info({ store: store.dialect, publicUrl: config.publicUrl }, 'Switchboard is up');
+  // The offline demo (a web chat answered by the built-in echo agent); SWITCHBOARD_DEMO=false skips it.
+  if (!/^(0|false|no|off)$/i.test(process.env.SWITCHBOARD_DEMO ?? '')) {
+    const demo = await seedDemo(services);
+    process.stdout.write(`\n  Dashboard:   ${demo.dashboardUrl}\n  Demo chat:   ${demo.pageUrl}\n  API docs:    ${config.publicUrl}/docs\n\n`);
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -102,6 +102,12 @@ export class AgentDelivery {
     }
 
     const envelope = JSON.parse(body) as EventEnvelope;
+    // Only a person's message can be answered: a reply to a status or call event would make a new
+    // message, whose status event the agent would answer again, and so on.
+    if (envelope.type !== 'message.received') {
+      await res.body?.cancel().catch(() => undefined);
+      return { kind: 'done' };
+    }
     const type = (res.headers.get('content-type') ?? '').toLowerCase();
     try {
       if (this.replies.acceptAgentStream && res.body && (type.startsWith('text/event-stream') || type.startsWith('text/plain'))) {

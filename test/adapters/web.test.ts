@@ -10,8 +10,9 @@ const sig = (visitor: string, secret = SECRET) => createHmac('sha256', secret).u
 const msg = { visitor_id: 'v_123', text: 'hello', client_message_id: 'cm_1' };
 
 describe('web verify', () => {
-  it('accepts anonymous posts and correctly signed visitors', async () => {
-    assert.deepEqual(await web.verify(json(msg), ctx()), { ok: true });
+  it('accepts correctly signed visitors and refuses unsigned posts (fail closed)', async () => {
+    assert.equal((await web.verify(json(msg), ctx({ verifySecret: SECRET }))).ok, false);
+    assert.equal((await web.verify(json(msg), ctx())).ok, false);
     assert.deepEqual(await web.verify(json(msg, { 'x-switchboard-visitor-signature': sig('v_123') }), ctx({ verifySecret: SECRET })), { ok: true });
   });
   it('refuses a present but wrong signature, or one the channel cannot check', async () => {

@@ -35,7 +35,11 @@ export interface StartOptions {
 export async function startServer(kind: StoreKind, opts: StartOptions = {}): Promise<TestServer> {
   const adminKey = 'sb_test_admin_' + randomBytes(16).toString('hex');
   const target = opts.target ?? freshStore(kind);
-  const config: Config = loadConfig({ SWITCHBOARD_ADMIN_KEY: adminKey, DATABASE_URL: target.url, PORT: '0', LOG_LEVEL: 'info', ...opts.env });
+  // Tests never reach the internet: providers' default API URLs point at a closed loopback port
+  // unless a test plugs a fake in.
+  const offline: Record<string, string> = {};
+  for (const v of ['SWITCHBOARD_TELEGRAM_API_URL', 'SWITCHBOARD_META_GRAPH_URL', 'SWITCHBOARD_TWILIO_API_URL', 'SWITCHBOARD_RESEND_API_URL', 'SWITCHBOARD_GMAIL_API_URL', 'SWITCHBOARD_RETELL_API_URL']) offline[v] = 'http://127.0.0.1:9';
+  const config: Config = loadConfig({ ...offline, SWITCHBOARD_ADMIN_KEY: adminKey, DATABASE_URL: target.url, PORT: '0', LOG_LEVEL: 'info', ...opts.env });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {

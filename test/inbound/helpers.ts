@@ -13,6 +13,7 @@ import Retell from 'retell-sdk';
 import { symmetric as retellSymmetric } from 'retell-sdk/lib/webhook_auth';
 import { Webhook as SvixWebhook } from 'svix';
 import twilio from 'twilio';
+import { startFakeTwilio } from '../../fakes/twilio.js';
 import { startFakeGmail, type FakeGmail } from '../../fakes/gmail.js';
 import { startFakeResend, type FakeResend } from '../../fakes/resend.js';
 import type { TestServer } from '../helpers/server.js';
@@ -198,7 +199,10 @@ export async function metaKit({ s, instanceId, tag = '' }: KitContext, opts: { v
 export async function twilioKit({ s, instanceId }: KitContext): Promise<Kit> {
   const token = 'twilio-token-' + randomBytes(8).toString('hex');
   const number = `+1415${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
-  const conn = await createConnection(s, instanceId, { provider: 'twilio', secrets: { account_sid: 'AC' + randomBytes(16).toString('hex'), auth_token: token } });
+  const accountSid = 'AC' + randomBytes(16).toString('hex');
+  // Creating the channel points the number's SMS URL at it (provisioning): a fake Twilio owns it.
+  const fake = await startFakeTwilio({ accountSid, authToken: token, phoneNumbers: [number] });
+  const conn = await createConnection(s, instanceId, { provider: 'twilio', secrets: { account_sid: accountSid, auth_token: token }, settings: { api_base_url: fake.url } });
   const ch = await createChannel(s, instanceId, { channel_type: 'sms', provider: 'twilio', external_identifier: number, connection_id: conn.id });
   const params = (n: number, conv = 1) => ({ MessageSid: `SM${String(n).padStart(32, '0')}`, AccountSid: 'AC1', From: `+1650555${String(conv).padStart(4, '0')}`, To: number, Body: `hello ${n}`, NumMedia: '0', NumSegments: '1', SmsStatus: 'received' });
   const form = (p: Record<string, string>) => new URLSearchParams(p).toString();
@@ -216,7 +220,7 @@ export async function twilioKit({ s, instanceId }: KitContext): Promise<Kit> {
       if (!ct.includes('json')) for (const [k, v] of new URLSearchParams(body.toString('utf8'))) fields[k] ??= v;
       return { url, headers: { 'content-type': ct, 'x-twilio-signature': twilio.getExpectedTwilioSignature(token, url, fields) }, body };
     },
-    close: noop,
+    close: () => fake.close(),
   };
 }
 
@@ -351,8 +355,7 @@ export async function webKit({ s, instanceId }: KitContext): Promise<Kit> {
     provider: 'web', channelId: ch.id, url, format: 'json',
     valid: async (n, conv = 1) => ({ url, headers: { 'content-type': 'application/json', 'x-switchboard-visitor-signature': sig(`visitor-${conv}`) }, body: body(n, conv) }),
     badSignature: async (n) => ({ url, headers: { 'content-type': 'application/json', 'x-switchboard-visitor-signature': sig('visitor-1', secret + 'x') }, body: body(n) }),
-    // Unsigned web posts are anonymous visitors by design (the widget is public): not a failure case.
-    missingSignature: async () => undefined,
+    missingSignature: async (n) => ({ url, headers: { 'content-type': 'application/json' }, body: body(n) }),
     staleSignature: async () => undefined,
     signRaw: async (b, ct) => ({ url, headers: { 'content-type': ct }, body: b }),
     close: noop,

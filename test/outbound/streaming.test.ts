@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram.js';
 import { startFakeAgent, type FakeAgent } from '../inbound/fake-agent.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -108,9 +109,10 @@ for (const kind of storeKinds()) {
 
     test('web chat with the built-in echo agent stores the streamed answer', async () => {
       const inst = await s.api('POST', '/v1/instances', { name: 'echo', agent_url: 'builtin:echo' });
-      const ch = await s.api('POST', `/v1/instances/${inst.body.id}/channels`, { channel_type: 'web_chat', provider: 'web', external_identifier: `echo-${kind}` });
+      const ch = await s.api('POST', `/v1/instances/${inst.body.id}/channels`, { channel_type: 'web_chat', provider: 'web', external_identifier: `echo-${kind}`, webhook_secret: 'echo-secret' });
       assert.equal(ch.status, 201);
-      const r = await fetch(ch.body.webhook_url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ visitor_id: 'visitor-1', text: 'ping', client_message_id: 'c1' }) });
+      const sig = createHmac('sha256', 'echo-secret').update('visitor-1').digest('hex');
+      const r = await fetch(ch.body.webhook_url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchboard-visitor-signature': sig }, body: JSON.stringify({ visitor_id: 'visitor-1', text: 'ping', client_message_id: 'c1' }) });
       assert.equal(r.status, 200);
       const conv = await until(async () => (await s.api('GET', `/v1/instances/${inst.body.id}/conversations`)).body.conversations[0], 'the conversation');
       const out = await until(async () => (await s.api('GET', `/v1/instances/${inst.body.id}/conversations/${conv.id}/messages`)).body.messages.find((m: any) => m.direction === 'out' && m.status === 'delivered'), 'the echo answer');

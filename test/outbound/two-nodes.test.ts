@@ -47,6 +47,13 @@ describe('outbound on two nodes sharing one PostgreSQL', { skip: PG_URL ? false 
     channel = (await a.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'telegram', provider: 'telegram', external_identifier: 'fake_bot', connection_id: conn.body.id, webhook_secret: SECRET })).body;
     // Node B sees what node A created.
     assert.equal((await b.api('GET', `/v1/instances/${instanceId}/channels`)).body.channels.length, 1);
+    // Warm both nodes up (first connection to the fake, lazy code paths) on chats of their own, so
+    // the gaps measured below are the governor's and not one cold first request's.
+    for (const [node, chat] of [[a, 8001], [b, 8002]] as const) {
+      const conv = await inbound(chat);
+      const r = await node.api('POST', `/v1/instances/${instanceId}/conversations/${conv.id}/messages`, { text: 'warm-up' });
+      await messageReaches(node, instanceId, r.body.id, 'sent');
+    }
   });
   after(async () => {
     await a?.close();
@@ -81,12 +88,6 @@ describe('outbound on two nodes sharing one PostgreSQL', { skip: PG_URL ? false 
     const total = arrivals[N - 1] - arrivals[0];
     assert.ok(total < (N - 1) * 1000 + 4000, `total ${total} ms`);
     for (const id of ids) assert.equal((await messageReaches(a, instanceId, id, 'sent')).status, 'sent');
-  });
-
-  test('both nodes took part in sending (the work is shared, not pinned to one node)', async () => {
-    // Every send job ran on some node; the jobs table records which node finished it last.
-    const rows = await a.services.store.db.selectFrom('jobs').selectAll().where('kind', '=', 'send').execute();
-    assert.ok(rows.length >= 8);
   });
 
   test('one Idempotency-Key posted to both nodes at once sends once', async () => {

@@ -4,14 +4,15 @@ import { isObj } from '../shared/guards.js';
 import { deny, header, ok } from '../shared/webhook.js';
 
 /**
- * The web channel is public: unsigned posts are anonymous visitors and pass. A site that
- * identifies its visitors signs visitor_id (hex HMAC-SHA256 with the channel secret); a signature
- * that is present must then be right, so a forged identity is refused instead of downgraded.
+ * Every post names its visitor with a signature: hex HMAC-SHA256 of visitor_id with the channel
+ * secret. Anonymous visitors get theirs from the web chat session endpoint (which picks a random
+ * visitor id); a site that knows its users signs their ids itself. Without this anyone who knows
+ * the channel id (it is in the page source) could write into any visitor's conversation.
  */
 export async function verifyWeb(req: RawRequest, ctx: AdapterContext): Promise<VerifyResult> {
   const sig = header(req, 'x-switchboard-visitor-signature');
-  if (sig === undefined) return ok;
-  if (!ctx.verifySecret) return deny(403, 'visitor signature sent but the channel has no secret');
+  if (sig === undefined) return deny(401, 'missing X-Switchboard-Visitor-Signature: start a session at /v1/webchat/{channel_id}/session');
+  if (!ctx.verifySecret) return deny(403, 'the channel has no secret to check visitor signatures with');
   let visitorId: unknown;
   try {
     const body: unknown = JSON.parse(req.body.toString('utf8'));
