@@ -22,8 +22,8 @@ describe('adapter registry', () => {
         { method: 'POST', publicUrl: 'not a url', headers: {}, body: Buffer.alloc(0) },
         { secrets: {}, settings: {}, config: {}, apiBaseUrl: 'http://127.0.0.1:9', now: () => 0, fetch },
       );
-      // The web channel is public: an unsigned post is an anonymous visitor.
-      assert.equal(r.ok, p === 'web', p);
+      // Every provider, web chat included, fails closed without a secret and a signature.
+      assert.equal(r.ok, false, p);
     }
   });
 });
