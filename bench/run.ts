@@ -18,7 +18,7 @@ import { markdown, textTable, type Bench, type BenchResult } from './lib/report.
 const BENCHES: Record<string, () => Promise<{ default: Bench }>> = {
   api: () => import('./api.js'),
   // ingress: () => import('./ingress.js'),
-  // outbound: () => import('./outbound.js'),
+  outbound: () => import('./outbound.js'),
 };
 
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
