@@ -31,7 +31,12 @@ export class Inbox {
     private readonly pgSchema?: string,
   ) {}
 
-  async ingest(channel: ChannelRow, events: InboundEvent[]): Promise<IngestResult> {
+  /**
+   * `deliver: false` stores the events without queuing their delivery: for callers that deliver
+   * them to the agent themselves, in-process (voice turns, where latency matters).
+   */
+  async ingest(channel: ChannelRow, events: InboundEvent[], opts: { deliver?: boolean } = {}): Promise<IngestResult> {
+    const deliver = opts.deliver !== false;
     if (events.length === 0) return { stored: 0, duplicates: 0, eventIds: [] };
     const now = new Date();
     const nowIso = now.toISOString();
@@ -59,7 +64,7 @@ export class Inbox {
           payload: JSON.stringify(envelope),
           created_at: nowIso,
         });
-        if (inst.agent_url) {
+        if (inst.agent_url && deliver) {
           await this.jobs.enqueue(trx, { kind: 'deliver', instanceId: channel.instance_id, groupKey: `deliver:${envelope.conversation_id ?? envelope.id}`, refId: envelope.id }, nowIso);
         }
         out.stored++;
@@ -68,13 +73,13 @@ export class Inbox {
       if (out.stored > 0) {
         await this.repo.setEventSeq(trx, channel.instance_id, seq);
         await this.repo.notify(trx, channelName('events', this.pgSchema));
-        if (inst.agent_url) await this.repo.notify(trx, channelName('jobs', this.pgSchema));
+        if (inst.agent_url && deliver) await this.repo.notify(trx, channelName('jobs', this.pgSchema));
       }
       await this.repo.touchChannel(trx, channel.id, nowIso, new Date(now.getTime() - 1000).toISOString());
       return out;
     });
     if (result.stored > 0) {
-      this.notifier.local('jobs');
+      if (deliver) this.notifier.local('jobs');
       this.notifier.local('events', channel.instance_id);
     }
     return result;
