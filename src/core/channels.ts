@@ -5,6 +5,7 @@ import { randomToken } from '../crypto/tokens.js';
 import { Conflict, ValidationFailed, type ValidationIssue } from '../errors.js';
 import { DuplicateIdentity, type ChannelRow } from '../store/repos/channels.js';
 import type { Repos } from '../store/repos/index.js';
+import type { WriteWatch } from '../store/write-watch.js';
 import type { AccountsService } from './accounts.js';
 import type { ChannelType } from './channel-types.js';
 import { nowIso } from './clock.js';
@@ -69,6 +70,9 @@ export interface ChannelProvisioner {
 
 export class ChannelsService {
   provisioner?: ChannelProvisioner;
+  /** Set on single-process stores: makes `list` cacheable (see store/write-watch.ts). */
+  writes?: WriteWatch;
+  private readonly listCache = new Map<string, { version: number; publicUrl: string; views: ChannelView[] }>();
 
   constructor(
     private readonly repos: Repos,
@@ -101,7 +105,16 @@ export class ChannelsService {
   }
 
   async list(instanceId: string): Promise<ChannelView[]> {
-    return (await this.repos.channels.listByInstance(instanceId)).map((r) => this.toView(r));
+    // Single-process stores cache each instance's list until any write touches channels.
+    const writes = this.writes;
+    if (!writes) return (await this.repos.channels.listByInstance(instanceId)).map((r) => this.toView(r));
+    const version = writes.version('channels');
+    const hit = this.listCache.get(instanceId);
+    if (hit && hit.version === version && hit.publicUrl === this.config.publicUrl) return hit.views;
+    const views = (await this.repos.channels.listByInstance(instanceId)).map((r) => this.toView(r));
+    if (this.listCache.size >= 10_000) this.listCache.clear();
+    this.listCache.set(instanceId, { version, publicUrl: this.config.publicUrl, views });
+    return views;
   }
 
   async require(instanceId: string, id: string): Promise<ChannelRow> {

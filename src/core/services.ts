@@ -66,6 +66,10 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   const notifier = new Notifier();
   const accounts = new AccountsService(repos, box, config);
   const channels = new ChannelsService(repos, box, accounts, config);
+  if (store.writes) {
+    store.writes.watch('channels');
+    channels.writes = store.writes;
+  }
   const guardedFetch = makeGuardedFetch(config.allowPrivateUrls);
   const inbox = new Inbox(repos.inbox, repos.jobs, notifier, opts.pgSchema);
   const outbound = new OutboundService(repos, repos.jobs, notifier, opts.pgSchema);

@@ -9,12 +9,18 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
+import { WriteWatch } from './write-watch.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
 export interface Store {
   db: Kysely<Database>;
   dialect: DialectName;
+  /**
+   * Write counters per table, when every write goes through this process (SQLite): read caches
+   * use them. Undefined on PostgreSQL, where other nodes write too.
+   */
+  writes?: WriteWatch;
   /** The connection URL (PostgreSQL nodes LISTEN on a connection of their own). */
   url: string;
   /** Whether the store answers a trivial query (for /readyz). */
@@ -31,6 +37,7 @@ export interface OpenOptions {
 export async function openStore(url: string, opts: OpenOptions = {}): Promise<Store> {
   let db: Kysely<Database>;
   let dialect: DialectName;
+  let writes: WriteWatch | undefined;
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length).replace(/^\/\//, '');
     const memory = file === ':memory:' || file === '';
@@ -42,7 +49,8 @@ export async function openStore(url: string, opts: OpenOptions = {}): Promise<St
     raw.pragma('synchronous = NORMAL');
     raw.pragma('foreign_keys = ON');
     raw.pragma('busy_timeout = 5000');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+    writes = new WriteWatch();
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }), plugins: [writes] });
     dialect = 'sqlite';
   } else if (/^postgres(ql)?:\/\//.test(url)) {
     const options = opts.pgSchema ? `-c search_path=${opts.pgSchema}` : undefined;
@@ -78,6 +86,7 @@ export async function openStore(url: string, opts: OpenOptions = {}): Promise<St
   return {
     db,
     dialect,
+    writes,
     url,
     async ping() {
       try {
