@@ -19,6 +19,7 @@ import { messageRoutes } from './routes/messages.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { webChatRoutes } from './routes/webchat.js';
 import { webPageRoutes } from './routes/web-pages.js';
+import { voiceRoutes } from './routes/voice.js';
 
 export interface AppOptions {
   logger: FastifyBaseLogger | false;
@@ -76,5 +77,6 @@ export async function buildApp(s: Services, opts: AppOptions): Promise<FastifyIn
   webhookRoutes(app, s);
   webChatRoutes(app, s);
   webPageRoutes(app, s);
+  voiceRoutes(app, s);
   return app;
 }

@@ -1,0 +1,136 @@
+/**
+ * What the Retell socket and the Twilio voice routes share: the channel and its secrets, the
+ * caller's turn stored through the inbox (so it is in the conversation's history and the event
+ * stream, but not queued: the voice code delivers it itself), and the agent's answer stored as
+ * the conversation's outbound message.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AccountsService } from '../core/accounts.js';
+import type { ChannelsService } from '../core/channels.js';
+import type { MessageEvent } from '../core/events.js';
+import type { Inbox } from '../core/inbox.js';
+import type { ChannelRow } from '../store/repos/channels.js';
+import type { Repos } from '../store/repos/index.js';
+import type { InstanceRow } from '../store/repos/instances.js';
+import type { VoiceAgent } from './agent-call.js';
+
+export interface VoiceChannel {
+  row: ChannelRow;
+  config: Record<string, unknown>;
+  /** The secret provider requests are verified with: the channel's webhook_secret, else the account's. */
+  verifySecret?: string;
+}
+
+/** One stored caller turn: the event the agent receives, exactly as stored. */
+export interface StoredTurn {
+  eventId: string;
+  conversationId: string;
+  /** The event envelope JSON (the body the agent is sent). */
+  payload: string;
+  createdAt: string;
+  duplicate: boolean;
+}
+
+export interface SavedAnswer {
+  text: string | null;
+  endCall: boolean;
+  failed: boolean;
+}
+
+const ACCOUNT_SECRET: Record<string, string> = { retell: 'api_key', twilio: 'auth_token' };
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+export class VoiceService {
+  constructor(
+    readonly repos: Repos,
+    private readonly inbox: Inbox,
+    private readonly channels: ChannelsService,
+    private readonly accounts: AccountsService,
+    readonly agent: VoiceAgent,
+    readonly log: Logger,
+  ) {}
+
+  /** The voice channel of this provider, with its verification secret; undefined when there is none. */
+  async channel(channelId: string, provider: string): Promise<VoiceChannel | undefined> {
+    const row = await this.repos.channels.get(channelId);
+    if (!row || row.provider !== provider || row.channel_type !== 'voice') return undefined;
+    const accountId = row.connection_id ?? row.credential_id;
+    const account = accountId ? await this.repos.accounts.get(accountId) : undefined;
+    const accountSecret = account ? this.accounts.decryptSecrets(account)[ACCOUNT_SECRET[provider]] : undefined;
+    return { row, config: JSON.parse(row.config) as Record<string, unknown>, verifySecret: this.channels.webhookSecret(row) ?? accountSecret };
+  }
+
+  /**
+   * The token Retell's custom-LLM WebSocket URL must carry for this channel:
+   * base64url(HMAC-SHA256(verify secret, "switchboard:retell-llm:" + channel id)). Derived, so it
+   * changes when the secret is rotated and reveals nothing about the secret.
+   */
+  retellToken(ch: VoiceChannel): string | undefined {
+    if (!ch.verifySecret) return undefined;
+    return createHmac('sha256', ch.verifySecret).update(`switchboard:retell-llm:${ch.row.id}`).digest('base64url');
+  }
+
+  instance(ch: VoiceChannel): Promise<InstanceRow | undefined> {
+    return this.repos.instances.get(ch.row.instance_id);
+  }
+
+  /** Stores what the caller said (once: a provider's retry finds the first copy). */
+  async storeTurn(ch: VoiceChannel, ev: MessageEvent): Promise<StoredTurn | undefined> {
+    const r = await this.inbox.ingest(ch.row, [ev], { deliver: false });
+    const id = r.eventIds[0];
+    const row = id
+      ? await this.repos.events.get(id)
+      : await this.repos.inbox.db.selectFrom('events').selectAll().where('dedupe_key', '=', `${ch.row.id}\n${ev.providerEventId}`).executeTakeFirst();
+    if (!row || !row.conversation_id) return undefined;
+    return { eventId: row.id, conversationId: row.conversation_id, payload: row.payload, createdAt: row.created_at, duplicate: !id };
+  }
+
+  /**
+   * The agent's answer to a turn, as the conversation's outbound message (`delivered`: it was
+   * spoken; `sent` + interrupted: the caller talked over it; `failed`: no usable answer). Keyed
+   * on the turn's event id, so it is written once and any node can find it (the Twilio poll).
+   */
+  async saveAnswer(ch: VoiceChannel, turn: StoredTurn, text: string, outcome: { endCall?: boolean; interrupted?: boolean; error?: string }): Promise<void> {
+    const at = new Date(Math.max(Date.now(), Date.parse(turn.createdAt) + 1)).toISOString();
+    const status = outcome.error ? 'failed' : outcome.interrupted ? 'sent' : 'delivered';
+    try {
+      await this.repos.inbox.insertMessage(this.repos.inbox.db, {
+        id: randomUUID(),
+        instance_id: ch.row.instance_id,
+        channel_id: ch.row.id,
+        conversation_id: turn.conversationId,
+        direction: 'out',
+        provider_message_id: null,
+        status,
+        text: text || null,
+        content: JSON.stringify({ text, voice: { in_reply_to_event: turn.eventId, end_call: outcome.endCall === true, ...(outcome.interrupted ? { interrupted: true } : {}) } }),
+        error: outcome.error ? JSON.stringify({ code: 'agent', message: outcome.error }) : null,
+        idempotency_key: answerKey(turn.eventId),
+        created_at: at,
+        updated_at: at,
+      });
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err; // a retried turn answered twice: the first answer stands
+    }
+  }
+
+  /** The stored answer to a turn, from any node; undefined while the agent is still answering. */
+  async findAnswer(instanceId: string, eventId: string): Promise<SavedAnswer | undefined> {
+    const m = await this.repos.inbox.db.selectFrom('messages').select(['text', 'content', 'status']).where('instance_id', '=', instanceId).where('idempotency_key', '=', answerKey(eventId)).executeTakeFirst();
+    if (!m) return undefined;
+    const content = JSON.parse(m.content) as { voice?: { end_call?: boolean } };
+    return { text: m.text, endCall: content.voice?.end_call === true, failed: m.status === 'failed' };
+  }
+}
+
+const answerKey = (eventId: string) => `voice:${eventId}`;
+
+/** Makes `text` at most `max` characters for a log line. */
+export function clip(text: string, max = 200): string {
+  return text.length > max ? text.slice(0, max) + '…' : text;
+}
