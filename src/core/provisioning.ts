@@ -2,7 +2,8 @@
  * Registering channels with their providers, where the provider allows it:
  * - Telegram: `getMe` checks the token belongs to the bot named in `external_identifier`, then
  *   `setWebhook` with the channel's URL and secret_token; `deleteWebhook` on disable/delete.
- * - Twilio: the number's SMS (or voice) webhook URL is pointed at the channel.
+ * - Twilio: the number's SMS webhook URL is pointed at the channel; a voice channel's number gets
+ *   the voice route (`/v1/voice/twilio/{channel}`) as voice URL and status callback.
  * - Gmail: `users.watch` on `config.pubsub_topic`; its historyId is where reading starts.
  * A failure never fails the API call: the channel goes to `status: "error"` with a plain
  * `error_message`, which the next successful provisioning or send clears.
@@ -17,6 +18,7 @@ import type { ChannelRow } from '../store/repos/channels.js';
 import type { Repos } from '../store/repos/index.js';
 import type { ChannelsService } from './channels.js';
 import type { SendContextFactory } from './outbound/context.js';
+import { twilioVoiceUrl } from '../voice/urls.js';
 
 const PROVISIONED = new Set(['telegram', 'twilio', 'gmail']);
 const REQUIRED: Record<string, string[]> = { telegram: ['bot_token'], twilio: ['account_sid', 'auth_token'], gmail: ['client_id', 'client_secret', 'refresh_token'] };
@@ -85,7 +87,13 @@ export class Provisioner {
       if (channel.channel_type === 'whatsapp') return undefined; // WhatsApp senders are configured in Twilio's console
       const found = await api.findIncomingNumber(number);
       if (!found) throw new IdentityMismatch(`${number} is not a phone number of this Twilio account.`);
-      await api.updateIncomingNumber({ phoneNumberSid: found.sid, ...(channel.channel_type === 'voice' ? { voiceUrl: url } : { smsUrl: url }) });
+      if (channel.channel_type === 'voice') {
+        // Calls go to the voice routes (TwiML), hang-ups too (status callback).
+        const voiceUrl = twilioVoiceUrl(url.slice(0, url.lastIndexOf('/v1/webhooks/')), channel.id);
+        await api.updateIncomingNumber({ phoneNumberSid: found.sid, voiceUrl, statusCallback: voiceUrl });
+      } else {
+        await api.updateIncomingNumber({ phoneNumberSid: found.sid, smsUrl: url });
+      }
       return undefined;
     }
     if (channel.provider === 'gmail') {
