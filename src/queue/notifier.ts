@@ -21,19 +21,51 @@ export class Notifier {
     this.emitter.setMaxListeners(0);
   }
 
+  private closed = false;
+  private url: string | undefined;
+
   /** Starts listening on PostgreSQL (no-op for SQLite). */
   async listen(pgUrl: string | undefined, pgSchema?: string): Promise<void> {
     if (!pgUrl) return;
-    const client = new pg.Client({ connectionString: pgUrl });
-    client.on('error', () => undefined); // reconnect is not attempted; polling keeps things moving
+    this.url = pgUrl;
+    this.pgSchema = pgSchema;
+    await this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url });
+    // A dropped listening connection is re-opened with backoff; meanwhile the job runner polls and
+    // streams re-read on their heartbeat, so nothing is lost, only slower. After a reconnect every
+    // topic is woken once, since notifications sent while away are gone.
+    client.on('error', () => undefined);
+    client.on('end', () => {
+      if (this.client === client) this.client = undefined;
+      if (!this.closed) this.scheduleReconnect(250);
+    });
     await client.connect();
     client.on('notification', (n) => {
       const [topic, payload] = [n.channel.replace(/^sb_[a-z0-9_]*?__/, ''), n.payload ?? ''];
       this.emitter.emit(topic, payload);
     });
-    for (const t of ['jobs', 'events', 'webchat'] as Topic[]) await client.query(`LISTEN "${channelName(t, pgSchema)}"`);
+    for (const t of ['jobs', 'events', 'webchat'] as Topic[]) await client.query(`LISTEN "${channelName(t, this.pgSchema)}"`);
     this.client = client;
-    this.pgSchema = pgSchema;
+  }
+
+  private reconnectTimer: NodeJS.Timeout | undefined;
+
+  private scheduleReconnect(ms: number): void {
+    if (this.reconnectTimer) return; // one reconnect loop at a time
+    const t = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.closed) return;
+      this.connect()
+        .then(() => {
+          for (const topic of ['jobs', 'events'] as Topic[]) this.emitter.emit(topic, '');
+        })
+        .catch(() => this.scheduleReconnect(Math.min(ms * 2, 10_000)));
+    }, ms);
+    t.unref();
+    this.reconnectTimer = t;
   }
 
   /** Wakes local listeners now (other nodes learn through pg_notify in the writing transaction). */
@@ -67,6 +99,8 @@ export class Notifier {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
     const c = this.client;
     this.client = undefined;
     await c?.end().catch(() => undefined);
