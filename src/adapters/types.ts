@@ -86,6 +86,12 @@ export interface InboundAdapter {
   handshake?(req: RawRequest, ctx: AdapterContext): WebhookReply;
   /** The body the provider expects as acknowledgement (Twilio wants TwiML). */
   ack?(): WebhookReply;
+  /**
+   * Channel config to remember once a request's events are committed (Gmail: the pushed
+   * historyId, where the next history read starts). `identity` names the channel for
+   * account-level webhooks.
+   */
+  configAfterCommit?(req: RawRequest, config: Record<string, unknown>): { identity?: string; patch: Record<string, unknown> } | undefined;
 }
 
 /** One message to send, already rendered in the channel's own format. */

@@ -84,6 +84,7 @@ export class Webhooks {
       return adapter.ack?.() ?? OK;
     }
     await this.commit(adapter, channel, parsed);
+    await this.rememberCursor(adapter, channel, raw);
     return adapter.ack?.() ?? OK;
   }
 
@@ -127,6 +128,11 @@ export class Webhooks {
       byChannel.set(c, [...(byChannel.get(c) ?? []), e]);
     }
     for (const [c, events] of byChannel) await this.commit(adapter, c, events);
+    if (adapter.configAfterCommit) {
+      const probe = adapter.configAfterCommit(raw, {});
+      const c = probe ? routeEvent(channels, probe.identity) : undefined;
+      if (c) await this.rememberCursor(adapter, c, raw);
+    }
     return adapter.ack?.() ?? OK;
   }
 
@@ -144,6 +150,15 @@ export class Webhooks {
       }
       throw err;
     }
+  }
+
+  private async rememberCursor(adapter: InboundAdapter, channel: ChannelRow, raw: RawRequest): Promise<void> {
+    if (!adapter.configAfterCommit) return;
+    const fresh = await this.repos.channels.get(channel.id);
+    if (!fresh) return;
+    const config = JSON.parse(fresh.config) as Record<string, unknown>;
+    const r = adapter.configAfterCommit(raw, config);
+    if (r) await this.repos.channels.update(channel.id, { config: JSON.stringify({ ...config, ...r.patch }) });
   }
 
   private async commit(adapter: InboundAdapter, channel: ChannelRow, events: InboundEvent[]): Promise<void> {

@@ -146,6 +146,10 @@ for (const kind of storeKinds()) {
         assert.equal((await channelCounts(s, kit.channelId)).messages, 1);
         assert.equal((await channelCounts(s, decoy.body.id)).events, 0);
         await agentSaw(kit.channelId);
+        // The pushed historyId is remembered: the next history read starts there.
+        const ch = (await s.api('GET', `/v1/instances/${instanceId}/channels`)).body.channels.find((c: any) => c.id === kit.channelId);
+        assert.match(String(ch.config.history_id), /^\d+$/);
+        assert.equal((await channelCounts(s, decoy.body.id)).events, 0);
       } finally {
         await kit.close();
       }

@@ -1,5 +1,5 @@
 import type { InboundAdapter } from '../types.js';
-import { parseGmail } from './parse.js';
+import { notificationOf, parseGmail } from './parse.js';
 import { verifyGmail } from './verify.js';
 
 /**
@@ -13,4 +13,12 @@ export const gmailAdapter: InboundAdapter = {
   secretNames: ['client_id', 'client_secret', 'refresh_token'],
   verify: verifyGmail,
   parse: parseGmail,
+  // The next read starts where this push ended, so mail that arrives between two pushes (or whose
+  // pushes Gmail merged) is read, not skipped. Never moves backwards.
+  configAfterCommit(req, config) {
+    const note = notificationOf(req);
+    const prev = typeof config.history_id === 'string' && /^\d+$/.test(config.history_id) ? BigInt(config.history_id) : 0n;
+    if (BigInt(note.historyId) <= prev) return undefined;
+    return { identity: note.emailAddress, patch: { history_id: note.historyId } };
+  },
 };

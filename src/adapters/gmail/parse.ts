@@ -41,7 +41,7 @@ export async function parseGmail(req: RawRequest, ctx: AdapterContext): Promise<
   return events;
 }
 
-function notificationOf(req: RawRequest): Notification {
+export function notificationOf(req: RawRequest): Notification {
   const body = parseJsonObject(req.body, 'pub/sub push');
   const message = obj(body.message, 'message');
   const data = str(message.data, 'message.data');
