@@ -71,6 +71,10 @@ export class JobsRepo {
     return r.rows.sort((a, b) => Number(a.seq) - Number(b.seq));
   }
 
+  async extend(job: JobRow, node: string, until: string): Promise<void> {
+    await this.db.updateTable('jobs').set({ locked_until: until }).where('seq', '=', job.seq).where('locked_by', '=', node).execute();
+  }
+
   /** Done: the row is removed (the outcome lives on the event/message it was about). */
   async complete(job: JobRow, node: string): Promise<void> {
     await this.db.deleteFrom('jobs').where('seq', '=', job.seq).where('locked_by', '=', node).execute();

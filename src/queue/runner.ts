@@ -117,11 +117,18 @@ export class JobRunner {
   private async run(job: JobRow): Promise<void> {
     const handler = this.handlers[job.kind as JobKind];
     let outcome: JobOutcome;
+    // A long job (a streamed agent answer) keeps its lease alive, so no other node takes it over
+    // while it is still running; a node that dies stops renewing and the lease runs out.
+    const renew = setInterval(() => {
+      void this.jobs.extend(job, this.nodeId, new Date(Date.now() + this.opts.leaseMs).toISOString()).catch(() => undefined);
+    }, Math.max(1000, Math.floor(this.opts.leaseMs / 3)));
     try {
       outcome = handler ? await handler(job) : { kind: 'dead', error: `no handler for ${job.kind}` };
     } catch (err) {
       this.log.error({ err, job: job.seq }, 'job handler threw');
       outcome = { kind: 'retry', error: 'internal error while running the job' };
+    } finally {
+      clearInterval(renew);
     }
     const now = new Date();
     try {
