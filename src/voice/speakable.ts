@@ -29,21 +29,23 @@ function speakInline(fragment: string): string {
   return renderSpeech(NOT_A_BLOCK + fragment).replace(/\u2060/g, '').replace(/\n/g, ' ').trim();
 }
 
+/** Whether text ending here leaves a link, tag or inline code open. */
+function leavesOpen(p: string): boolean {
+  const bracket = p.lastIndexOf('[');
+  if (bracket >= 0 && !/^\[[^\]]*\](?:\([^)\s]*\)|[^(])/.test(p.slice(bracket))) return true;
+  if (p.lastIndexOf('<') > p.lastIndexOf('>')) return true;
+  return (p.match(/`/g)?.length ?? 0) % 2 === 1;
+}
+
 /** Where `t` may be cut: after whitespace, never inside `[text](url)`, `<...>` or `code`. */
 function safeCut(t: string): number {
-  let limit = t.length;
-  const bracket = t.lastIndexOf('[');
-  if (bracket >= 0 && !/^\[[^\]]*\](?:\([^)\s]*\)|[^(])/.test(t.slice(bracket))) limit = bracket;
-  const lt = t.lastIndexOf('<');
-  if (lt > t.lastIndexOf('>')) limit = Math.min(limit, lt);
-  const ticks = t.match(/`/g)?.length ?? 0;
-  if (ticks % 2 === 1) limit = Math.min(limit, t.lastIndexOf('`'));
-  if (limit === t.length) {
+  if (!leavesOpen(t)) {
     // The whole text, when its last word is plain: the first token need not wait for the next.
     const tail = /\S*$/.exec(t)?.[0] ?? '';
     if (tail && /^[\p{L}\p{N}'’.,;!?-]+$/u.test(tail) && !MAYBE_URL.test(tail) && !/^www\./i.test(tail)) return t.length;
+    if (/\]\([^)\s]*\)[.,;!?]?$/.test(t)) return t.length; // ends with a complete link
   }
-  for (let i = limit; i > 0; i--) if (/\s/.test(t[i - 1])) return i;
+  for (let i = t.length; i > 0; i--) if (/\s/.test(t[i - 1]) && !leavesOpen(t.slice(0, i))) return i;
   return 0;
 }
 
