@@ -1,0 +1,79 @@
+/**
+ * The job runner on every store: one group runs in order, a dead job stops blocking its group,
+ * and a job that outlives its lease keeps it (renewal) so a second node never runs it twice.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { openStore } from '../../src/store/database.js';
+import { JobsRepo } from '../../src/queue/jobs.js';
+import { JobRunner, type JobHandler } from '../../src/queue/runner.js';
+import { Notifier } from '../../src/queue/notifier.js';
+import { freshStore, storeKinds } from '../helpers/stores.js';
+
+const log = pino({ level: 'silent' });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+for (const kind of storeKinds()) {
+  describe(`job runner on ${kind}`, () => {
+    async function setup() {
+      const t = freshStore(kind);
+      const store = await openStore(t.url, { pgSchema: t.pgSchema });
+      const now = new Date().toISOString();
+      await store.db.insertInto('instances').values({ id: 'i1', name: 'x', agent_url: null, signing_secret_enc: 'x', created_at: now, updated_at: now }).execute();
+      return { store, jobs: new JobsRepo(store.db, store.dialect) };
+    }
+    const runner = (jobs: JobsRepo, handler: JobHandler, leaseMs = 60_000) =>
+      new JobRunner(jobs, { deliver: handler }, new Notifier(), log as never, { concurrency: 4, leaseMs, pollMs: 50, scheduleMs: { deliver: [30, 30] }, jitter: 0 });
+
+    test('jobs of one group run one at a time, in order; a dead job stops blocking', async () => {
+      const { store, jobs } = await setup();
+      const now = new Date().toISOString();
+      for (const ref of ['a1', 'a2', 'a3']) await jobs.enqueue(store.db, { kind: 'deliver', instanceId: 'i1', groupKey: 'g', refId: ref }, now);
+      const ran: string[] = [];
+      let active = 0;
+      let maxActive = 0;
+      const r = runner(jobs, async (job) => {
+        active++;
+        maxActive = Math.max(maxActive, active);
+        await sleep(20);
+        active--;
+        ran.push(`${job.ref_id}#${job.attempts}`);
+        return job.ref_id === 'a1' ? { kind: 'retry', error: 'always fails' } : { kind: 'done' };
+      });
+      r.start();
+      const end = Date.now() + 10_000;
+      while (ran.filter((x) => !x.startsWith('a1')).length < 2 && Date.now() < end) await sleep(20);
+      await r.stop();
+      assert.equal(maxActive, 1);
+      assert.deepEqual(ran, ['a1#1', 'a1#2', 'a1#3', 'a2#1', 'a3#1']);
+      const dead = await jobs.dead('i1', 'deliver');
+      assert.equal(dead.length, 1);
+      assert.match(dead[0].last_error ?? '', /gave up after 3 attempts/);
+      await store.close();
+    });
+
+    test('a job running past its lease keeps it: another node does not run it too', async () => {
+      const { store, jobs } = await setup();
+      await jobs.enqueue(store.db, { kind: 'deliver', instanceId: 'i1', groupKey: 'g2', refId: 'long' }, new Date().toISOString());
+      const runs: string[] = [];
+      const slow = runner(jobs, async () => {
+        runs.push('A');
+        await sleep(3500);
+        return { kind: 'done' };
+      }, 1500);
+      const other = runner(jobs, async () => {
+        runs.push('B');
+        return { kind: 'done' };
+      }, 1500);
+      slow.start();
+      while (runs.length === 0) await sleep(10);
+      other.start();
+      await sleep(4000);
+      await slow.stop();
+      await other.stop();
+      assert.deepEqual(runs, ['A']);
+      await store.close();
+    });
+  });
+}
