@@ -20,7 +20,17 @@ export const resendSender: OutboundSender = {
     if (e.inReplyTo) headers['In-Reply-To'] = e.inReplyTo;
     if (e.references?.length) headers['References'] = e.references.join(' ');
     const r = await resendApi({ apiKey: ctx.secrets.api_key ?? '', baseUrl: ctx.apiBaseUrl, fetch: ctx.fetch, timeoutMs: ctx.timeoutMs }).sendEmail(
-      { from: e.from, to: e.to, ...(e.cc?.length ? { cc: e.cc } : {}), subject: chunk.subject ?? '', html: chunk.html, text: chunk.text, ...(Object.keys(headers).length ? { headers } : {}) },
+      {
+        from: e.from,
+        to: e.to,
+        ...(e.cc?.length ? { cc: e.cc } : {}),
+        subject: chunk.subject ?? '',
+        html: chunk.html,
+        text: chunk.text,
+        ...(Object.keys(headers).length ? { headers } : {}),
+        // Resend fetches attachments given by URL (`path`) itself.
+        ...(chunk.attachments?.length ? { attachments: chunk.attachments.map((a) => ({ path: a.url, filename: a.fileName ?? a.url.split('/').pop()?.split('?')[0] ?? 'attachment' })) } : {}),
+      },
       { idempotencyKey: ctx.idempotencyKey },
     );
     return { providerMessageId: r.id };

@@ -17,6 +17,15 @@ export const telegramSender: OutboundSender = {
   ],
   async send(ctx, chunk) {
     const replyTo = chunk.replyToProviderMessageId ? Number(chunk.replyToProviderMessageId) : undefined;
+    const media = chunk.attachments?.[0];
+    if (media) {
+      // One attachment per message; images as photos, anything else as a document. Telegram
+      // fetches the URL itself.
+      const isImage = media.kind === 'image' || media.kind === 'photo' || /\.(jpe?g|png|webp)(\?|$)/i.test(media.url);
+      const params = { chat_id: ctx.conversationKey, url: media.url, ...(chunk.text ? { caption: chunk.text, parse_mode: 'HTML' as const } : {}) };
+      const m = isImage ? await api(ctx).sendPhoto(params) : await api(ctx).sendDocument(params);
+      return { providerMessageId: String(m.message_id) };
+    }
     const m = await api(ctx).sendMessage({
       chat_id: ctx.conversationKey,
       text: chunk.text,

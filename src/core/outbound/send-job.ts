@@ -91,15 +91,22 @@ export class SendJob {
     if (input.template) return [{ text: '', template: input.template }];
     if (format === 'email') {
       const r = renderFor('email', input.text ?? '');
-      return [{ text: r.chunks.join('\n\n'), html: r.html, ...(await this.emailHeaders(channel, conv, input)) }];
+      return [{ text: r.chunks.join('\n\n'), html: r.html, ...(attachments?.length ? { attachments } : {}), ...(await this.emailHeaders(channel, conv, input)) }];
     }
     const md = input.text ?? '';
-    const chunks = md ? renderFor(format, md, { limit: sender.capabilities.maxTextLength }).chunks : [''];
-    return chunks.map((text, i) => ({
-      text,
-      ...(i === 0 && input.reply_to_provider_message_id ? { replyToProviderMessageId: input.reply_to_provider_message_id } : {}),
-      ...(i === chunks.length - 1 && attachments?.length ? { attachments } : {}),
-    }));
+    const texts = md ? renderFor(format, md, { limit: sender.capabilities.maxTextLength }).chunks : [];
+    const replyTo = input.reply_to_provider_message_id ? { replyToProviderMessageId: input.reply_to_provider_message_id } : {};
+    // Telegram and WhatsApp carry one attachment per message: each becomes its own chunk after
+    // the text. Twilio MMS carries them with the (last) text.
+    if (sender.provider === 'telegram' || sender.provider === 'meta_cloud') {
+      const chunks: OutboundChunk[] = [...texts.map((text) => ({ text })), ...(attachments ?? []).map((a) => ({ text: '', attachments: [a] }))];
+      if (chunks.length) Object.assign(chunks[0], replyTo);
+      return chunks;
+    }
+    const chunks: OutboundChunk[] = (texts.length ? texts : ['']).map((text) => ({ text }));
+    Object.assign(chunks[0], replyTo);
+    if (attachments?.length) chunks[chunks.length - 1].attachments = attachments;
+    return chunks;
   }
 
   /** Threading for email: answer the last inbound email of the conversation, in its thread. */
