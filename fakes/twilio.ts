@@ -113,7 +113,9 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
     const media = f.MediaUrl === undefined ? [] : Array.isArray(f.MediaUrl) ? (f.MediaUrl as string[]) : [String(f.MediaUrl)];
     if (!to) return error(400, 21604, "A 'To' phone number is required.");
     if (!from && !service) return error(400, 21603, "A 'From' phone number is required.");
-    if (!body && media.length === 0) return error(400, 21602, 'Message body is required.');
+    const contentSid = one('ContentSid');
+    if (contentSid !== undefined && !/^HX[0-9a-f]{32}$/.test(contentSid)) return error(400, 21655, `The ContentSid ${contentSid} is invalid.`);
+    if (!body && media.length === 0 && !contentSid) return error(400, 21602, 'Message body is required.');
     if (!E164.test(bare(to))) return error(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
     if (from && !numbers.some((n) => n.phone_number === bare(from))) {
       return error(400, 21606, `The From phone number ${from} is not a valid, SMS-capable inbound phone number or short code for your account.`);
@@ -121,7 +123,7 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
     if (service && !/^MG[0-9a-f]{32}$/.test(service)) return error(400, 21701, `The Messaging Service Sid ${service} is invalid.`);
     if (body.length > 1600) return error(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
     if (stopped.has(bare(to))) return error(400, 21610, 'Attempt to send to unsubscribed recipient');
-    if (to.startsWith('whatsapp:') && closed.has(bare(to))) {
+    if (to.startsWith('whatsapp:') && closed.has(bare(to)) && !contentSid) {
       return error(400, 63016, 'Failed to send freeform message because you are outside the allowed window. If you are using WhatsApp, please use a Message Template.');
     }
     const gsm = /^[\x20-\x7e\n\r£¥èéùìòÇØøÅåÄÖÑÜ§¿äöñüà]*$/.test(body);

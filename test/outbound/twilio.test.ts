@@ -244,6 +244,15 @@ for (const kind of storeKinds()) {
       assert.match(m.error.message, /template message is required/);
       assert.equal(tw.requests.filter((q) => (q.body as any)?.Body === 'blocked').length, 1);
       assert.equal(tw.sentMessages(from).length, 0);
+
+      // A Content API template goes out even outside the window.
+      const sid = 'HX' + 'ab'.repeat(16);
+      const t = await send(s, instanceId, conv.id, { template: { name: sid, language: 'en', components: [{ '1': 'Ada' }] } });
+      await messageReaches(s, instanceId, t.body.id, 'sent');
+      const req = tw.requests.find((q) => (q.body as any)?.ContentSid === sid);
+      assert.ok(req, 'the template was sent with its ContentSid');
+      assert.equal((req!.body as any).ContentVariables, '{"1":"Ada"}');
+      assert.equal((req!.body as any).Body, undefined);
     });
   });
 }

@@ -27,6 +27,10 @@ export interface SendMessageParams {
   body?: string;
   mediaUrls?: string[];
   statusCallback?: string;
+  /** A Content API template (HX…): the only WhatsApp message allowed outside the 24-hour window. */
+  contentSid?: string;
+  /** JSON object of template variables, e.g. {"1": "Ada"}. */
+  contentVariables?: string;
 }
 
 /** The fields of Twilio's Message resource Switchboard reads. */
@@ -94,6 +98,8 @@ export function twilioApi(opts: TwilioApiOptions): TwilioApi {
       if (p.messagingServiceSid) form.set('MessagingServiceSid', p.messagingServiceSid);
       if (p.body !== undefined) form.set('Body', p.body);
       for (const url of p.mediaUrls ?? []) form.append('MediaUrl', url);
+      if (p.contentSid) form.set('ContentSid', p.contentSid);
+      if (p.contentVariables) form.set('ContentVariables', p.contentVariables);
       if (p.statusCallback) form.set('StatusCallback', p.statusCallback);
       return (await request('POST', 'Messages.json', form, false)) as unknown as TwilioMessage;
     },

@@ -16,7 +16,10 @@ export const twilioSender: OutboundSender = {
     const m = await twilioApi({ accountSid: ctx.secrets.account_sid ?? '', authToken: ctx.secrets.auth_token ?? '', baseUrl: ctx.apiBaseUrl, fetch: ctx.fetch, timeoutMs: ctx.timeoutMs }).sendMessage({
       to: whatsapp ? wa(ctx.conversationKey) : ctx.conversationKey,
       ...(from ? { from } : { messagingServiceSid: ctx.config.messaging_service_sid as string }),
-      body: chunk.text,
+      // Templates: `template.name` is the Content API sid (HX…), components the variables object.
+      ...(chunk.template
+        ? { contentSid: chunk.template.name, ...(chunk.template.components?.[0] ? { contentVariables: JSON.stringify(chunk.template.components[0]) } : {}) }
+        : { body: chunk.text }),
       ...(chunk.attachments?.length ? { mediaUrls: chunk.attachments.map((a) => a.url) } : {}),
       statusCallback: ctx.webhookUrl,
     });
