@@ -1,6 +1,8 @@
 /** Agent instances: the tenants' unit of ownership, each with its agent URL and signing secret. */
 import { randomUUID, randomBytes } from 'node:crypto';
 import type { SecretBox } from '../crypto/secret-box.js';
+import { checkUrl } from '../net/ssrf.js';
+import { valueError } from '../errors.js';
 import type { Repos } from '../store/repos/index.js';
 import type { InstanceRow } from '../store/repos/instances.js';
 import { nowIso } from './clock.js';
@@ -29,11 +31,26 @@ export class InstancesService {
   constructor(
     private readonly repos: Repos,
     private readonly box: SecretBox,
+    private readonly allowPrivateUrls = false,
   ) {}
+
+  /**
+   * Refuses an agent_url that names a private address outright (422 now, rather than a dead
+   * delivery later). Hostnames are checked again when each delivery connects (DNS can change).
+   */
+  private checkAgentUrl(url: string | null | undefined): void {
+    if (!url || url.startsWith('builtin:')) return;
+    try {
+      checkUrl(url, this.allowPrivateUrls);
+    } catch (err) {
+      throw valueError(['body', 'agent_url'], `${(err as Error).message}; set SWITCHBOARD_ALLOW_PRIVATE_URLS=true to deliver to private networks`, url);
+    }
+  }
 
   /** Creates an instance; the signing secret is returned here and on rotation only. */
   async create(p: Principal, input: { name: string; agent_url?: string | null }): Promise<InstanceView & { signing_secret: string }> {
     requireOperator(p, 'create instances');
+    this.checkAgentUrl(input.agent_url);
     const id = randomUUID();
     const now = nowIso();
     const secret = newSigningSecret();
@@ -56,6 +73,7 @@ export class InstancesService {
 
   async update(p: Principal, id: string, patch: { name?: string; agent_url?: string | null }): Promise<InstanceView> {
     const row = await this.require(p, id);
+    this.checkAgentUrl(patch.agent_url);
     const next: Partial<InstanceRow> = { updated_at: nowIso() };
     if (patch.name !== undefined) next.name = patch.name;
     if (patch.agent_url !== undefined) next.agent_url = patch.agent_url;

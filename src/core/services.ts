@@ -101,7 +101,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
     log,
     metrics,
     notifier,
-    instances: new InstancesService(repos, box),
+    instances: new InstancesService(repos, box, config.allowPrivateUrls),
     apiKeys: new ApiKeysService(repos, config.adminKey),
     accounts,
     channels,

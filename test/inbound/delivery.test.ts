@@ -200,11 +200,30 @@ for (const kind of storeKinds()) {
   });
 
   describe(`SSRF guard on agent_url on ${kind}`, () => {
-    test('an agent_url on 127.0.0.1 is refused and dead-lettered with a clear error', async () => {
+    test('an agent_url naming a private address is refused at create and update (422)', async () => {
+      const s = await startServer(kind);
+      try {
+        for (const url of ['http://127.0.0.1:8080/hook', 'http://10.1.2.3/hook', 'http://[::1]/x', 'http://169.254.169.254/latest', 'http://localhost:9/x']) {
+          const r = await s.api('POST', '/v1/instances', { name: 'x', agent_url: url });
+          assert.equal(r.status, 422, url);
+          assert.deepEqual(r.body.detail[0].loc, ['body', 'agent_url']);
+          assert.match(r.body.detail[0].msg, /SWITCHBOARD_ALLOW_PRIVATE_URLS=true/);
+        }
+        const ok = await s.api('POST', '/v1/instances', { name: 'x', agent_url: 'https://agent.example.com/hook' });
+        assert.equal(ok.status, 201);
+        assert.equal((await s.api('PATCH', `/v1/instances/${ok.body.id}`, { agent_url: 'http://192.168.1.1/' })).status, 422);
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('a private address reached at delivery time (DNS can change) is refused and dead-lettered with a clear error', async () => {
       const agent = await startFakeAgent();
       const s = await startServer(kind, { services: { scheduleMs: SCHEDULE } });
       try {
-        const inst = await createInstance(s, agent.url);
+        const inst = await createInstance(s, 'https://agent.example.com/hook');
+        // As if the public name now resolved to this machine: the connect-time guard must hold.
+        await s.services.repos.instances.update(inst.id, { agent_url: agent.url });
         agent.secret = inst.signing_secret;
         const kit = await telegramKit({ s, instanceId: inst.id });
         assert.equal((await send(await kit.valid(1))).status, 200, 'the inbound event is still accepted and stored');
