@@ -17,7 +17,8 @@ import { markdown, textTable, type Bench, type BenchResult } from './lib/report.
 
 const BENCHES: Record<string, () => Promise<{ default: Bench }>> = {
   api: () => import('./api.js'),
-  // ingress: () => import('./ingress.js'),
+  voice: () => import('./voice.js'),
+  ingress: () => import('./ingress.js'),
   outbound: () => import('./outbound.js'),
 };
 
