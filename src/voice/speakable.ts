@@ -26,6 +26,8 @@ const QUOTE = /^\s{0,3}>\s?/;
 const MAYBE_URL = /^(h(t(t(ps?)?)?)?|w(w(w)?)?)$/i;
 
 function speakInline(fragment: string): string {
+  // Punctuation alone (the '.' after a word already spoken) would be dropped by renderSpeech.
+  if (!/[\p{L}\p{N}]/u.test(fragment)) return (fragment.match(/[.,!?;:…]/g) ?? []).join('');
   return renderSpeech(NOT_A_BLOCK + fragment).replace(/\u2060/g, '').replace(/\n/g, ' ').trim();
 }
 
