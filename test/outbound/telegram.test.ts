@@ -9,16 +9,7 @@ import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram.js';
 import { startFakeAgent, type FakeAgent } from '../inbound/fake-agent.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { storeKinds } from '../helpers/stores.js';
-
-async function until<T>(fn: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { until } from './helpers.js';
 
 for (const kind of storeKinds()) {
   describe(`telegram outbound on ${kind}`, () => {
