@@ -18,8 +18,8 @@ export class WriteWatch implements KyselyPlugin {
       // Raw SQL: counted as a write to every watched table its text names (cheap and conservative).
       const names = n.kind === 'RawNode' ? [...this.versions.keys()].filter((t) => (n.sqlFragments ?? []).some((f) => f.includes(t))) : tableNames(n.kind === 'UpdateQueryNode' ? n.table : n.kind === 'InsertQueryNode' ? n.into : n.from);
       for (const t of names) this.versions.set(t, this.version(t) + 1);
-      // Deleting an instance cascades to its channels.
-      if (names.includes('instances')) this.versions.set('channels', this.version('channels') + 1);
+      // Deleting an instance cascades to its channels (its other writes do not touch them).
+      if (n.kind === 'DeleteQueryNode' && names.includes('instances')) this.versions.set('channels', this.version('channels') + 1);
     }
     return args.node;
   }
