@@ -5,7 +5,7 @@
  * sequence numbers are handed out in commit order.
  */
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, ConversationsTable, MessagesTable } from '../schema.js';
 import type { DialectName } from '../database.js';
 
@@ -14,11 +14,40 @@ export type MessageRow = Selectable<MessagesTable>;
 
 export type Tx = Transaction<Database>;
 
+/**
+ * The ingest path runs a dozen statements per webhook; building and compiling each through the
+ * query builder cost as much as running it. These are fixed SQL texts, written once with `?`
+ * placeholders (numbered for PostgreSQL) and executed as compiled queries.
+ * Not used for writes to `channels`: those must pass the write watch (store/write-watch.ts).
+ */
+const INBOX_SQL = {
+  lockInstance: 'update instances set event_seq = event_seq where id = ? returning event_seq, agent_url',
+  setEventSeq: 'update instances set event_seq = ? where id = ?',
+  eventExists: 'select 1 as x from events where dedupe_key = ?',
+  conversationByKey: 'select * from conversations where channel_id = ? and key = ?',
+  insertConversation: 'insert into conversations (id, instance_id, channel_id, key, participant, state, last_inbound_at, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  insertEvent: 'insert into events (id, instance_id, seq, channel_id, conversation_id, type, dedupe_key, payload, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  insertMessage: 'insert into messages (id, instance_id, channel_id, conversation_id, direction, provider_message_id, status, text, content, error, idempotency_key, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+} as const;
+
+function numbered(text: string): string {
+  let n = 0;
+  return text.replace(/\?/g, () => `$${++n}`);
+}
+
 export class InboxRepo {
+  private readonly sqlText: Record<keyof typeof INBOX_SQL, string>;
+
   constructor(
     readonly db: Kysely<Database>,
     readonly dialect: DialectName,
-  ) {}
+  ) {
+    this.sqlText = Object.fromEntries(Object.entries(INBOX_SQL).map(([k, v]) => [k, dialect === 'postgres' ? numbered(v) : v])) as Record<keyof typeof INBOX_SQL, string>;
+  }
+
+  private async run<R>(trx: Tx | Kysely<Database>, name: keyof typeof INBOX_SQL, params: unknown[]): Promise<R[]> {
+    return (await trx.executeQuery<R>(CompiledQuery.raw(this.sqlText[name], params))).rows;
+  }
 
   transaction<T>(fn: (trx: Tx) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(fn);
@@ -26,26 +55,25 @@ export class InboxRepo {
 
   /** Takes the instance's write lock (row lock on PostgreSQL, the database write lock on SQLite). */
   async lockInstance(trx: Tx, instanceId: string): Promise<{ event_seq: number; agent_url: string | null } | undefined> {
-    await trx.updateTable('instances').set({ event_seq: sql`event_seq` }).where('id', '=', instanceId).execute();
-    const r = await trx.selectFrom('instances').select(['event_seq', 'agent_url']).where('id', '=', instanceId).executeTakeFirst();
+    const [r] = await this.run<{ event_seq: number | string; agent_url: string | null }>(trx, 'lockInstance', [instanceId]);
     return r ? { event_seq: Number(r.event_seq), agent_url: r.agent_url } : undefined;
   }
 
   async setEventSeq(trx: Tx, instanceId: string, seq: number): Promise<void> {
-    await trx.updateTable('instances').set({ event_seq: seq }).where('id', '=', instanceId).execute();
+    await this.run(trx, 'setEventSeq', [seq, instanceId]);
   }
 
   async eventExists(trx: Tx, dedupeKey: string): Promise<boolean> {
-    return (await trx.selectFrom('events').select('id').where('dedupe_key', '=', dedupeKey).executeTakeFirst()) !== undefined;
+    return (await this.run(trx, 'eventExists', [dedupeKey])).length > 0;
   }
 
   async insertEvent(trx: Tx, row: { id: string; instance_id: string; seq: number; channel_id: string | null; conversation_id: string | null; type: string; dedupe_key: string; payload: string; created_at: string }): Promise<void> {
-    await trx.insertInto('events').values(row).execute();
+    await this.run(trx, 'insertEvent', [row.id, row.instance_id, row.seq, row.channel_id, row.conversation_id, row.type, row.dedupe_key, row.payload, row.created_at]);
   }
 
   /** The conversation for (channel, key), created when new; participant and inbound time refreshed. */
   async upsertConversation(trx: Tx, p: { instanceId: string; channelId: string; key: string; participant?: unknown; inboundAt?: string; now: string }): Promise<ConversationRow> {
-    const existing = await trx.selectFrom('conversations').selectAll().where('channel_id', '=', p.channelId).where('key', '=', p.key).executeTakeFirst();
+    const [existing] = await this.run<ConversationRow>(trx, 'conversationByKey', [p.channelId, p.key]);
     const participant = p.participant === undefined ? undefined : JSON.stringify(p.participant);
     if (existing) {
       const patch: Partial<ConversationRow> = { updated_at: p.now };
@@ -65,12 +93,12 @@ export class InboxRepo {
       created_at: p.now,
       updated_at: p.now,
     };
-    await trx.insertInto('conversations').values(row).execute();
+    await this.run(trx, 'insertConversation', [row.id, row.instance_id, row.channel_id, row.key, row.participant, row.state, row.last_inbound_at, row.created_at, row.updated_at]);
     return row;
   }
 
   async insertMessage(trx: Tx | Kysely<Database>, row: MessageRow): Promise<void> {
-    await trx.insertInto('messages').values(row).execute();
+    await this.run(trx, 'insertMessage', [row.id, row.instance_id, row.channel_id, row.conversation_id, row.direction, row.provider_message_id, row.status, row.text, row.content, row.error, row.idempotency_key, row.created_at, row.updated_at]);
   }
 
   async messageByProviderId(trx: Tx, channelId: string, providerMessageId: string): Promise<MessageRow | undefined> {
