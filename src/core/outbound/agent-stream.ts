@@ -1,17 +1,35 @@
 /**
- * Reads an agent's streamed answer: `text/event-stream` (each `data:` a JSON `{"delta": "..."}`
- * or `{"text": "..."}`, or plain text; `[DONE]` or an `event: done` ends it) or chunked
- * `text/plain`. Yields text deltas as they arrive.
+ * Reads an agent's answer: `text/event-stream` (each `data:` a JSON `{"delta": "..."}`,
+ * `{"text"}` or `{"content"}`, or plain text; `[DONE]` or an `event: done` ends it), chunked
+ * `text/plain`, or a whole JSON `{"reply": {"text"}}`. Voice adds one thing an agent can say:
+ * hang up — `{"reply": {"text", "end_call": true}}`, an SSE `data: {"end_call": true}` block or
+ * an `event: end_call` block (chunked text cannot end a call).
+ *
+ * @example for await (const p of answerParts(res.body, 'text/event-stream')) if ('text' in p) say(p.text);
  */
-export async function* agentDeltas(body: AsyncIterable<Uint8Array>, contentType: string): AsyncGenerator<string> {
+export type AnswerPart = { text: string } | { endCall: true };
+
+export async function* answerParts(body: AsyncIterable<Uint8Array>, contentType: string): AsyncGenerator<AnswerPart> {
+  const type = contentType.toLowerCase();
   const decoder = new TextDecoder();
-  if (!contentType.startsWith('text/event-stream')) {
+  if (type.includes('json')) {
+    let raw = '';
+    for await (const chunk of body) raw += decoder.decode(chunk, { stream: true });
+    raw += decoder.decode();
+    yield* jsonReply(raw);
+    return;
+  }
+  if (!type.startsWith('text/event-stream')) {
+    if (!type.startsWith('text/plain')) {
+      for await (const _ of body) void _; // an answer we cannot speak: drained, nothing said
+      return;
+    }
     for await (const chunk of body) {
       const t = decoder.decode(chunk, { stream: true });
-      if (t) yield t;
+      if (t) yield { text: t };
     }
     const rest = decoder.decode();
-    if (rest) yield rest;
+    if (rest) yield { text: rest };
     return;
   }
   let buf = '';
@@ -21,16 +39,33 @@ export async function* agentDeltas(body: AsyncIterable<Uint8Array>, contentType:
     while ((end = buf.indexOf('\n\n')) >= 0) {
       const block = buf.slice(0, end);
       buf = buf.slice(end + 2);
-      const r = sseDelta(block);
-      if (r === 'done') return;
-      if (r) yield r;
+      for (const p of sseBlock(block)) {
+        if (p === 'done') return;
+        yield p;
+      }
     }
   }
-  const r = sseDelta(buf);
-  if (r && r !== 'done') yield r;
+  for (const p of sseBlock(buf)) {
+    if (p === 'done') return;
+    yield p;
+  }
 }
 
-function sseDelta(block: string): string | 'done' | undefined {
+function* jsonReply(raw: string): Generator<AnswerPart> {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return;
+  }
+  const r = (v as { reply?: unknown } | null)?.reply;
+  if (!r || typeof r !== 'object') return;
+  const reply = r as { text?: unknown; end_call?: unknown };
+  if (typeof reply.text === 'string' && reply.text) yield { text: reply.text };
+  if (reply.end_call === true) yield { endCall: true };
+}
+
+function sseBlock(block: string): (AnswerPart | 'done')[] {
   let event = 'message';
   const data: string[] = [];
   for (const line of block.split('\n')) {
@@ -41,24 +76,31 @@ function sseDelta(block: string): string | 'done' | undefined {
     if (field === 'event') event = value;
     else if (field === 'data') data.push(value);
   }
-  if (event === 'done') return 'done';
-  if (data.length === 0) return undefined;
+  if (event === 'done') return ['done'];
+  if (event === 'end_call') return [{ endCall: true }];
+  if (data.length === 0) return [];
   const text = data.join('\n');
-  if (text.trim() === '[DONE]') return 'done';
+  if (text.trim() === '[DONE]') return ['done'];
+  let v: unknown;
   try {
-    const v = JSON.parse(text) as unknown;
-    if (v && typeof v === 'object') {
-      const o = v as Record<string, unknown>;
-      if (typeof o.delta === 'string') return o.delta;
-      if (typeof o.text === 'string') return o.text;
-      if (typeof o.content === 'string') return o.content;
-      return undefined;
-    }
-    if (typeof v === 'string') return v;
+    v = JSON.parse(text);
   } catch {
-    // not JSON: the data is the text itself
+    return [{ text }]; // not JSON: the data is the text itself
   }
-  return text;
+  if (typeof v === 'string') return [{ text: v }];
+  if (!v || typeof v !== 'object') return [{ text }];
+  const o = v as Record<string, unknown>;
+  const out: AnswerPart[] = [];
+  const t = typeof o.delta === 'string' ? o.delta : typeof o.text === 'string' ? o.text : typeof o.content === 'string' ? o.content : undefined;
+  if (t) out.push({ text: t });
+  if (o.end_call === true) out.push({ endCall: true });
+  return out;
+}
+
+/** The text deltas of a streamed answer (`text/event-stream` or chunked text), as they arrive. */
+export async function* agentDeltas(body: AsyncIterable<Uint8Array>, contentType: string): AsyncGenerator<string> {
+  const type = contentType.toLowerCase().startsWith('text/event-stream') ? contentType : 'text/plain';
+  for await (const p of answerParts(body, type)) if ('text' in p) yield p.text;
 }
 
 /** Where a sentence or paragraph ends in `text` (the last such place), or -1. */
