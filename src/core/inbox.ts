@@ -20,6 +20,25 @@ export interface IngestResult {
   eventIds: string[];
 }
 
+interface IngestItem {
+  channel: ChannelRow;
+  events: InboundEvent[];
+  deliver: boolean;
+}
+
+interface PendingIngest extends IngestItem {
+  resolve(r: IngestResult): void;
+  reject(err: unknown): void;
+}
+
+/** An instance's event numbering inside one transaction. */
+interface InstanceState {
+  start: number;
+  seq: number;
+  agentUrl: string | null;
+  queued: boolean;
+}
+
 /** Later statuses never move a message backwards (a late "sent" after "read" is ignored). */
 const STATUS_RANK: Record<string, number> = { queued: 0, sending: 1, sent: 2, delivered: 3, read: 4, failed: 5 };
 
@@ -38,51 +57,106 @@ export class Inbox {
   async ingest(channel: ChannelRow, events: InboundEvent[], opts: { deliver?: boolean } = {}): Promise<IngestResult> {
     const deliver = opts.deliver !== false;
     if (events.length === 0) return { stored: 0, duplicates: 0, eventIds: [] };
+    if (this.repo.dialect === 'sqlite') {
+      return new Promise((resolve, reject) => {
+        this.pending.push({ channel, events, deliver, resolve, reject });
+        if (!this.flushScheduled) {
+          this.flushScheduled = true;
+          setImmediate(() => void this.flush());
+        }
+      });
+    }
+    return this.commitBatch([{ channel, events, deliver }]).then((r) => r[0]);
+  }
+
+  /**
+   * Group commit (SQLite): the webhooks that arrive while one transaction runs are committed
+   * together in the next one, each answered only after that commit. With one connection every
+   * transaction is serial anyway; sharing one amortises BEGIN/COMMIT, the instance lock and the
+   * sequence update. If the shared transaction fails, each request is retried alone, so one bad
+   * request cannot fail the others.
+   */
+  private pending: PendingIngest[] = [];
+  private flushScheduled = false;
+
+  private async flush(): Promise<void> {
+    const batch = this.pending.splice(0, 256);
+    this.flushScheduled = this.pending.length > 0;
+    if (this.flushScheduled) setImmediate(() => void this.flush());
+    try {
+      const results = await this.commitBatch(batch);
+      batch.forEach((b, i) => b.resolve(results[i]));
+    } catch {
+      for (const b of batch) this.commitBatch([b]).then((r) => b.resolve(r[0]), b.reject);
+    }
+  }
+
+  private async commitBatch(batch: IngestItem[]): Promise<IngestResult[]> {
     const now = new Date();
     const nowIso = now.toISOString();
-    const result = await this.repo.transaction(async (trx) => {
-      const inst = await this.repo.lockInstance(trx, channel.instance_id);
-      if (!inst) return { stored: 0, duplicates: events.length, eventIds: [] };
-      let seq = inst.event_seq;
-      const out: IngestResult = { stored: 0, duplicates: 0, eventIds: [] };
-      for (const e of events) {
-        const dedupeKey = `${channel.id}\n${e.providerEventId}`;
-        if (await this.repo.eventExists(trx, dedupeKey)) {
-          out.duplicates++;
-          continue;
+    const insts = new Map<string, InstanceState>();
+    const touched = new Set<string>();
+    const out = await this.repo.transaction(async (trx) => {
+      const results: IngestResult[] = [];
+      for (const item of batch) {
+        results.push(await this.ingestIn(trx, item.channel, item.events, item.deliver, insts, nowIso));
+        if (!touched.has(item.channel.id)) {
+          touched.add(item.channel.id);
+          await this.repo.touchChannel(trx, item.channel.id, nowIso, new Date(now.getTime() - 1000).toISOString());
         }
-        seq++;
-        const envelope = await this.storeOne(trx, channel, e, seq, nowIso);
-        await this.repo.insertEvent(trx, {
-          id: envelope.id,
-          instance_id: channel.instance_id,
-          seq,
-          channel_id: channel.id,
-          conversation_id: envelope.conversation_id,
-          type: envelope.type,
-          dedupe_key: dedupeKey,
-          payload: JSON.stringify(envelope),
-          created_at: nowIso,
-        });
-        if (inst.agent_url && deliver) {
-          await this.jobs.enqueue(trx, { kind: 'deliver', instanceId: channel.instance_id, groupKey: `deliver:${envelope.conversation_id ?? envelope.id}`, refId: envelope.id }, nowIso);
-        }
-        out.stored++;
-        out.eventIds.push(envelope.id);
       }
-      if (out.stored > 0) {
-        await this.repo.setEventSeq(trx, channel.instance_id, seq);
-        await this.repo.notify(trx, channelName('events', this.pgSchema));
-        if (inst.agent_url && deliver) await this.repo.notify(trx, channelName('jobs', this.pgSchema));
+      let queued = false;
+      for (const [instanceId, st] of insts) {
+        if (st.seq === st.start) continue;
+        await this.repo.setEventSeq(trx, instanceId, st.seq);
+        queued ||= st.queued;
       }
-      await this.repo.touchChannel(trx, channel.id, nowIso, new Date(now.getTime() - 1000).toISOString());
-      return out;
+      if ([...insts.values()].some((st) => st.seq !== st.start)) await this.repo.notify(trx, channelName('events', this.pgSchema));
+      if (queued) await this.repo.notify(trx, channelName('jobs', this.pgSchema));
+      return results;
     });
-    if (result.stored > 0) {
-      if (deliver) this.notifier.local('jobs');
-      this.notifier.local('events', channel.instance_id);
+    if ([...insts.values()].some((st) => st.queued)) this.notifier.local('jobs');
+    for (const [instanceId, st] of insts) if (st.seq !== st.start) this.notifier.local('events', instanceId);
+    return out;
+  }
+
+  /** One request's events inside a (possibly shared) transaction. */
+  private async ingestIn(trx: Tx, channel: ChannelRow, events: InboundEvent[], deliver: boolean, insts: Map<string, InstanceState>, nowIso: string): Promise<IngestResult> {
+    let inst = insts.get(channel.instance_id);
+    if (!inst) {
+      const locked = await this.repo.lockInstance(trx, channel.instance_id);
+      if (!locked) return { stored: 0, duplicates: events.length, eventIds: [] };
+      inst = { start: locked.event_seq, seq: locked.event_seq, agentUrl: locked.agent_url, queued: false };
+      insts.set(channel.instance_id, inst);
     }
-    return result;
+    const out: IngestResult = { stored: 0, duplicates: 0, eventIds: [] };
+    for (const e of events) {
+      const dedupeKey = `${channel.id}\n${e.providerEventId}`;
+      if (await this.repo.eventExists(trx, dedupeKey)) {
+        out.duplicates++;
+        continue;
+      }
+      const seq = ++inst.seq;
+      const envelope = await this.storeOne(trx, channel, e, seq, nowIso);
+      await this.repo.insertEvent(trx, {
+        id: envelope.id,
+        instance_id: channel.instance_id,
+        seq,
+        channel_id: channel.id,
+        conversation_id: envelope.conversation_id,
+        type: envelope.type,
+        dedupe_key: dedupeKey,
+        payload: JSON.stringify(envelope),
+        created_at: nowIso,
+      });
+      if (inst.agentUrl && deliver) {
+        await this.jobs.enqueue(trx, { kind: 'deliver', instanceId: channel.instance_id, groupKey: `deliver:${envelope.conversation_id ?? envelope.id}`, refId: envelope.id }, nowIso);
+        inst.queued = true;
+      }
+      out.stored++;
+      out.eventIds.push(envelope.id);
+    }
+    return out;
   }
 
   /**
