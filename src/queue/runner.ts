@@ -88,6 +88,11 @@ export class JobRunner {
   private async loop(): Promise<void> {
     const kinds = Object.keys(this.handlers) as JobKind[];
     while (this.running) {
+      // With jobs in flight and few slots free, let a few more finish first: one claim for several
+      // jobs instead of one claim (an UPDATE over the queue) per finished job.
+      if (this.inflight > 0 && this.opts.concurrency - this.inflight < Math.ceil(this.opts.concurrency / 2)) {
+        await new Promise((r) => setTimeout(r, 2));
+      }
       const free = this.opts.concurrency - this.inflight;
       let claimed: JobRow[] = [];
       if (free > 0) {
