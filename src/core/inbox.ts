@@ -100,7 +100,7 @@ export class Inbox {
       const results: IngestResult[] = [];
       for (const item of batch) {
         results.push(await this.ingestIn(trx, item.channel, item.events, item.deliver, insts, nowIso));
-        if (!touched.has(item.channel.id)) {
+        if (!touched.has(item.channel.id) && this.needsTouch(item.channel, now.getTime())) {
           touched.add(item.channel.id);
           await this.repo.touchChannel(trx, item.channel.id, nowIso, new Date(now.getTime() - 1000).toISOString());
         }
@@ -118,6 +118,21 @@ export class Inbox {
     if ([...insts.values()].some((st) => st.queued)) this.notifier.local('jobs');
     for (const [instanceId, st] of insts) if (st.seq !== st.start) this.notifier.local('events', instanceId);
     return out;
+  }
+
+  /**
+   * last_event_at moves at most once a second per channel (per node): the UPDATE is skipped in
+   * memory rather than filtered in SQL, because even a no-op write to `channels` invalidates the
+   * channel caches. A pending channel is always touched, so it turns active on its first event.
+   */
+  private readonly lastTouch = new Map<string, number>();
+
+  private needsTouch(channel: ChannelRow, nowMs: number): boolean {
+    const last = this.lastTouch.get(channel.id);
+    if (channel.status !== 'pending' && last !== undefined && nowMs - last < 1000) return false;
+    if (this.lastTouch.size > 100_000) this.lastTouch.clear();
+    this.lastTouch.set(channel.id, nowMs);
+    return true;
   }
 
   /** One request's events inside a (possibly shared) transaction. */
