@@ -7,64 +7,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import pg from 'pg';
+import { startCluster } from '../helpers/cluster.js';
 import { startFakeAgent } from './fake-agent.js';
 import { send, sleep, waitUntil } from './helpers.js';
 
 const PG_URL = process.env.TEST_DATABASE_URL;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 test('two nodes on one PostgreSQL: stored once, delivered once, in order per conversation', { skip: PG_URL ? false : 'TEST_DATABASE_URL is not set (PostgreSQL only)', timeout: 120_000 }, async () => {
-  const schema = `two_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA "${schema}"`);
-  const adminKey = 'sb_two_admin_' + randomBytes(12).toString('hex');
-  const secretKey = randomBytes(32).toString('hex');
+  const cluster = await startCluster(PG_URL!, { prefix: 'two', deliverySchedule: '0.05,0.1,0.2,0.5,1' });
+  const { schema, adminKey, admin, stderr } = cluster;
+  const node = (i: number) => cluster.node(i);
   const agent = await startFakeAgent();
-  const children: ChildProcess[] = [];
-  const stderr: string[] = ['', ''];
-
-  async function node(i: number): Promise<string> {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: {
-        ...process.env,
-        DATABASE_URL: PG_URL,
-        // A fresh schema per run (main.ts honours SWITCHBOARD_PG_SCHEMA; it also namespaces NOTIFY).
-        SWITCHBOARD_PG_SCHEMA: schema,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        PUBLIC_URL: base,
-        SWITCHBOARD_ADMIN_KEY: adminKey,
-        // Shared by every node: secrets written by one are read by the other.
-        SWITCHBOARD_SECRET_KEY: secretKey,
-        SWITCHBOARD_ALLOW_PRIVATE_URLS: 'true',
-        SWITCHBOARD_DELIVERY_SCHEDULE: '0.05,0.1,0.2,0.5,1',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    child.stderr?.on('data', (c: Buffer) => {
-      stderr[i] = (stderr[i] + c.toString()).slice(-3000);
-    });
-    children.push(child);
-    await waitUntil(async () => (await fetch(`${base}/healthz`).then((r) => r.ok).catch(() => false)) || undefined, 30_000, `node ${i} to come up`);
-    return base;
-  }
 
   try {
     // One after the other so the first runs the migrations (the second finds them done).
@@ -150,9 +105,7 @@ test('two nodes on one PostgreSQL: stored once, delivered once, in order per con
     console.log('# node stderr (tail):\n' + stderr.join('\n---\n'));
     throw err;
   } finally {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await cluster.close();
     await agent.close();
-    await admin.query(`DROP SCHEMA "${schema}" CASCADE`).catch(() => undefined);
-    await admin.end();
   }
 });

@@ -6,67 +6,24 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
-import pg from 'pg';
+import { randomUUID } from 'node:crypto';
+import { startCluster } from '../helpers/cluster.js';
 import { chromium } from 'playwright-core';
 import { startFakeAgent } from '../inbound/fake-agent.js';
 import { hasChromium, LAUNCH, readSse, waitUntil } from './helpers.js';
 
 const PG_URL = process.env.TEST_DATABASE_URL;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const skip = !PG_URL ? 'TEST_DATABASE_URL is not set (PostgreSQL only)' : !hasChromium() ? 'chromium is not installed' : false;
 
 test('web chat across two nodes on one PostgreSQL: answers posted through B reach a widget on A', { skip, timeout: 120_000 }, async () => {
-  const schema = `wc_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA "${schema}"`);
-  const adminKey = 'sb_wc_admin_' + randomBytes(12).toString('hex');
-  const secretKey = randomBytes(32).toString('hex');
+  const cluster = await startCluster(PG_URL!, { prefix: 'wc', deliverySchedule: '0.05,0.1,0.2' });
+  const { adminKey, stderr } = cluster;
+  const node = (i: number) => cluster.node(i);
   const agent = await startFakeAgent();
   agent.script = (d) => (d.body?.type === 'message.received' ? { json: { reply: { text: `You said: ${d.body.data.text}` } } } : { json: {} });
-  const children: ChildProcess[] = [];
-  const stderr: string[] = ['', ''];
   const browser = await chromium.launch(LAUNCH);
-
-  async function node(i: number): Promise<string> {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: {
-        ...process.env,
-        DATABASE_URL: PG_URL,
-        SWITCHBOARD_PG_SCHEMA: schema,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        PUBLIC_URL: base,
-        SWITCHBOARD_ADMIN_KEY: adminKey,
-        SWITCHBOARD_SECRET_KEY: secretKey,
-        SWITCHBOARD_ALLOW_PRIVATE_URLS: 'true',
-        SWITCHBOARD_DELIVERY_SCHEDULE: '0.05,0.1,0.2',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    child.stderr?.on('data', (c: Buffer) => {
-      stderr[i] = (stderr[i] + c.toString()).slice(-3000);
-    });
-    children.push(child);
-    await waitUntil(async () => fetch(`${base}/healthz`).then((r) => r.ok).catch(() => false), 30_000, `node ${i} to come up`);
-    return base;
-  }
 
   try {
     const a = await node(0);
@@ -119,10 +76,7 @@ test('web chat across two nodes on one PostgreSQL: answers posted through B reac
     throw err;
   } finally {
     await browser.close();
-    for (const c of children) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    await cluster.close();
     await agent.close();
-    await admin.query(`DROP SCHEMA "${schema}" CASCADE`).catch(() => undefined);
-    await admin.end();
   }
 });

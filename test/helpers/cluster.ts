@@ -1,0 +1,88 @@
+/**
+ * Several real Switchboard processes (`node --import tsx src/main.ts`) on one PostgreSQL schema,
+ * sharing one operator key and one secret key, for multi-node tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import pg from 'pg';
+
+export interface Cluster {
+  schema: string;
+  adminKey: string;
+  /** A connection to the same database, for inspecting the schema directly. */
+  admin: pg.Client;
+  /** The tail of each node's stderr, to print when a test fails. */
+  stderr: string[];
+  /** Starts node `i` and resolves with its base URL once /healthz answers. */
+  node(i: number): Promise<string>;
+  /** Stops every node (SIGTERM, then waits) and drops the schema. */
+  close(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startCluster(pgUrl: string, opts: { prefix: string; deliverySchedule: string }): Promise<Cluster> {
+  const schema = `${opts.prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: pgUrl });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA "${schema}"`);
+  const adminKey = `sb_${opts.prefix}_admin_` + randomBytes(12).toString('hex');
+  // Shared by every node: secrets written by one are read by the other.
+  const secretKey = randomBytes(32).toString('hex');
+  const children: ChildProcess[] = [];
+  const stderr: string[] = [];
+
+  return {
+    schema,
+    adminKey,
+    admin,
+    stderr,
+    async node(i) {
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      stderr[i] = '';
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        env: {
+          ...process.env,
+          DATABASE_URL: pgUrl,
+          // A fresh schema per run (it also namespaces LISTEN/NOTIFY).
+          SWITCHBOARD_PG_SCHEMA: schema,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          PUBLIC_URL: base,
+          SWITCHBOARD_ADMIN_KEY: adminKey,
+          SWITCHBOARD_SECRET_KEY: secretKey,
+          SWITCHBOARD_ALLOW_PRIVATE_URLS: 'true',
+          SWITCHBOARD_DELIVERY_SCHEDULE: opts.deliverySchedule,
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      child.stderr?.on('data', (c: Buffer) => {
+        stderr[i] = (stderr[i] + c.toString()).slice(-3000);
+      });
+      children.push(child);
+      const end = Date.now() + 30_000;
+      while (!(await fetch(`${base}/healthz`).then((r) => r.ok).catch(() => false))) {
+        if (Date.now() > end) throw new Error(`node ${i} did not come up:\n${stderr[i]}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return base;
+    },
+    async close() {
+      for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+      await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+      await admin.query(`DROP SCHEMA "${schema}" CASCADE`).catch(() => undefined);
+      await admin.end();
+    },
+  };
+}
