@@ -14,6 +14,7 @@ import type { ChannelRow } from '../store/repos/channels.js';
 import type { Repos } from '../store/repos/index.js';
 import type { InstanceRow } from '../store/repos/instances.js';
 import type { VoiceAgent } from './agent-call.js';
+import { isUniqueViolation as uniqueViolation } from '../store/errors.js';
 
 export interface VoiceChannel {
   row: ChannelRow;
@@ -39,11 +40,6 @@ export interface SavedAnswer {
 }
 
 const ACCOUNT_SECRET: Record<string, string> = { retell: 'api_key', twilio: 'auth_token' };
-
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string };
-  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}
 
 export class VoiceService {
   constructor(
@@ -115,7 +111,7 @@ export class VoiceService {
         updated_at: at,
       });
     } catch (err) {
-      if (!isUniqueViolation(err)) throw err; // a retried turn answered twice: the first answer stands
+      if (!uniqueViolation(err, { primaryKey: true })) throw err; // a retried turn answered twice: the first answer stands
     }
   }
 

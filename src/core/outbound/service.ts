@@ -12,6 +12,7 @@ import type { MessageRow } from '../../store/repos/inbox.js';
 import type { Repos } from '../../store/repos/index.js';
 import type { AgentReply, ReplySink } from '../delivery.js';
 import type { EventEnvelope } from '../event-envelope.js';
+import { isUniqueViolation } from '../../store/errors.js';
 
 export interface SendInput {
   text?: string;
@@ -53,11 +54,6 @@ export function toMessageView(m: MessageRow): MessageView {
 }
 
 const WINDOW_MS = 24 * 3600 * 1000;
-
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string };
-  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
 
 export class OutboundService implements ReplySink {
   /** Set by the streaming module; agents answering with a stream are handed to it. */

@@ -1,16 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { ChannelsTable, Database } from '../schema.js';
+import { isUniqueViolation } from '../errors.js';
 
 export type ChannelRow = ChannelsTable;
 
 /** Thrown when a channel write hits the unique identity index (same provider + identifier). */
 export class DuplicateIdentity extends Error {}
-
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  // 23505: PostgreSQL unique_violation; SQLITE_CONSTRAINT_UNIQUE from better-sqlite3.
-  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
 
 export class ChannelsRepo {
   constructor(private readonly db: Kysely<Database>) {}
