@@ -64,9 +64,11 @@ export class SendJob {
       return this.fail(channel, msg, { code: 'render', message: (err as Error).message }, 'done');
     }
     const progress: Progress = { sent: 0, ids: [], ...(JSON.parse(job.payload) as Partial<Progress>) };
+    // One context and one set of limits for every chunk; only the idempotency key differs.
+    const base = await this.contexts.forConversation(channel, conv, `${msg.id}:${progress.sent}`);
+    const limits = sender.rateLimits(base);
     for (let i = progress.sent; i < chunks.length; i++) {
-      const ctx = await this.contexts.forConversation(channel, conv, `${msg.id}:${i}`);
-      const limits = sender.rateLimits(ctx);
+      const ctx = { ...base, idempotencyKey: `${msg.id}:${i}` };
       const take = await this.governor.take(limits);
       if (!take.ok) return this.defer(job, progress, take.waitMs, 'waiting for the rate governor');
       try {
