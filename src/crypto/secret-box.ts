@@ -11,7 +11,17 @@ import { join } from 'node:path';
 
 const VERSION = 'v1';
 
+/** How many decrypted secrets a process keeps (see SecretBox.decrypt). */
+const MEMO_MAX = 10_000;
+
 export class SecretBox {
+  /**
+   * Decrypted values by ciphertext + AAD. Every webhook and every delivery needs its secret, and an
+   * AES-GCM decipher costs more than the SQL read of the row; a ciphertext never changes meaning
+   * (a new secret is a new ciphertext), so there is nothing to invalidate. Memory only, bounded.
+   */
+  private readonly memo = new Map<string, string>();
+
   private constructor(private readonly key: Buffer) {}
 
   static fromKey(key: Buffer): SecretBox {
@@ -28,6 +38,16 @@ export class SecretBox {
   }
 
   decrypt(sealed: string, aad: string): string {
+    const memoKey = `${aad}\n${sealed}`;
+    const hit = this.memo.get(memoKey);
+    if (hit !== undefined) return hit;
+    const plain = this.decryptUncached(sealed, aad);
+    if (this.memo.size >= MEMO_MAX) this.memo.delete(this.memo.keys().next().value as string);
+    this.memo.set(memoKey, plain);
+    return plain;
+  }
+
+  private decryptUncached(sealed: string, aad: string): string {
     const [v, iv, tag, ct] = sealed.split(':');
     if (v !== VERSION || !iv || !tag || ct === undefined) throw new Error('unrecognised ciphertext format');
     const d = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64'));
