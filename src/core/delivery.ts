@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { standardWebhookHeaders } from '../crypto/standard-webhooks.js';
 import type { SecretBox } from '../crypto/secret-box.js';
-import { BlockedUrlError } from '../net/ssrf.js';
+import { BlockedUrlError, type GuardedRequest, type GuardedResponse } from '../net/ssrf.js';
 import type { JobRow } from '../queue/jobs.js';
 import type { JobOutcome } from '../queue/runner.js';
 import type { Repos } from '../store/repos/index.js';
@@ -56,7 +56,7 @@ export class AgentDelivery {
   constructor(
     private readonly repos: Repos,
     private readonly box: SecretBox,
-    private readonly fetchAgent: typeof fetch,
+    private readonly postAgent: GuardedRequest,
     private readonly replies: ReplySink,
     private readonly log: Logger,
     private readonly opts: DeliveryOptions,
@@ -81,43 +81,43 @@ export class AgentDelivery {
     // longer, bounded by an idle timeout between chunks (see readWithIdleTimeout).
     const abort = new AbortController();
     const headerTimer = setTimeout(() => abort.abort(new DOMException('timeout', 'TimeoutError')), this.opts.timeoutMs);
-    let res: Response;
+    let res: GuardedResponse;
     try {
-      res = await this.fetchAgent(instance.agent_url, { method: 'POST', headers, body, signal: abort.signal });
+      res = await this.postAgent(instance.agent_url, { method: 'POST', headers, body, signal: abort.signal });
     } catch (err) {
       if (err instanceof BlockedUrlError || (err as { cause?: unknown }).cause instanceof BlockedUrlError) {
         return { kind: 'dead', error: `agent_url refused: ${(err as Error).message}. Private addresses need SWITCHBOARD_ALLOW_PRIVATE_URLS=true.` };
       }
       const e = err as Error;
-      return { kind: 'retry', error: e.name === 'TimeoutError' || abort.signal.aborted ? `no answer within ${this.opts.timeoutMs} ms` : `could not reach the agent: ${e.message}` };
+      return { kind: 'retry', error: abort.signal.aborted ? `no answer within ${this.opts.timeoutMs} ms` : `could not reach the agent: ${e.message}` };
     } finally {
       clearTimeout(headerTimer);
     }
 
-    if (res.status < 200 || res.status >= 300) {
-      await res.body?.cancel().catch(() => undefined);
-      const ra = retryAfterMs(res.headers.get('retry-after'));
-      const kind = res.status >= 300 && res.status < 400 ? 'redirect (not followed)' : `HTTP ${res.status}`;
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      await res.body.dump().catch(() => undefined);
+      const ra = retryAfterMs(header(res, 'retry-after'));
+      const kind = res.statusCode >= 300 && res.statusCode < 400 ? 'redirect (not followed)' : `HTTP ${res.statusCode}`;
       return { kind: 'retry', error: `the agent answered ${kind}`, ...(ra !== undefined ? { delayMs: ra } : {}) };
     }
 
-    const envelope = JSON.parse(body) as EventEnvelope;
     // Only a person's message can be answered: a reply to a status or call event would make a new
     // message, whose status event the agent would answer again, and so on.
-    if (envelope.type !== 'message.received') {
-      await res.body?.cancel().catch(() => undefined);
+    if (event.type !== 'message.received') {
+      await res.body.dump().catch(() => undefined);
       return { kind: 'done' };
     }
-    const type = (res.headers.get('content-type') ?? '').toLowerCase();
+    const envelope = JSON.parse(body) as EventEnvelope;
+    const type = (header(res, 'content-type') ?? '').toLowerCase();
     try {
-      if (this.replies.acceptAgentStream && res.body && (type.startsWith('text/event-stream') || type.startsWith('text/plain'))) {
-        await this.replies.acceptAgentStream(envelope, readWithIdleTimeout(res.body as unknown as AsyncIterable<Uint8Array>, abort, this.opts.idleMs ?? 30_000), type);
+      if (this.replies.acceptAgentStream && (type.startsWith('text/event-stream') || type.startsWith('text/plain'))) {
+        await this.replies.acceptAgentStream(envelope, readWithIdleTimeout(res.body, abort, this.opts.idleMs ?? 30_000), type);
       } else if (type.includes('json')) {
-        const text = await res.text();
+        const text = await res.body.text();
         const reply = parseReply(text);
         if (reply) await this.replies.acceptAgentReply(envelope, reply);
       } else {
-        await res.body?.cancel().catch(() => undefined);
+        await res.body.dump().catch(() => undefined);
       }
     } catch (err) {
       // Delivered all the same: the agent got the event. A bad answer is logged, not redelivered.
@@ -134,6 +134,11 @@ export class AgentDelivery {
     await this.replies.acceptAgentStream(envelope, asBytes(agent(envelope)), 'text/plain');
     return { kind: 'done' };
   }
+}
+
+function header(res: GuardedResponse, name: string): string | null {
+  const v = res.headers[name];
+  return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
 }
 
 /** Text deltas as the bytes a streaming HTTP agent would have sent. */

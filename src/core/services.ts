@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { SecretBox } from '../crypto/secret-box.js';
-import { makeGuardedFetch } from '../net/ssrf.js';
+import { makeGuardedFetch, makeGuardedRequest } from '../net/ssrf.js';
 import { Notifier } from '../queue/notifier.js';
 import { DEFAULT_SCHEDULE_MS, JobRunner, SEND_SCHEDULE_MS } from '../queue/runner.js';
 import type { Store } from '../store/database.js';
@@ -73,7 +73,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   const guardedFetch = makeGuardedFetch(config.allowPrivateUrls);
   const inbox = new Inbox(repos.inbox, repos.jobs, notifier, opts.pgSchema);
   const outbound = new OutboundService(repos, repos.jobs, notifier, opts.pgSchema);
-  const delivery = new AgentDelivery(repos, box, guardedFetch, opts.replies ?? outbound, log, { timeoutMs: 10_000, builtins: { echo: (e) => echoAgent(e) } });
+  const delivery = new AgentDelivery(repos, box, makeGuardedRequest(config.allowPrivateUrls), opts.replies ?? outbound, log, { timeoutMs: 10_000, builtins: { echo: (e) => echoAgent(e) } });
   const governor = new RateGovernor(store.db, store.dialect);
   const health = new ChannelHealth(repos, inbox);
   const contexts = new SendContextFactory(config, repos, accounts, channels, guardedFetch);

@@ -10,7 +10,7 @@
  * LOCKED`, so any number of nodes claim disjoint jobs without waiting on each other. A claim is a
  * lease (`locked_until`): a node that dies mid-job loses it and another node retries the job.
  */
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, JobsTable } from '../store/schema.js';
 import type { DialectName } from '../store/database.js';
 
@@ -53,21 +53,38 @@ export class JobsRepo {
       .execute();
   }
 
-  /** Leases up to `limit` runnable jobs of `kinds` to `node` until `until`. */
-  async claim(kinds: JobKind[], node: string, limit: number, now: string, until: string): Promise<JobRow[]> {
-    const lock = this.dialect === 'postgres' ? sql`for update skip locked` : sql``;
-    const r = await sql<JobRow>`
-      update jobs set locked_by = ${node}, locked_until = ${until}, attempts = attempts + 1, updated_at = ${now}
+  /** Claim SQL per number of kinds; fixed text, so it is compiled (and prepared) once. */
+  private readonly claimSql = new Map<number, string>();
+
+  private claimText(kindCount: number): string {
+    let text = this.claimSql.get(kindCount);
+    if (text) return text;
+    // SQLite is told to walk jobs_pending in seq order (its planner, without ANALYZE statistics,
+    // prefers jobs_due and sorts the whole backlog); PostgreSQL's planner has statistics.
+    const sqlite = this.dialect === 'sqlite';
+    const kinds = Array.from({ length: kindCount }, () => '?').join(', ');
+    text = `update jobs set locked_by = ?, locked_until = ?, attempts = attempts + 1, updated_at = ?
       where seq in (
-        select j.seq from jobs j
-        where j.status = 'pending' and j.kind in (${sql.join(kinds)}) and j.next_attempt_at <= ${now}
-          and (j.locked_until is null or j.locked_until < ${now})
+        select j.seq from jobs j ${sqlite ? 'indexed by jobs_pending' : ''}
+        where j.status = 'pending' and j.kind in (${kinds}) and j.next_attempt_at <= ?
+          and (j.locked_until is null or j.locked_until < ?)
           and not exists (select 1 from jobs p where p.group_key = j.group_key and p.status = 'pending' and p.seq < j.seq)
         order by j.seq
-        limit ${limit}
-        ${lock}
+        limit ?
+        ${sqlite ? '' : 'for update skip locked'}
       )
-      returning *`.execute(this.db);
+      returning *`;
+    if (!sqlite) {
+      let n = 0;
+      text = text.replace(/\?/g, () => `$${++n}`);
+    }
+    this.claimSql.set(kindCount, text);
+    return text;
+  }
+
+  /** Leases up to `limit` runnable jobs of `kinds` to `node` until `until`. */
+  async claim(kinds: JobKind[], node: string, limit: number, now: string, until: string): Promise<JobRow[]> {
+    const r = await this.db.executeQuery<JobRow>(CompiledQuery.raw(this.claimText(kinds.length), [node, until, now, ...kinds, now, now, limit]));
     return r.rows.sort((a, b) => Number(a.seq) - Number(b.seq));
   }
 
@@ -77,7 +94,8 @@ export class JobsRepo {
 
   /** Done: the row is removed (the outcome lives on the event/message it was about). */
   async complete(job: JobRow, node: string): Promise<void> {
-    await this.db.deleteFrom('jobs').where('seq', '=', job.seq).where('locked_by', '=', node).execute();
+    const text = this.dialect === 'sqlite' ? 'delete from jobs where seq = ? and locked_by = ?' : 'delete from jobs where seq = $1 and locked_by = $2';
+    await this.db.executeQuery(CompiledQuery.raw(text, [job.seq, node]));
   }
 
   async retry(job: JobRow, node: string, error: string, runAt: string, now: string): Promise<void> {
