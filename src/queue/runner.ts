@@ -45,6 +45,8 @@ export class JobRunner {
   private loopDone: Promise<void> | undefined;
   private readonly active = new Set<Promise<void>>();
   private unsubscribe: (() => void) | undefined;
+  /** Jobs done since the last claim: deleted by the next claim, in its transaction. */
+  private finished: JobRow[] = [];
 
   constructor(
     private readonly jobs: JobsRepo,
@@ -68,13 +70,23 @@ export class JobRunner {
     this.wake();
     await this.loopDone;
     await Promise.allSettled([...this.active]);
+    const finished = this.finished.splice(0);
+    await this.jobs.completeMany(finished, this.nodeId).catch((err) => this.log.error({ err }, 'recording finished jobs failed'));
   }
 
+  /** A wake that arrives while the loop is busy (claiming) is kept, not lost: the next sleep returns at once. */
+  private wokenWhileBusy = false;
+
   wake(): void {
-    this.wakeResolve?.();
+    if (this.wakeResolve) this.wakeResolve();
+    else this.wokenWhileBusy = true;
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.wokenWhileBusy) {
+      this.wokenWhileBusy = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       this.wakeResolve = () => {
         clearTimeout(this.wakeTimer);
@@ -95,11 +107,15 @@ export class JobRunner {
       }
       const free = this.opts.concurrency - this.inflight;
       let claimed: JobRow[] = [];
-      if (free > 0) {
+      const finished = this.finished.splice(0);
+      if (free > 0 || finished.length > 0) {
         const now = Date.now();
         try {
-          claimed = await this.jobs.claim(kinds, this.nodeId, free, new Date(now).toISOString(), new Date(now + this.opts.leaseMs).toISOString());
+          claimed = await this.jobs.claim(kinds, this.nodeId, Math.max(0, free), new Date(now).toISOString(), new Date(now + this.opts.leaseMs).toISOString(), finished);
         } catch (err) {
+          // Nothing was deleted: the finished jobs are recorded with the next claim. (If this node
+          // dies first, their leases run out and they run again: at-least-once.)
+          this.finished.unshift(...finished);
           this.log.error({ err }, 'claiming jobs failed');
         }
       }
@@ -137,7 +153,7 @@ export class JobRunner {
     }
     const now = new Date();
     try {
-      if (outcome.kind === 'done') await this.jobs.complete(job, this.nodeId);
+      if (outcome.kind === 'done') this.finished.push(job);
       else if (outcome.kind === 'dead') await this.jobs.kill(job, this.nodeId, outcome.error, now.toISOString());
       else if (outcome.kind === 'defer') await this.jobs.defer(job, this.nodeId, outcome.reason, new Date(now.getTime() + outcome.delayMs).toISOString(), now.toISOString());
       else {

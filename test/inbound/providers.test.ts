@@ -94,6 +94,8 @@ for (const kind of storeKinds()) {
           assert.ok(c.last_event_at && !Number.isNaN(Date.parse(c.last_event_at)));
 
           await agent.waitFor(() => deliveriesFor().length >= 1);
+          // The delivered event's job is deleted with the runner's next claim, a moment later.
+          await waitUntil(async () => (await channelCounts(s, kit.channelId)).jobs === 0, 5_000, 'the delivery job removed');
           const retry = await send(await kit.valid(1));
           assert.ok(retry.status >= 200 && retry.status < 300, `${provider} retry: ${retry.status} ${retry.text}`);
           const { jobs: _done, ...stored } = counts; // the delivery job is removed once done

@@ -53,6 +53,43 @@ for (const kind of storeKinds()) {
       await store.close();
     });
 
+    test('done jobs are deleted (with the next claim, or when the runner stops); a big backlog drains in order per group', async () => {
+      const { store, jobs } = await setup();
+      const now = new Date().toISOString();
+      // 5 groups x 40 jobs, interleaved; a dead job from earlier sits at the front of the queue.
+      await jobs.enqueue(store.db, { kind: 'deliver', instanceId: 'i1', groupKey: 'old', refId: 'dead' }, now);
+      await store.db.updateTable('jobs').set({ status: 'dead' }).where('ref_id', '=', 'dead').execute();
+      for (let i = 0; i < 40; i++) for (let g = 0; g < 5; g++) await jobs.enqueue(store.db, { kind: 'deliver', instanceId: 'i1', groupKey: `g${g}`, refId: `g${g}-${i}` }, now);
+      const seen = new Map<string, number[]>();
+      const r = runner(jobs, async (job) => {
+        const [g, i] = job.ref_id.split('-');
+        seen.set(g, [...(seen.get(g) ?? []), Number(i)]);
+        await sleep(1);
+        return { kind: 'done' };
+      });
+      r.start();
+      const end = Date.now() + 10_000;
+      const left = async () => Number((await store.db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow()).n);
+      while ((await left()) > 0 && Date.now() < end) await sleep(20);
+      assert.equal(await left(), 0, 'every done job deleted while the runner runs');
+      await r.stop();
+      for (let g = 0; g < 5; g++) assert.deepEqual(seen.get(`g${g}`), Array.from({ length: 40 }, (_, i) => i), `group g${g} ran once each, in order`);
+      assert.equal((await jobs.dead('i1', 'deliver')).length, 1, 'the dead job stays for replay');
+
+      // A job finishing right before stop() is still deleted by stop().
+      await jobs.enqueue(store.db, { kind: 'deliver', instanceId: 'i1', groupKey: 'last', refId: 'last-0' }, new Date().toISOString());
+      let ran = false;
+      const r2 = runner(jobs, async () => {
+        ran = true;
+        return { kind: 'done' };
+      });
+      r2.start();
+      while (!ran && Date.now() < end) await sleep(5);
+      await r2.stop();
+      assert.equal(await left(), 0);
+      await store.close();
+    });
+
     test('a job running past its lease keeps it: another node does not run it too', async () => {
       const { store, jobs } = await setup();
       await jobs.enqueue(store.db, { kind: 'deliver', instanceId: 'i1', groupKey: 'g2', refId: 'long' }, new Date().toISOString());
