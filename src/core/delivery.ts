@@ -11,6 +11,9 @@ import { BlockedUrlError, type GuardedRequest, type GuardedResponse } from '../n
 import type { JobRow } from '../queue/jobs.js';
 import type { JobOutcome } from '../queue/runner.js';
 import type { Repos } from '../store/repos/index.js';
+import type { InstanceRow } from '../store/repos/instances.js';
+import { ReadCache } from '../store/read-cache.js';
+import type { WriteWatch } from '../store/write-watch.js';
 import type { EventEnvelope } from './event-envelope.js';
 import { signingSecretAad } from './instances.js';
 
@@ -53,6 +56,9 @@ async function* readWithIdleTimeout(body: AsyncIterable<Uint8Array>, abort: Abor
 }
 
 export class AgentDelivery {
+  /** Instance rows by id, while unchanged (SQLite; see store/read-cache.ts). */
+  private readonly instanceRows: ReadCache<InstanceRow>;
+
   constructor(
     private readonly repos: Repos,
     private readonly box: SecretBox,
@@ -60,12 +66,15 @@ export class AgentDelivery {
     private readonly replies: ReplySink,
     private readonly log: Logger,
     private readonly opts: DeliveryOptions,
-  ) {}
+    writes?: WriteWatch,
+  ) {
+    this.instanceRows = new ReadCache(writes, ['instances']);
+  }
 
   async handle(job: JobRow): Promise<JobOutcome> {
     const event = await this.repos.events.get(job.ref_id);
     if (!event) return { kind: 'done' }; // deleted with its instance or channel
-    const instance = await this.repos.instances.get(event.instance_id);
+    const instance = await this.instanceRows.get(event.instance_id, () => this.repos.instances.get(event.instance_id));
     if (!instance?.agent_url) return { kind: 'dead', error: 'the instance has no agent_url' };
     if (instance.agent_url.startsWith('builtin:')) return this.builtin(instance.agent_url, JSON.parse(event.payload) as EventEnvelope);
     const secret = this.box.decrypt(instance.signing_secret_enc, signingSecretAad(instance.id));

@@ -73,7 +73,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   const guardedFetch = makeGuardedFetch(config.allowPrivateUrls);
   const inbox = new Inbox(repos.inbox, repos.jobs, notifier, opts.pgSchema);
   const outbound = new OutboundService(repos, repos.jobs, notifier, opts.pgSchema);
-  const delivery = new AgentDelivery(repos, box, makeGuardedRequest(config.allowPrivateUrls), opts.replies ?? outbound, log, { timeoutMs: 10_000, builtins: { echo: (e) => echoAgent(e) } });
+  const delivery = new AgentDelivery(repos, box, makeGuardedRequest(config.allowPrivateUrls), opts.replies ?? outbound, log, { timeoutMs: 10_000, builtins: { echo: (e) => echoAgent(e) } }, store.writes);
   const governor = new RateGovernor(store.db, store.dialect);
   const health = new ChannelHealth(repos, inbox);
   const contexts = new SendContextFactory(config, repos, accounts, channels, guardedFetch);
@@ -106,7 +106,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
     accounts,
     channels,
     inbox,
-    webhooks: new Webhooks(config, repos, accounts, channels, inbox, new WebhookMetrics(metrics.registry), guardedFetch),
+    webhooks: new Webhooks(config, repos, accounts, channels, inbox, new WebhookMetrics(metrics.registry), guardedFetch, store.writes),
     delivery,
     outbound,
     governor,

@@ -9,6 +9,8 @@ import { getAdapter } from '../adapters/registry.js';
 import { PayloadError, type AdapterContext, type InboundAdapter, type RawRequest, type WebhookReply } from '../adapters/types.js';
 import type { AccountRow } from '../store/repos/accounts.js';
 import type { ChannelRow } from '../store/repos/channels.js';
+import { ReadCache } from '../store/read-cache.js';
+import type { WriteWatch } from '../store/write-watch.js';
 import type { Repos } from '../store/repos/index.js';
 import type { AccountsService } from './accounts.js';
 import type { ChannelsService } from './channels.js';
@@ -23,6 +25,10 @@ function reply(status: number, detail: string): WebhookReply {
 }
 
 export class Webhooks {
+  /** Channel and account rows by id, while unchanged (SQLite; see store/read-cache.ts). */
+  private readonly channelRows: ReadCache<ChannelRow>;
+  private readonly accountRows: ReadCache<AccountRow>;
+
   constructor(
     private readonly config: Config,
     private readonly repos: Repos,
@@ -31,12 +37,16 @@ export class Webhooks {
     private readonly inbox: Inbox,
     private readonly metrics: WebhookMetrics,
     private readonly fetchForTenant: typeof fetch,
-  ) {}
+    writes?: WriteWatch,
+  ) {
+    this.channelRows = new ReadCache(writes, ['channels']);
+    this.accountRows = new ReadCache(writes, ['accounts']);
+  }
 
   /** The account behind a channel (its connection, else its platform credential). */
   private async accountOf(channel: ChannelRow): Promise<AccountRow | undefined> {
     const id = channel.connection_id ?? channel.credential_id;
-    return id ? this.repos.accounts.get(id) : undefined;
+    return id ? this.accountRows.get(id, () => this.repos.accounts.get(id)) : undefined;
   }
 
   private context(adapter: InboundAdapter, account: AccountRow | undefined, channel: ChannelRow | undefined): AdapterContext {
@@ -60,7 +70,7 @@ export class Webhooks {
   }
 
   async channelWebhook(channelId: string | undefined, raw: RawRequest): Promise<WebhookReply> {
-    const channel = channelId ? await this.repos.channels.get(channelId) : undefined;
+    const channel = channelId ? await this.channelRows.get(channelId, () => this.repos.channels.get(channelId)) : undefined;
     const adapter = channel ? getAdapter(channel.provider) : undefined;
     if (!channel || !adapter) return reply(404, 'Unknown webhook endpoint');
     const ctx = this.context(adapter, await this.accountOf(channel), channel);
@@ -93,7 +103,7 @@ export class Webhooks {
    * Retell, Gmail): each event goes to the channel whose identity it names.
    */
   async accountWebhook(accountId: string | undefined, raw: RawRequest): Promise<WebhookReply> {
-    const account = accountId ? await this.repos.accounts.get(accountId) : undefined;
+    const account = accountId ? await this.accountRows.get(accountId, () => this.repos.accounts.get(accountId)) : undefined;
     const adapter = account ? getAdapter(account.provider) : undefined;
     if (!account || !adapter) return reply(404, 'Unknown webhook endpoint');
     const channels = (await this.repos.channels.listByAccount(account.id)).filter((c) => c.provider === account.provider);

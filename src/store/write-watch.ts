@@ -1,12 +1,21 @@
 /**
  * Counts writes per table, by watching every query Kysely runs. A read cache stamps its entries
  * with the count it saw *before* reading; an entry is valid only while the count is unchanged.
+ * A write counts twice: when it is compiled and again once it has run. The second count matters:
+ * a read that overtakes a compiled but not yet executed write (they queue for the connection)
+ * would otherwise be stamped with the already-bumped count and keep the old row.
  * Used on SQLite only: there every writer is this process, so no write can go unseen.
  */
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryId, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 
 export class WriteWatch implements KyselyPlugin {
   private readonly versions = new Map<string, number>();
+  /** Tables written by queries compiled but not yet finished. */
+  private readonly running = new WeakMap<QueryId, string[]>();
+
+  private bump(names: string[]): void {
+    for (const t of names) this.versions.set(t, this.version(t) + 1);
+  }
 
   version(table: string): number {
     return this.versions.get(table) ?? 0;
@@ -17,14 +26,17 @@ export class WriteWatch implements KyselyPlugin {
     if (n.kind === 'UpdateQueryNode' || n.kind === 'InsertQueryNode' || n.kind === 'DeleteQueryNode' || n.kind === 'RawNode') {
       // Raw SQL: counted as a write to every watched table its text names (cheap and conservative).
       const names = n.kind === 'RawNode' ? [...this.versions.keys()].filter((t) => (n.sqlFragments ?? []).some((f) => f.includes(t))) : tableNames(n.kind === 'UpdateQueryNode' ? n.table : n.kind === 'InsertQueryNode' ? n.into : n.from);
-      for (const t of names) this.versions.set(t, this.version(t) + 1);
       // Deleting an instance cascades to its channels (its other writes do not touch them).
-      if (n.kind === 'DeleteQueryNode' && names.includes('instances')) this.versions.set('channels', this.version('channels') + 1);
+      if (n.kind === 'DeleteQueryNode' && names.includes('instances')) names.push('channels');
+      this.bump(names);
+      if (names.length) this.running.set(args.queryId, names);
     }
     return args.node;
   }
 
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    const names = this.running.get(args.queryId);
+    if (names) this.bump(names);
     return args.result;
   }
 

@@ -79,6 +79,41 @@ for (const kind of storeKinds()) {
       assert.equal((await channel(kit.channelId)).status, 'active');
     });
 
+    test('edits apply to the very next webhook and delivery: new webhook_secret, new signing secret, new agent_url', async () => {
+      // Webhooks and deliveries read their channel and instance through an in-memory cache on
+      // SQLite; every edit must be seen at once all the same.
+      const kit = await telegramKit({ s, instanceId });
+      const withSecret = async (n: number, secret: string) => {
+        const v = await kit.valid(n);
+        return send({ ...v, headers: { ...v.headers, 'x-telegram-bot-api-secret-token': secret } });
+      };
+      assert.equal((await send(await kit.valid(1))).status, 200);
+      await agent.waitFor((ds) => ds.some((d) => d.body.channel_id === kit.channelId && d.verified));
+      const rotated = 'tg-rotated_' + Math.random().toString(36).slice(2);
+      assert.equal((await s.api('PATCH', `/v1/instances/${instanceId}/channels/${kit.channelId}`, { webhook_secret: rotated })).status, 200);
+      assert.equal((await send(await kit.valid(2))).status, 403, 'the old secret is refused right after the rotation');
+      assert.equal((await withSecret(3, rotated)).status, 200);
+
+      const signing = await s.api('POST', `/v1/instances/${instanceId}/signing-secret`);
+      assert.equal(signing.status, 200);
+      const before = agent.deliveries.length;
+      agent.secret = signing.body.signing_secret;
+      assert.equal((await withSecret(4, rotated)).status, 200);
+      await agent.waitFor((ds) => ds.slice(before).some((d) => d.body.channel_id === kit.channelId && d.body.data.text === 'hello 4'));
+      const d4 = agent.deliveries.slice(before).find((d) => d.body.data?.text === 'hello 4')!;
+      assert.ok(d4.verified, `signed with the rotated secret: ${d4.verifyError}`);
+
+      const other = await startFakeAgent();
+      try {
+        assert.equal((await s.api('PATCH', `/v1/instances/${instanceId}`, { agent_url: other.url })).status, 200);
+        assert.equal((await withSecret(5, rotated)).status, 200);
+        await other.waitFor((ds) => ds.some((d) => d.body.data?.text === 'hello 5'));
+      } finally {
+        assert.equal((await s.api('PATCH', `/v1/instances/${instanceId}`, { agent_url: agent.url })).status, 200);
+        await other.close();
+      }
+    });
+
     test('Meta per-account URL routes by metadata.phone_number_id (config or external_identifier)', async () => {
       const kit = await metaKit({ s, instanceId }, { viaAccount: true });
       const p2 = String(Number(kit.phoneNumberId) + 1);
