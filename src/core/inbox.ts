@@ -4,7 +4,7 @@
  * it to the agent — in a single transaction, and only then lets the route answer 2xx. A provider's
  * retry of an event already stored changes nothing.
  */
-import { randomUUID } from 'node:crypto';
+import { newId } from '../store/ids.js';
 import type { Notifier } from '../queue/notifier.js';
 import { channelName } from '../queue/notifier.js';
 import type { JobsRepo } from '../queue/jobs.js';
@@ -187,7 +187,7 @@ export class Inbox {
       if (!inst || (await this.repo.eventExists(trx, dedupeKey))) return;
       const seq = inst.event_seq + 1;
       const envelope: EventEnvelope = {
-        id: randomUUID(),
+        id: newId(),
         type,
         instance_id: channel.instance_id,
         channel_id: channel.id,
@@ -215,14 +215,14 @@ export class Inbox {
 
   /** Conversation + message/status rows for one new event; returns its envelope. */
   private async storeOne(trx: Tx, channel: ChannelRow, e: InboundEvent, seq: number, now: string): Promise<EventEnvelope> {
-    const eventId = randomUUID();
+    const eventId = newId();
     let conversationId: string | null = null;
     let messageId: string | undefined;
 
     if (e.kind === 'message') {
       const conv = await this.repo.upsertConversation(trx, { instanceId: channel.instance_id, channelId: channel.id, key: e.conversationKey, participant: e.from, inboundAt: e.occurredAt, now });
       conversationId = conv.id;
-      messageId = randomUUID();
+      messageId = newId();
       await this.repo.insertMessage(trx, {
         id: messageId,
         instance_id: channel.instance_id,

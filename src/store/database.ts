@@ -12,6 +12,7 @@ import pg from 'pg';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 import { WriteWatch } from './write-watch.js';
+import { profiled } from './sql-profile.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -108,6 +109,7 @@ export async function openStore(url: string, opts: OpenOptions = {}): Promise<St
  * query. The same SQL text always compiles to the same statement, so keep them (bounded).
  */
 function withStatementCache(raw: SqliteDatabase.Database, max = 1000) {
+  const profile = process.env.SWITCHBOARD_SQL_PROFILE === '1';
   const cache = new Map<string, SqliteDatabase.Statement>();
   return {
     close: () => raw.close(),
@@ -115,6 +117,7 @@ function withStatementCache(raw: SqliteDatabase.Database, max = 1000) {
       let st = cache.get(sqlText);
       if (!st) {
         st = raw.prepare(sqlText);
+        if (profile) st = profiled(sqlText, st);
         if (cache.size >= max) cache.delete(cache.keys().next().value as string);
         cache.set(sqlText, st);
       }

@@ -4,7 +4,7 @@
  * Idempotency-Key (or, for agent replies, the event id) makes a repeat return the first message
  * instead of sending again.
  */
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../store/ids.js';
 import { Conflict, NotFound } from '../../errors.js';
 import type { JobsRepo } from '../../queue/jobs.js';
 import { channelName, type Notifier } from '../../queue/notifier.js';
@@ -89,7 +89,7 @@ export class OutboundService implements ReplySink {
     }
     const now = new Date().toISOString();
     const row: MessageRow = {
-      id: messageId ?? randomUUID(),
+      id: messageId ?? newId(),
       instance_id: instanceId,
       channel_id: channel.id,
       conversation_id: conv.id,

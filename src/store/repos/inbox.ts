@@ -4,7 +4,7 @@
  * an instance's ingests across nodes: duplicate checks see every committed event, and event
  * sequence numbers are handed out in commit order.
  */
-import { randomUUID } from 'node:crypto';
+import { newId } from '../ids.js';
 import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, ConversationsTable, MessagesTable } from '../schema.js';
 import type { DialectName } from '../database.js';
@@ -24,8 +24,13 @@ const INBOX_SQL = {
   lockInstance: 'update instances set event_seq = event_seq where id = ? returning event_seq, agent_url',
   setEventSeq: 'update instances set event_seq = ? where id = ?',
   eventExists: 'select 1 as x from events where dedupe_key = ?',
-  conversationByKey: 'select * from conversations where channel_id = ? and key = ?',
-  insertConversation: 'insert into conversations (id, instance_id, channel_id, key, participant, state, last_inbound_at, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  // New conversation, or the known one with its participant and last inbound time refreshed
+  // (each kept when the event does not carry it): one statement either way.
+  upsertConversation: `insert into conversations (id, instance_id, channel_id, key, participant, state, last_inbound_at, created_at, updated_at) values (?, ?, ?, ?, ?, '{}', ?, ?, ?)
+    on conflict (channel_id, key) do update set updated_at = excluded.updated_at,
+      participant = coalesce(excluded.participant, conversations.participant),
+      last_inbound_at = coalesce(excluded.last_inbound_at, conversations.last_inbound_at)
+    returning id`,
   insertEvent: 'insert into events (id, instance_id, seq, channel_id, conversation_id, type, dedupe_key, payload, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   insertMessage: 'insert into messages (id, instance_id, channel_id, conversation_id, direction, provider_message_id, status, text, content, error, idempotency_key, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
 } as const;
@@ -71,29 +76,10 @@ export class InboxRepo {
     await this.run(trx, 'insertEvent', [row.id, row.instance_id, row.seq, row.channel_id, row.conversation_id, row.type, row.dedupe_key, row.payload, row.created_at]);
   }
 
-  /** The conversation for (channel, key), created when new; participant and inbound time refreshed. */
-  async upsertConversation(trx: Tx, p: { instanceId: string; channelId: string; key: string; participant?: unknown; inboundAt?: string; now: string }): Promise<ConversationRow> {
-    const [existing] = await this.run<ConversationRow>(trx, 'conversationByKey', [p.channelId, p.key]);
-    const participant = p.participant === undefined ? undefined : JSON.stringify(p.participant);
-    if (existing) {
-      const patch: Partial<ConversationRow> = { updated_at: p.now };
-      if (participant) patch.participant = participant;
-      if (p.inboundAt) patch.last_inbound_at = p.inboundAt;
-      await trx.updateTable('conversations').set(patch).where('id', '=', existing.id).execute();
-      return { ...existing, ...patch };
-    }
-    const row: ConversationRow = {
-      id: randomUUID(),
-      instance_id: p.instanceId,
-      channel_id: p.channelId,
-      key: p.key,
-      participant: participant ?? null,
-      state: '{}',
-      last_inbound_at: p.inboundAt ?? null,
-      created_at: p.now,
-      updated_at: p.now,
-    };
-    await this.run(trx, 'insertConversation', [row.id, row.instance_id, row.channel_id, row.key, row.participant, row.state, row.last_inbound_at, row.created_at, row.updated_at]);
+  /** The conversation id for (channel, key), created when new; participant and inbound time refreshed. */
+  async upsertConversation(trx: Tx, p: { instanceId: string; channelId: string; key: string; participant?: unknown; inboundAt?: string; now: string }): Promise<{ id: string }> {
+    const participant = p.participant === undefined ? null : JSON.stringify(p.participant);
+    const [row] = await this.run<{ id: string }>(trx, 'upsertConversation', [newId(), p.instanceId, p.channelId, p.key, participant, p.inboundAt ?? null, p.now, p.now]);
     return row;
   }
 
