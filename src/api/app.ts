@@ -20,6 +20,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { webChatRoutes } from './routes/webchat.js';
 import { webPageRoutes } from './routes/web-pages.js';
 import { voiceRoutes } from './routes/voice.js';
+import { lazyChildLogger } from './lazy-logger.js';
 
 export interface AppOptions {
   logger: FastifyBaseLogger | false;
@@ -29,7 +30,7 @@ export interface AppOptions {
 
 export async function buildApp(s: Services, opts: AppOptions): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
-    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    ...(opts.logger ? { loggerInstance: opts.logger, childLoggerFactory: lazyChildLogger } : { logger: false }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true },

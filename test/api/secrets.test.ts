@@ -70,6 +70,12 @@ for (const kind of storeKinds()) {
       const all = s.logs.join('\n');
       assert.ok(all.length > 0, 'the server logged something');
       for (const secret of [...Object.values(SECRETS), s.adminKey]) assert.ok(!all.includes(secret), `logged: ${secret}`);
+      // Request lines still carry their request id (the per-request child logger is made lazily).
+      const lines = s.logs.flatMap((l) => l.split('\n')).filter(Boolean).map((l) => JSON.parse(l) as { reqId?: string; msg?: string; req?: { url?: string } });
+      const incoming = lines.filter((l) => l.msg === 'incoming request' && l.req?.url?.includes('/channels'));
+      assert.ok(incoming.length > 0 && incoming.every((l) => typeof l.reqId === 'string' && l.reqId.length > 0), 'request lines have a reqId');
+      const done = lines.find((l) => l.msg === 'request completed' && l.reqId === incoming.at(-1)!.reqId);
+      assert.ok(done, 'the completion line shares the request id');
     });
   });
 }
