@@ -1,13 +1,12 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hash, timingSafeEqual } from 'node:crypto';
 
 /**
  * Constant-time string/bytes equality. Both sides are hashed first so inputs of different lengths
  * neither throw (timingSafeEqual demands equal lengths) nor leak their length through timing.
  */
 export function safeEqual(a: string | Buffer, b: string | Buffer): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb);
+  // One-shot hashing (no Hash object per side): this runs on every webhook.
+  return timingSafeEqual(hash('sha256', a, 'buffer') as Buffer, hash('sha256', b, 'buffer') as Buffer);
 }
 
 /** hex HMAC-SHA256, the digest Meta, Retell and the web widget sign with. */
