@@ -16,6 +16,8 @@ export interface Config {
   providerApi: Record<string, string>;
   /** Agent delivery retry delays (ms); SWITCHBOARD_DELIVERY_SCHEDULE as comma-separated seconds. */
   deliveryScheduleMs?: number[];
+  /** How often each node looks for Gmail watches close to lapsing (they last 7 days). */
+  gmailWatchCheckMs: number;
 }
 
 export const PROVIDER_API_DEFAULTS: Record<string, string> = {
@@ -58,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowPrivateUrls: bool(env.SWITCHBOARD_ALLOW_PRIVATE_URLS),
     providerApi,
     deliveryScheduleMs: env.SWITCHBOARD_DELIVERY_SCHEDULE ? parseSchedule(env.SWITCHBOARD_DELIVERY_SCHEDULE) : undefined,
+    gmailWatchCheckMs: positiveMs(env.SWITCHBOARD_GMAIL_WATCH_CHECK_MS, 3_600_000, 'SWITCHBOARD_GMAIL_WATCH_CHECK_MS'),
   };
 }
 
@@ -65,4 +68,11 @@ function parseSchedule(text: string): number[] {
   const ms = text.split(',').map((x) => Number(x.trim()) * 1000);
   if (ms.some((x) => !Number.isFinite(x) || x < 0)) throw new Error('SWITCHBOARD_DELIVERY_SCHEDULE must be comma-separated seconds, e.g. 5,300,1800');
   return ms;
+}
+
+function positiveMs(v: string | undefined, dflt: number, name: string): number {
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 10) throw new Error(`${name} must be a whole number of milliseconds >= 10, got ${v}`);
+  return n;
 }

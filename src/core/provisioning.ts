@@ -4,7 +4,8 @@
  *   `setWebhook` with the channel's URL and secret_token; `deleteWebhook` on disable/delete.
  * - Twilio: the number's SMS webhook URL is pointed at the channel; a voice channel's number gets
  *   the voice route (`/v1/voice/twilio/{channel}`) as voice URL and status callback.
- * - Gmail: `users.watch` on `config.pubsub_topic`; its historyId is where reading starts.
+ * - Gmail: `users.watch` on `config.pubsub_topic`; its historyId is where reading starts. A watch
+ *   lapses after 7 days: renewGmailWatches (run periodically by services) renews it a day ahead.
  * A failure never fails the API call: the channel goes to `status: "error"` with a plain
  * `error_message`, which the next successful provisioning or send clears.
  */
@@ -19,6 +20,9 @@ import type { Repos } from '../store/repos/index.js';
 import type { ChannelsService } from './channels.js';
 import type { SendContextFactory } from './outbound/context.js';
 import { twilioVoiceUrl } from '../voice/urls.js';
+
+/** Gmail watches are renewed when less than this is left (they last 7 days). */
+const GMAIL_RENEW_AHEAD_MS = 24 * 3600 * 1000;
 
 const PROVISIONED = new Set(['telegram', 'twilio', 'gmail']);
 const REQUIRED: Record<string, string[]> = { telegram: ['bot_token'], twilio: ['account_sid', 'auth_token'], gmail: ['client_id', 'client_secret', 'refresh_token'] };
@@ -53,6 +57,40 @@ export class Provisioner {
     } catch (err) {
       return this.markError(channel, describe(channel.provider, err));
     }
+  }
+
+  /**
+   * Renews the Gmail watch of every enabled channel whose watch ends within a day (or whose end is
+   * unknown). The reading cursor (`history_id`) is kept: replacing it with the watch's current
+   * historyId would skip mail that arrived since the last push. A refused renewal puts the
+   * channel in error, where the person running it sees it. Several nodes may run this; a renewal
+   * twice over is harmless. Returns how many watches were renewed.
+   */
+  async renewGmailWatches(now = Date.now()): Promise<number> {
+    let renewed = 0;
+    for (const channel of await this.repos.channels.listEnabledByProvider('gmail')) {
+      const config = JSON.parse(channel.config) as Record<string, unknown>;
+      if (typeof config.pubsub_topic !== 'string') continue;
+      const ends = Number(config.watch_expiration);
+      if (Number.isFinite(ends) && ends - now > GMAIL_RENEW_AHEAD_MS) continue;
+      const ctx = await this.context(channel);
+      if (!ctx) continue;
+      try {
+        const r = await this.gmail(ctx).watch({ topicName: config.pubsub_topic, labelIds: ['INBOX'] });
+        // Re-read: a webhook may have moved history_id while the call was out.
+        const fresh = await this.repos.channels.get(channel.id);
+        if (!fresh) continue;
+        const freshConfig = JSON.parse(fresh.config) as Record<string, unknown>;
+        const patch: Partial<ChannelRow> = { config: JSON.stringify({ ...freshConfig, watch_expiration: r.expiration, history_id: freshConfig.history_id ?? r.historyId }), updated_at: new Date().toISOString() };
+        if (fresh.status === 'error') patch.status = 'pending';
+        if (fresh.error_message) patch.error_message = null;
+        await this.repos.channels.update(channel.id, patch);
+        renewed++;
+      } catch (err) {
+        await this.markError(channel, describe('gmail', err));
+      }
+    }
+    return renewed;
   }
 
   /** Before delete or after disable: best effort, never blocks the operation. */

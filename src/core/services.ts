@@ -77,7 +77,8 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   const governor = new RateGovernor(store.db, store.dialect);
   const health = new ChannelHealth(repos, inbox);
   const contexts = new SendContextFactory(config, repos, accounts, channels, guardedFetch);
-  channels.provisioner = new Provisioner(repos, channels, contexts, log);
+  const provisioner = new Provisioner(repos, channels, contexts, log);
+  channels.provisioner = provisioner;
   const sendScheduleMs = opts.sendScheduleMs ?? SEND_SCHEDULE_MS;
   // `services` is referenced lazily so the web chat module can attach its publisher after construction.
   let services: Services;
@@ -93,6 +94,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
     scheduleMs: { deliver: opts.scheduleMs ?? config.deliveryScheduleMs ?? DEFAULT_SCHEDULE_MS, send: sendScheduleMs },
     jitter: 0.2,
   });
+  let gmailWatchTimer: NodeJS.Timeout | undefined;
   services = {
     config,
     store,
@@ -114,12 +116,17 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
     contexts,
     runner,
     async start() {
+      gmailWatchTimer = setInterval(() => {
+        provisioner.renewGmailWatches().catch((err: unknown) => log.error({ err }, 'renewing Gmail watches failed'));
+      }, config.gmailWatchCheckMs);
+      gmailWatchTimer.unref();
       if (store.dialect === 'postgres') await notifier.listen(store.url, opts.pgSchema);
       // SQLite means one process: leases held by a previous run of it are dead, release them now.
       else await repos.jobs.releaseAllLeases();
       runner.start();
     },
     async stop() {
+      clearInterval(gmailWatchTimer);
       await runner.stop();
       await notifier.close();
     },

@@ -27,6 +27,11 @@ export class ChannelsRepo {
     return this.db.selectFrom('channels').selectAll().where('instance_id', '=', instanceId).orderBy('created_at').orderBy('id').execute();
   }
 
+  /** Enabled channels of one provider, across instances (maintenance such as Gmail watch renewal). */
+  listEnabledByProvider(provider: string): Promise<ChannelRow[]> {
+    return this.db.selectFrom('channels').selectAll().where('provider', '=', provider).where('enabled', '=', 1).execute();
+  }
+
   /** Channels served by one connection or credential (per-account webhook routing). */
   listByAccount(accountId: string): Promise<ChannelRow[]> {
     return this.db
