@@ -52,7 +52,7 @@ export interface FakeGmail extends FakeServer {
   /** Messages sent through messages.send, oldest first. */
   sentMessages(): FakeGmailMessage[];
   /** Adds an inbound message (raw base64url or RFC 2822 text); returns its ids and new historyId. */
-  addMessage(input: { raw?: string; rfc2822?: string; threadId?: string; labelIds?: string[] }): { id: string; threadId: string; historyId: string };
+  addMessage(input: { raw?: string; rfc2822?: string; threadId?: string; labelIds?: string[]; internalDate?: number }): { id: string; threadId: string; historyId: string };
   /** The current watch, if any. */
   watchState(): { topicName: string; labelIds?: string[]; expiration: string } | undefined;
   /** Drops history up to this id: listing from an older id then answers 404. */
@@ -93,7 +93,7 @@ export async function startFakeGmail(opts: FakeGmailOptions = {}): Promise<FakeG
   });
   const newId = () => randomBytes(8).toString('hex');
 
-  function store(raw: string, threadId: string | undefined, labelIds: string[]): FakeGmailMessage {
+  function store(raw: string, threadId: string | undefined, labelIds: string[], internalDate = Date.now()): FakeGmailMessage {
     const rfc2822 = Buffer.from(raw, 'base64url').toString('utf8');
     const subject = parseMail(rfc2822).headers.subject ?? '';
     const thread = threadId ? messages.find((m) => m.threadId === threadId) : undefined;
@@ -102,7 +102,7 @@ export async function startFakeGmail(opts: FakeGmailOptions = {}): Promise<FakeG
       id,
       // Gmail threads a message only when the subject matches the thread's.
       threadId: thread && stripRe(thread.subject) === stripRe(subject) ? thread.threadId : id,
-      labelIds, historyId: String(++historyId), internalDate: String(Date.now()), raw, rfc2822, subject,
+      labelIds, historyId: String(++historyId), internalDate: String(internalDate), raw, rfc2822, subject,
     };
     messages.push(msg);
     history.push({ id: historyId, message: msg });
@@ -163,6 +163,17 @@ export async function startFakeGmail(opts: FakeGmailOptions = {}): Promise<FakeG
         });
       return { status: 200, json: { ...(records.length ? { history: records } : {}), historyId: String(historyId) } };
     }
+    if (rest === 'messages' && req.method === 'GET') {
+      // messages.list: every labelIds must match; of the search operators only after:<epoch s>;
+      // newest first; pageToken is an offset here (opaque to clients either way).
+      const labels = req.query.getAll('labelIds');
+      const after = /(?:^|\s)after:(\d+)(?:\s|$)/.exec(req.query.get('q') ?? '');
+      const max = Math.min(Math.max(1, Number(req.query.get('maxResults') ?? 100) || 100), 500);
+      const offset = Math.max(0, Number(req.query.get('pageToken') ?? 0) || 0);
+      const all = messages.filter((m) => labels.every((l) => m.labelIds.includes(l)) && (!after || Number(m.internalDate) > Number(after[1]) * 1000)).reverse();
+      const page = all.slice(offset, offset + max);
+      return { status: 200, json: { ...(page.length ? { messages: page.map((m) => ({ id: m.id, threadId: m.threadId })) } : {}), ...(offset + max < all.length ? { nextPageToken: String(offset + max) } : {}), resultSizeEstimate: all.length } };
+    }
     const get = /^messages\/([^/]+)$/.exec(rest);
     if (get && req.method === 'GET') {
       const msg = messages.find((m) => m.id === get[1]);
@@ -210,7 +221,7 @@ export async function startFakeGmail(opts: FakeGmailOptions = {}): Promise<FakeG
     sentMessages: () => [...sent],
     addMessage(input) {
       const raw = input.raw ?? Buffer.from(input.rfc2822 ?? '', 'utf8').toString('base64url');
-      const msg = store(raw, input.threadId, input.labelIds ?? ['INBOX', 'UNREAD']);
+      const msg = store(raw, input.threadId, input.labelIds ?? ['INBOX', 'UNREAD'], input.internalDate);
       return { id: msg.id, threadId: msg.threadId, historyId: msg.historyId };
     },
     watchState: () => (watch ? { ...watch } : undefined),

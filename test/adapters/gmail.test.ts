@@ -125,6 +125,7 @@ describe('gmail mime', () => {
 describe('gmail parse', () => {
   let api: LocalServer;
   let historyStatus = 200;
+  const listQueries: URLSearchParams[] = [];
   before(async () => {
     api = await localServer((r, res) => {
       const u = new URL(r.url, 'http://x');
@@ -145,6 +146,10 @@ describe('gmail parse', () => {
           nextPageToken: 'p2',
           historyId: '9',
         });
+      }
+      if (u.pathname === '/gmail/v1/users/me/messages') {
+        listQueries.push(u.searchParams);
+        return sendJson(res, 200, { messages: [{ id: '18f1', threadId: '18f0' }, { id: 'gone', threadId: 't9' }], resultSizeEstimate: 2 });
       }
       if (u.pathname === '/gmail/v1/users/me/messages/18f1' && u.searchParams.get('format') === 'raw') {
         return sendJson(res, 200, { id: '18f1', threadId: '18f0', labelIds: ['INBOX'], internalDate: String(NOW - 60_000), raw: Buffer.from(RAW_ALT).toString('base64url') });
@@ -186,11 +191,18 @@ describe('gmail parse', () => {
     assert.equal(new URL(hist!.url, 'http://x').searchParams.get('startHistoryId'), '999');
   });
 
-  it('reports stale history (404) as an unsupported event, other failures as ProviderFetchError', async () => {
+  it('after a stale history (404) reads the inbox from when the cursor last moved; other failures are ProviderFetchError', async () => {
     historyStatus = 404;
-    const [e] = await gm.parse(push({ emailAddress: 'a@b.c', historyId: 7 }), pctx());
-    assert.ok(e.kind === 'unsupported');
-    assert.equal(e.providerType, 'history.stale');
+    const movedAt = new Date(NOW - 10 * 24 * 3600_000).toISOString();
+    const evs = await gm.parse(push({ emailAddress: 'a@b.c', historyId: 7 }), pctx({ history_id: '4', history_at: movedAt }));
+    assert.deepEqual(evs.map((e) => [e.kind, e.providerEventId]), [['message', '18f1']], 'the listed message is read; a vanished one is skipped');
+    assert.equal((evs[0].raw as { resync?: boolean }).resync, true);
+    const q = listQueries.at(-1)!;
+    assert.equal(q.get('labelIds'), 'INBOX');
+    assert.equal(q.get('q'), `after:${Math.floor((Date.parse(movedAt) - 5 * 60_000) / 1000)}`, 'from five minutes before the cursor moved');
+    // Without history_at: one day back.
+    await gm.parse(push({ emailAddress: 'a@b.c', historyId: 7 }), pctx());
+    assert.equal(listQueries.at(-1)!.get('q'), `after:${Math.floor((NOW - 24 * 3600_000) / 1000)}`, 'a day back');
     historyStatus = 503;
     await assert.rejects(gm.parse(push({ emailAddress: 'a@b.c', historyId: 7 }), pctx()), ProviderFetchError);
     historyStatus = 200;

@@ -172,6 +172,25 @@ for (const kind of storeKinds()) {
       assert.equal((await channelCounts(s, kit.channelId)).events, 1);
     });
 
+    test('Gmail after a stale history: the inbox since the cursor last moved is read; nothing lost, nothing twice, older mail left alone', async () => {
+      const kit = await gmailKit({ s, instanceId });
+      try {
+        assert.equal((await send(await kit.valid(1, 1))).status, 200);
+        const cfg = (await s.api('GET', `/v1/instances/${instanceId}/channels`)).body.channels.find((c: any) => c.id === kit.channelId).config;
+        assert.ok(Date.parse(cfg.history_at) > Date.now() - 60_000, 'the cursor records when it moved');
+        // Mail from long before the cursor moved, then Gmail forgets the history (it keeps about a week).
+        kit.fake.addMessage({ rfc2822: `From: old@example.com\r\nTo: ${kit.address}\r\nSubject: Old\r\n\r\nfrom last month`, internalDate: Date.now() - 30 * 24 * 3600_000 });
+        kit.fake.expireHistoryBefore('999999999');
+        assert.equal((await send(await kit.valid(2, 2))).status, 200);
+        assert.equal((await send(await kit.valid(3, 3))).status, 200);
+        const texts = (await s.services.store.db.selectFrom('messages').select('text').where('channel_id', '=', kit.channelId).orderBy('created_at').execute()).map((m) => m.text?.trim());
+        assert.deepEqual(texts.sort(), ['hello 1', 'hello 2', 'hello 3'], 'each new mail once; the old one not read');
+        await agent.waitFor((ds) => ds.some((d) => d.body.channel_id === kit.channelId && d.body.data.raw?.resync === true && d.body.data.text?.trim() === 'hello 3'));
+      } finally {
+        await kit.close();
+      }
+    });
+
     test('Gmail per-account URL routes by emailAddress', async () => {
       const kit = await gmailKit({ s, instanceId }, { viaAccount: true });
       try {

@@ -1,5 +1,6 @@
 /**
- * The three Gmail calls the inbound path needs (token refresh, history.list, messages.get raw).
+ * The Gmail calls the inbound path needs (token refresh, history.list, messages.list after a stale
+ * history, messages.get raw).
  * Only reads, for parse; the outbound Gmail API client (api.ts) is another engineer's.
  */
 import type { AdapterContext } from '../types.js';
@@ -13,6 +14,10 @@ const TOKEN_URL = 'https://oauth2.googleapis.com/token';
 const MAX_PAGES = 10;
 /** Our own sends and drafts also appear as messageAdded; they are not inbound mail. */
 const SKIP_LABELS = new Set(['SENT', 'DRAFT']);
+
+export function isInboundMail(labelIds: string[]): boolean {
+  return !labelIds.some((l) => SKIP_LABELS.has(l));
+}
 
 export interface GmailMessageRef {
   id: string;
@@ -61,13 +66,35 @@ export class HistoryReader {
         const added = isObj(h) && Array.isArray(h.messagesAdded) ? h.messagesAdded : [];
         for (const a of added) {
           const ref = messageRef(isObj(a) ? a.message : undefined);
-          if (ref && !ref.labelIds.some((l) => SKIP_LABELS.has(l))) seen.set(ref.id, ref);
+          if (ref && isInboundMail(ref.labelIds)) seen.set(ref.id, ref);
         }
       }
       pageToken = typeof res.nextPageToken === 'string' ? res.nextPageToken : undefined;
       if (!pageToken) break;
     }
     return [...seen.values()];
+  }
+
+  /**
+   * Inbox messages received after `afterSeconds` (Unix time), oldest first: the way back in when
+   * the history is stale. messages.list gives ids only (labels come with messages.get).
+   */
+  async inboxSince(afterSeconds: number): Promise<GmailMessageRef[]> {
+    const out: GmailMessageRef[] = [];
+    let pageToken: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const q = new URLSearchParams({ labelIds: 'INBOX', q: `after:${Math.floor(afterSeconds)}`, maxResults: '100' });
+      if (pageToken) q.set('pageToken', pageToken);
+      const res = await this.get('messages.list', `/gmail/v1/users/me/messages?${q}`);
+      if (!isObj(res)) throw new ProviderFetchError('gmail', 'messages.list answer is not an object');
+      for (const m of Array.isArray(res.messages) ? res.messages : []) {
+        const ref = messageRef(m);
+        if (ref) out.push(ref);
+      }
+      pageToken = typeof res.nextPageToken === 'string' ? res.nextPageToken : undefined;
+      if (!pageToken) break;
+    }
+    return out.reverse(); // Gmail lists newest first
   }
 
   /** messages.get format=raw; undefined when the message is gone (deleted since the push). */

@@ -14,11 +14,12 @@ export const gmailAdapter: InboundAdapter = {
   verify: verifyGmail,
   parse: parseGmail,
   // The next read starts where this push ended, so mail that arrives between two pushes (or whose
-  // pushes Gmail merged) is read, not skipped. Never moves backwards.
+  // pushes Gmail merged) is read, not skipped. Never moves backwards. `history_at` is when it last
+  // moved: where a resync starts if the history has gone stale by the next push.
   configAfterCommit(req, config) {
     const note = notificationOf(req);
     const prev = typeof config.history_id === 'string' && /^\d+$/.test(config.history_id) ? BigInt(config.history_id) : 0n;
     if (BigInt(note.historyId) <= prev) return undefined;
-    return { identity: note.emailAddress, patch: { history_id: note.historyId } };
+    return { identity: note.emailAddress, patch: { history_id: note.historyId, history_at: new Date().toISOString() } };
   },
 };

@@ -4,7 +4,7 @@ import { PayloadError } from '../types.js';
 import { messageIds, parseAddress, splitAddressList } from '../shared/email-address.js';
 import { obj, parseJsonObject, str, isObj, id } from '../shared/guards.js';
 import { isoFromMillis } from '../shared/time.js';
-import { HistoryReader, type GmailMessageRef } from './history-reader.js';
+import { HistoryReader, isInboundMail, type GmailMessageRef } from './history-reader.js';
 import { parseMail } from './mime.js';
 
 interface Notification {
@@ -17,26 +17,21 @@ interface Notification {
  * through history.list + messages.get. history.list starts at config.history_id when the channel
  * keeps one (the caller should store the pushed historyId from `raw.notification` after commit),
  * else at N - 1, which only sees the latest change: good enough for one message per push.
+ * Gmail keeps about a week of history; when the stored cursor is older than that (404), the inbox
+ * is read from the time the cursor last moved (`config.history_at`; a day back when unknown), and
+ * the message-id dedupe drops whatever was already stored. Nothing is skipped silently.
  */
 export async function parseGmail(req: RawRequest, ctx: AdapterContext): Promise<InboundEvent[]> {
   const note = notificationOf(req);
   const start = startHistoryId(ctx.config.history_id, note.historyId);
   const client = new HistoryReader(ctx);
-  const refs = await client.addedMessages(start);
-  if (refs === 'stale') {
-    return [{
-      kind: 'unsupported',
-      providerType: 'history.stale',
-      providerEventId: `history-stale:${note.historyId}`,
-      occurredAt: new Date(ctx.now()).toISOString(),
-      channelIdentity: note.emailAddress,
-      raw: { notification: note, startHistoryId: start },
-    }];
-  }
+  const added = await client.addedMessages(start);
+  const resync = added === 'stale';
+  const refs = resync ? await client.inboxSince(resyncFrom(ctx.config.history_at, ctx.now())) : added;
   const events: InboundEvent[] = [];
   for (const ref of refs) {
     const msg = await client.rawMessage(ref.id);
-    if (msg) events.push(messageEvent(msg, note, ctx));
+    if (msg && isInboundMail(msg.labelIds)) events.push(messageEvent(msg, note, ctx, resync));
   }
   return events;
 }
@@ -64,7 +59,14 @@ function startHistoryId(configured: unknown, pushed: string): string {
   return (BigInt(pushed) > 1n ? BigInt(pushed) - 1n : 1n).toString();
 }
 
-function messageEvent(msg: GmailMessageRef & { raw: string; internalDate?: string }, note: Notification, ctx: AdapterContext): MessageEvent {
+/** Unix seconds to read the inbox from after a stale history: five minutes before the cursor last moved. */
+function resyncFrom(historyAt: unknown, nowMs: number): number {
+  const at = typeof historyAt === 'string' ? Date.parse(historyAt) : NaN;
+  const from = Number.isFinite(at) && at <= nowMs ? at - 5 * 60_000 : nowMs - 24 * 3600_000;
+  return Math.floor(from / 1000);
+}
+
+function messageEvent(msg: GmailMessageRef & { raw: string; internalDate?: string }, note: Notification, ctx: AdapterContext, resync: boolean): MessageEvent {
   const mail = parseMail(Buffer.from(msg.raw, 'base64url'));
   const h = (name: string) => mail.headers.get(name);
   const from = parseAddress(h('from') ?? '');
@@ -93,7 +95,7 @@ function messageEvent(msg: GmailMessageRef & { raw: string; internalDate?: strin
       ...(h('in-reply-to') ? { inReplyTo: h('in-reply-to') } : {}),
     },
     // The MIME source can be megabytes: keep the message resource and the push, not `raw`.
-    raw: { notification: note, message: { id: msg.id, threadId: msg.threadId, labelIds: msg.labelIds, internalDate: msg.internalDate } },
+    raw: { notification: note, message: { id: msg.id, threadId: msg.threadId, labelIds: msg.labelIds, internalDate: msg.internalDate }, ...(resync ? { resync: true } : {}) },
   };
   if (mail.text !== undefined) ev.text = mail.text;
   return ev;
