@@ -16,6 +16,8 @@ export interface Config {
   providerApi: Record<string, string>;
   /** Agent delivery retry delays (ms); SWITCHBOARD_DELIVERY_SCHEDULE as comma-separated seconds. */
   deliveryScheduleMs?: number[];
+  /** Bearer token /metrics requires, when set. */
+  metricsToken?: string;
   /** How often each node looks for Gmail watches close to lapsing (they last 7 days). */
   gmailWatchCheckMs: number;
 }
@@ -60,6 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowPrivateUrls: bool(env.SWITCHBOARD_ALLOW_PRIVATE_URLS),
     providerApi,
     deliveryScheduleMs: env.SWITCHBOARD_DELIVERY_SCHEDULE ? parseSchedule(env.SWITCHBOARD_DELIVERY_SCHEDULE) : undefined,
+    metricsToken: env.SWITCHBOARD_METRICS_TOKEN || undefined,
     gmailWatchCheckMs: positiveMs(env.SWITCHBOARD_GMAIL_WATCH_CHECK_MS, 3_600_000, 'SWITCHBOARD_GMAIL_WATCH_CHECK_MS'),
   };
 }

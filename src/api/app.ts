@@ -47,7 +47,7 @@ export async function buildApp(s: Services, opts: AppOptions): Promise<FastifyIn
 
   registerErrorHandler(app);
   registerAuth(app, s.apiKeys);
-  registerMetrics(app, s.metrics);
+  registerMetrics(app, s.metrics, s.config.metricsToken);
 
   await app.register(swagger, {
     openapi: {

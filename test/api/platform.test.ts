@@ -27,6 +27,24 @@ describe('platform endpoints', () => {
     assert.match(m.text, /switchboard_http_requests_total\{method="GET",route="\/v1\/instances",status="401"\} 1/);
   });
 
+  test('with SWITCHBOARD_METRICS_TOKEN set, /metrics needs that bearer token', async () => {
+    const locked = await startServer('sqlite', { env: { SWITCHBOARD_METRICS_TOKEN: 'scrape-me-7f3a' } });
+    try {
+      const none = await locked.api('GET', '/metrics', undefined, null);
+      assert.equal(none.status, 401);
+      assert.deepEqual(none.body, { detail: 'Metrics need the bearer token set in SWITCHBOARD_METRICS_TOKEN' });
+      const wrong = await fetch(`${locked.url}/metrics`, { headers: { authorization: 'Bearer scrape-me-7f3b' } });
+      assert.equal(wrong.status, 401);
+      const apiKey = await fetch(`${locked.url}/metrics`, { headers: { 'x-api-key': locked.adminKey } });
+      assert.equal(apiKey.status, 401, 'an API key is not the metrics token');
+      const ok = await fetch(`${locked.url}/metrics`, { headers: { authorization: 'Bearer scrape-me-7f3a' } });
+      assert.equal(ok.status, 200);
+      assert.match(await ok.text(), /switchboard_http_requests_total/);
+    } finally {
+      await locked.close();
+    }
+  });
+
   test('the OpenAPI document describes the seed routes as they behave', async () => {
     const doc = (await s.api('GET', '/openapi.json', undefined, null)).body;
     assert.equal(doc.openapi, '3.1.0');

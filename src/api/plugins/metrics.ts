@@ -1,6 +1,7 @@
 /** Prometheus metrics: requests by route and status, latency; other modules add their own. */
 import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { safeEqual } from '../../adapters/shared/compare.js';
 
 export function createMetrics() {
   const registry = new Registry();
@@ -11,14 +12,25 @@ export function createMetrics() {
 }
 export type Metrics = ReturnType<typeof createMetrics>;
 
-export function registerMetrics(app: FastifyInstance, metrics: Metrics): void {
+/**
+ * `token`: when set (SWITCHBOARD_METRICS_TOKEN), /metrics needs `Authorization: Bearer <token>`;
+ * scrapers usually hold a static token, not an API key. Unset, /metrics is open (bind HOST to a
+ * private interface then).
+ */
+export function registerMetrics(app: FastifyInstance, metrics: Metrics, token?: string): void {
   app.addHook('onResponse', async (req, reply) => {
     // The route template, never the raw URL, so ids do not explode label cardinality.
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ method: req.method, route, status: String(reply.statusCode) });
     metrics.duration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_req, reply) => {
+  app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
+    if (token !== undefined) {
+      const given = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      if (given === undefined || !safeEqual(given, token)) {
+        return reply.code(401).header('www-authenticate', 'Bearer').type('application/json').send({ detail: 'Metrics need the bearer token set in SWITCHBOARD_METRICS_TOKEN' });
+      }
+    }
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });
