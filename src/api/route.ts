@@ -79,6 +79,8 @@ export function defineRoute<P extends Shape = Shape, B = undefined, Q extends Sh
       );
       const status = Number(Object.keys(spec.responses)[0]);
       const result = await spec.handler({ principal, params, query, body, req, reply });
+      // A handler that answered by itself returns the reply.
+      if (result === reply) return reply;
       if (!reply.sent) {
         reply.code(status);
         if (spec.responses[status] === null) return reply.send();

@@ -61,10 +61,18 @@ for (const kind of storeKinds()) {
       const empty = await s.api('PATCH', `${base()}/${c.body.id}`, {});
       assert.equal(empty.status, 200);
       assert.equal(empty.body.status, 'active');
+      // The list (cached, with its JSON, between writes) shows every edit at once, in the same bytes twice.
+      const l2 = await s.api('GET', base());
+      const l3 = await s.api('GET', base());
+      assert.equal(l2.text, l3.text);
+      assert.match(l2.headers.get('content-type') ?? '', /^application\/json/);
+      assert.deepEqual(l2.body.channels.find((x: any) => x.id === c.body.id).config, { streaming: 'final' });
+      assert.equal(l2.body.channels.find((x: any) => x.id === c.body.id).status, 'active');
 
       const d = await s.api('DELETE', `${base()}/${c.body.id}`);
       assert.equal(d.status, 204);
       assert.equal(d.text, '');
+      assert.ok(!(await s.api('GET', base())).body.channels.some((x: any) => x.id === c.body.id), 'gone from the list');
       const again = await s.api('DELETE', `${base()}/${c.body.id}`);
       assert.equal(again.status, 404);
       assert.deepEqual(again.body, { detail: 'Channel not found' });
