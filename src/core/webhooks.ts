@@ -81,12 +81,7 @@ export class Webhooks {
       this.metrics.handshake(adapter.provider, r.status);
       return r;
     }
-    const v = await adapter.verify(raw, ctx);
-    if (!v.ok) {
-      this.metrics.rejected(adapter.provider, v.status);
-      return reply(v.status, v.reason);
-    }
-    const parsed = await this.parse(adapter, raw, ctx);
+    const parsed = await this.verifiedEvents(adapter, raw, ctx);
     if ('status' in parsed) return parsed;
     if (channel.enabled !== 1) {
       // Acknowledged so the provider stops retrying; the channel's status already says "disabled".
@@ -117,12 +112,7 @@ export class Webhooks {
       }
       return adapter.handshake(raw, ctx);
     }
-    const v = await adapter.verify(raw, ctx);
-    if (!v.ok) {
-      this.metrics.rejected(adapter.provider, v.status);
-      return reply(v.status, v.reason);
-    }
-    const parsed = await this.parse(adapter, raw, ctx);
+    const parsed = await this.verifiedEvents(adapter, raw, ctx);
     if ('status' in parsed) return parsed;
     const byChannel = new Map<ChannelRow, InboundEvent[]>();
     for (const e of parsed) {
@@ -146,7 +136,13 @@ export class Webhooks {
     return adapter.ack?.() ?? OK;
   }
 
-  private async parse(adapter: InboundAdapter, raw: RawRequest, ctx: AdapterContext): Promise<InboundEvent[] | WebhookReply> {
+  /** Verification first (fail closed: a refusal changes nothing but a counter), then parsing. */
+  private async verifiedEvents(adapter: InboundAdapter, raw: RawRequest, ctx: AdapterContext): Promise<InboundEvent[] | WebhookReply> {
+    const v = await adapter.verify(raw, ctx);
+    if (!v.ok) {
+      this.metrics.rejected(adapter.provider, v.status);
+      return reply(v.status, v.reason);
+    }
     try {
       return await adapter.parse(raw, ctx);
     } catch (err) {
