@@ -87,9 +87,10 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   const sendJob = new SendJob(repos, inbox, contexts, governor, health, log, sendScheduleMs.length + 1, () => services.widgets);
   const runner = new JobRunner(repos.jobs, { deliver: (job) => delivery.handle(job), send: (job) => sendJob.handle(job) }, notifier, log, {
     concurrency: 16,
-    // Long enough for a delivery's 10 s header timeout plus a streamed answer's progress; a node
-    // that dies holds its jobs at most this long before another node retries them.
-    leaseMs: 60_000,
+    // A running job renews its lease every third of it (runner.ts), so the lease only has to
+    // outlast one renewal gap, not the job: a node that dies holds its jobs at most 15 s before
+    // another node retries them. Longer than the 10 s header timeout all the same.
+    leaseMs: 15_000,
     pollMs: 500,
     scheduleMs: { deliver: opts.scheduleMs ?? config.deliveryScheduleMs ?? DEFAULT_SCHEDULE_MS, send: sendScheduleMs },
     jitter: 0.2,

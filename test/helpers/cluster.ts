@@ -16,6 +16,8 @@ export interface Cluster {
   stderr: string[];
   /** Starts node `i` and resolves with its base URL once /healthz answers. */
   node(i: number): Promise<string>;
+  /** Kills node `i` at once (SIGKILL: no shutdown, leases left behind) and waits for it to exit. */
+  kill(i: number): Promise<void>;
   /** Stops every node (SIGTERM, then waits) and drops the schema. */
   close(): Promise<void>;
 }
@@ -39,6 +41,7 @@ export async function startCluster(pgUrl: string, opts: { prefix: string; delive
   // Shared by every node: secrets written by one are read by the other.
   const secretKey = randomBytes(32).toString('hex');
   const children: ChildProcess[] = [];
+  const byIndex = new Map<number, ChildProcess>();
   const stderr: string[] = [];
 
   return {
@@ -71,6 +74,7 @@ export async function startCluster(pgUrl: string, opts: { prefix: string; delive
         stderr[i] = (stderr[i] + c.toString()).slice(-3000);
       });
       children.push(child);
+      byIndex.set(i, child);
       const end = Date.now() + 30_000;
       while (!(await fetch(`${base}/healthz`).then((r) => r.ok).catch(() => false))) {
         if (Date.now() > end) throw new Error(`node ${i} did not come up:\n${stderr[i]}`);
@@ -78,9 +82,17 @@ export async function startCluster(pgUrl: string, opts: { prefix: string; delive
       }
       return base;
     },
+    async kill(i) {
+      const child = byIndex.get(i);
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    },
     async close() {
-      for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-      await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+      const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+      for (const c of running) c.kill('SIGTERM');
+      await Promise.all(running.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)))));
       await admin.query(`DROP SCHEMA "${schema}" CASCADE`).catch(() => undefined);
       await admin.end();
     },

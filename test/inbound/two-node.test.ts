@@ -2,7 +2,8 @@
  * Two Switchboard processes (`node --import tsx src/main.ts`) on one PostgreSQL schema. Signed
  * Telegram updates arrive at either node (some at both at once, as a provider retry racing the
  * original); each is stored once and delivered once, in order per conversation; an SSE stream on
- * one node sees events committed on the other promptly (LISTEN/NOTIFY, no node-local state).
+ * one node sees events committed on the other promptly (LISTEN/NOTIFY, no node-local state). A
+ * node killed in the middle of a delivery leaves a lease that runs out; the other node delivers.
  * Runs only when TEST_DATABASE_URL is set.
  */
 import { test } from 'node:test';
@@ -107,6 +108,49 @@ test('two nodes on one PostgreSQL: stored once, delivered once, in order per con
     assert.ok(text.includes('c9-1'));
     assert.ok(heardMs < 3000, `node B streamed node A's event after ${heardMs} ms`);
     console.log('# two-node counts ' + JSON.stringify({ updates: total, raced_to_both_nodes: raced, stored: stored.rows[0].n, delivered: accepted.length, agent_requests: agent.deliveries.length, scripted_failures: scriptedFailures, sse_cross_node_ms: heardMs }));
+  } catch (err) {
+    console.log('# node stderr (tail):\n' + stderr.join('\n---\n'));
+    throw err;
+  } finally {
+    await cluster.close();
+    await agent.close();
+  }
+});
+
+test('a node killed mid-delivery: its lease runs out and the other node delivers the event (same webhook-id)', { skip: PG_URL ? false : 'TEST_DATABASE_URL is not set (PostgreSQL only)', timeout: 120_000 }, async () => {
+  const cluster = await startCluster(PG_URL!, { prefix: 'takeover', deliverySchedule: '0.05,0.1,0.2' });
+  const { adminKey, stderr } = cluster;
+  const agent = await startFakeAgent();
+  try {
+    const a = await cluster.node(0);
+    const post = async (path: string, body: unknown) => {
+      const r = await fetch(a + path, { method: 'POST', headers: { 'x-api-key': adminKey, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal(r.status, 201, await r.clone().text());
+      return (await r.json()) as any;
+    };
+    const inst = await post('/v1/instances', { name: 'takeover', agent_url: agent.url });
+    agent.secret = inst.signing_secret;
+    const secret = 'takeover_' + randomBytes(8).toString('hex');
+    const ch = await post(`/v1/instances/${inst.id}/channels`, { channel_type: 'telegram', provider: 'telegram', external_identifier: 'takeover_bot', webhook_secret: secret });
+    // The first attempt never gets an answer: node A is still waiting on it when it dies.
+    agent.script = (_d, n) => (n === 1 ? new Promise<never>(() => undefined) : { status: 200, json: {} });
+    const body = JSON.stringify({ update_id: 42, message: { message_id: 42, from: { id: 9, is_bot: false, first_name: 'K' }, chat: { id: 9, type: 'private' }, date: 1714560000, text: 'are you there?' } });
+    const r = await send({ url: `${a}/v1/webhooks/${ch.id}`, headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret }, body });
+    assert.equal(r.status, 200);
+    await agent.waitFor((ds) => ds.length === 1, 10_000);
+    const b = await cluster.node(1);
+    assert.ok(b);
+    await cluster.kill(0);
+    const killedAt = Date.now();
+    // Within the 15 s lease (plus a poll): with the old 60 s lease this wait would fail.
+    await agent.waitFor((ds) => ds.length >= 2, 40_000);
+    const [first, second] = agent.deliveries;
+    assert.equal(second.id, first.id, 'the same webhook-id, so the agent can tell it is a repeat');
+    assert.ok(second.verified, second.verifyError);
+    assert.equal(second.body.data.text, 'are you there?');
+    await sleep(300);
+    assert.equal(agent.accepted().length, 1, 'delivered once it was answered, not again');
+    console.log(`# takeover: redelivered by node B ${Date.now() - killedAt} ms after node A was killed`);
   } catch (err) {
     console.log('# node stderr (tail):\n' + stderr.join('\n---\n'));
     throw err;
