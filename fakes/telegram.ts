@@ -73,6 +73,8 @@ export interface FakeTelegram extends FakeServer {
   addFile(bytes: Uint8Array, fileName?: string): string;
   /** Makes sends to this chat fail with 403 "bot was blocked by the user". */
   blockChat(chatId: number | string): void;
+  /** The group became a supergroup: sends to `from` fail with 400 naming `to` (migrate_to_chat_id). */
+  migrateChat(from: number | string, to: number | string): void;
   /**
    * POSTs an update to the bot's webhook with its secret token header, as Telegram does.
    * Returns the HTTP status the receiver answered.
@@ -97,6 +99,7 @@ export async function startFakeTelegram(opts: FakeTelegramOptions = {}): Promise
   const nextId = new Map<string, number>();
   const files = new Map<string, { bytes: Uint8Array; path: string }>();
   const blocked = new Set<string>();
+  const migrated = new Map<string, number>();
   let updateCounter = 1000;
 
   const ok = (result: unknown): FakeReply => ({ status: 200, json: { ok: true, result } });
@@ -231,6 +234,8 @@ export async function startFakeTelegram(opts: FakeTelegramOptions = {}): Promise
     const chat = chatKey(p.chat_id);
     if (!chat) return bad('chat not found');
     if (blocked.has(chat)) return err(403, 'Forbidden: bot was blocked by the user');
+    const movedTo = migrated.get(chat);
+    if (movedTo !== undefined) return err(400, 'Bad Request: group chat was upgraded to a supergroup chat', { migrate_to_chat_id: movedTo });
 
     switch (method) {
       case 'sendmessage':
@@ -314,6 +319,9 @@ export async function startFakeTelegram(opts: FakeTelegramOptions = {}): Promise
       const id = `file-${files.size + 1}`;
       files.set(id, { bytes, path: `documents/${files.size + 1}-${fileName}` });
       return id;
+    },
+    migrateChat(from, to) {
+      migrated.set(String(from), Number(to));
     },
     blockChat(chatId) {
       blocked.add(String(chatId));

@@ -1,7 +1,8 @@
 /**
  * Telegram round trip through real HTTP: a signed update in, the agent's Markdown answer out as
  * Telegram HTML to the fake Bot API; 429 honoured; a revoked token puts the channel in error and
- * the next success clears it; Idempotency-Key never sends twice.
+ * the next success clears it; Idempotency-Key never sends twice; a group that became a supergroup
+ * still gets the answer (migrate_to_chat_id followed).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -128,6 +129,17 @@ for (const kind of storeKinds()) {
       await s.api('POST', path, { text: 'works again' });
       await until(() => tg.sentMessages(505).find((m) => m.text === 'works again'), 'the next message');
       await until(async () => (await s.api('GET', `/v1/instances/${instanceId}/channels`)).body.channels.find((c: any) => c.id === channel.id && c.status === 'active' && c.error_message === null), 'recovery');
+    });
+
+    test('a group upgraded to a supergroup: the answer follows migrate_to_chat_id to the new chat, once', async () => {
+      await inbound(-4001, 'hello from the group');
+      const conv = await until(async () => (await s.api('GET', `/v1/instances/${instanceId}/conversations`)).body.conversations.find((c: any) => c.key === '-4001'), 'the group conversation');
+      tg.migrateChat(-4001, -1009990004001);
+      const sent = await s.api('POST', `/v1/instances/${instanceId}/conversations/${conv.id}/messages`, { text: 'answer after the **upgrade**' });
+      assert.equal(sent.status, 202, JSON.stringify(sent.body));
+      await until(async () => (await s.api('GET', `/v1/instances/${instanceId}/messages/${sent.body.id}`)).body.status === 'sent', 'the sent status');
+      assert.deepEqual(tg.sentMessages(-1009990004001).map((m) => m.text), ['answer after the <b>upgrade</b>']);
+      assert.equal(tg.sentMessages(-4001).length, 0);
     });
   });
 }

@@ -46,6 +46,8 @@ export interface ProviderErrorInit {
   retryAfterMs?: number;
   /** True when the message was refused because the customer-service window (24 h) is closed. */
   windowClosed?: boolean;
+  /** The recipient's new id, when the provider says it moved (a Telegram group that became a supergroup). */
+  movedTo?: string;
 }
 
 export class ProviderError extends Error {
@@ -55,6 +57,7 @@ export class ProviderError extends Error {
   readonly httpStatus?: number;
   readonly retryAfterMs?: number;
   readonly windowClosed: boolean;
+  readonly movedTo?: string;
 
   constructor(init: ProviderErrorInit) {
     super(init.message);
@@ -65,6 +68,7 @@ export class ProviderError extends Error {
     this.httpStatus = init.httpStatus;
     this.retryAfterMs = init.retryAfterMs;
     this.windowClosed = init.windowClosed ?? false;
+    if (init.movedTo !== undefined) this.movedTo = init.movedTo;
   }
 
   /** True when sending the same request again cannot deliver it twice (after `retryAfterMs`, if set). */

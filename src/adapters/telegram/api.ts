@@ -203,6 +203,8 @@ export function telegramError(res: HttpResponse, method: string): ProviderError 
   const status = num(body.error_code) ?? res.status;
   const description = str(body.description) ?? `HTTP ${res.status}`;
   const retryAfter = num(asRecord(body.parameters).retry_after);
+  // "group chat was upgraded to a supergroup chat": nothing was sent; the new chat id is given.
+  const migrateTo = num(asRecord(body.parameters).migrate_to_chat_id);
   let kind = kindForStatus(status);
   // 403 is "bot was blocked by the user" / "kicked from the group": about the chat, not our token.
   if (status === 403) kind = 'permanent';
@@ -216,5 +218,6 @@ export function telegramError(res: HttpResponse, method: string): ProviderError 
     httpStatus: res.status,
     retryAfterMs: retryAfter !== undefined ? retryAfter * 1000 : kind === 'rate_limited' ? 1000 : undefined,
     message: `Telegram ${method} failed: ${description}`,
+    ...(migrateTo !== undefined ? { movedTo: String(migrateTo) } : {}),
   });
 }

@@ -1,9 +1,24 @@
 /** Sending on Telegram: HTML parse mode, replies threaded with reply_parameters, typing actions. */
 import type { OutboundSender, SendContext } from '../types.js';
+import { ProviderError } from '../shared/provider-error.js';
 import { telegramApi } from './api.js';
 
 function api(ctx: SendContext) {
   return telegramApi({ botToken: ctx.secrets.bot_token ?? '', baseUrl: ctx.apiBaseUrl, fetch: ctx.fetch, timeoutMs: ctx.timeoutMs });
+}
+
+/**
+ * Runs a send to the conversation's chat; when Telegram answers that the group became a supergroup
+ * (nothing was sent, the new id is named), sends once more to the new chat. Replies to a
+ * conversation started before the upgrade then still reach the group.
+ */
+async function toChat<T>(ctx: SendContext, send: (chatId: string) => Promise<T>): Promise<T> {
+  try {
+    return await send(ctx.conversationKey);
+  } catch (err) {
+    if (err instanceof ProviderError && err.movedTo && err.movedTo !== ctx.conversationKey) return send(err.movedTo);
+    throw err;
+  }
 }
 
 export const telegramSender: OutboundSender = {
@@ -22,20 +37,24 @@ export const telegramSender: OutboundSender = {
       // One attachment per message; images as photos, anything else as a document. Telegram
       // fetches the URL itself.
       const isImage = media.kind === 'image' || media.kind === 'photo' || /\.(jpe?g|png|webp)(\?|$)/i.test(media.url);
-      const params = { chat_id: ctx.conversationKey, url: media.url, ...(chunk.text ? { caption: chunk.text, parse_mode: 'HTML' as const } : {}) };
-      const m = isImage ? await api(ctx).sendPhoto(params) : await api(ctx).sendDocument(params);
+      const m = await toChat(ctx, (chat_id) => {
+        const params = { chat_id, url: media.url, ...(chunk.text ? { caption: chunk.text, parse_mode: 'HTML' as const } : {}) };
+        return isImage ? api(ctx).sendPhoto(params) : api(ctx).sendDocument(params);
+      });
       return { providerMessageId: String(m.message_id) };
     }
-    const m = await api(ctx).sendMessage({
-      chat_id: ctx.conversationKey,
-      text: chunk.text,
-      parse_mode: 'HTML',
-      ...(replyTo && Number.isFinite(replyTo) ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}),
-    });
+    const m = await toChat(ctx, (chat_id) =>
+      api(ctx).sendMessage({
+        chat_id,
+        text: chunk.text,
+        parse_mode: 'HTML',
+        ...(replyTo && Number.isFinite(replyTo) ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}),
+      }),
+    );
     return { providerMessageId: String(m.message_id) };
   },
   async typing(ctx) {
-    await api(ctx).sendChatAction({ chat_id: ctx.conversationKey, action: 'typing' });
+    await toChat(ctx, (chat_id) => api(ctx).sendChatAction({ chat_id, action: 'typing' }));
   },
 };
 
