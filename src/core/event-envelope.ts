@@ -22,3 +22,9 @@ export function eventData(e: InboundEvent, messageId?: string): Record<string, u
   const { kind, ...rest } = e;
   return { kind, ...(messageId ? { message_id: messageId } : {}), ...rest };
 }
+
+/** What an inbound message row keeps: the normalised event without the provider's raw payload. */
+export function messageContent(e: InboundEvent): Record<string, unknown> {
+  const { kind, raw: _raw, ...rest } = e as InboundEvent & { raw?: unknown };
+  return { kind, ...rest };
+}

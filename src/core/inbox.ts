@@ -12,7 +12,7 @@ import type { ChannelRow } from '../store/repos/channels.js';
 import type { InboxRepo, Tx } from '../store/repos/inbox.js';
 import type { DeliveryStatus, InboundEvent } from './events.js';
 import { eventTypeOf } from './events.js';
-import { eventData, type EventEnvelope } from './event-envelope.js';
+import { eventData, messageContent, type EventEnvelope } from './event-envelope.js';
 
 export interface IngestResult {
   stored: number;
@@ -232,7 +232,9 @@ export class Inbox {
         provider_message_id: e.providerMessageId,
         status: 'received',
         text: e.text ?? e.email?.text ?? null,
-        content: JSON.stringify(eventData(e)),
+        // The provider's raw payload is kept once, on the event (data.raw); the message keeps the
+        // normalised fields. Emails and WhatsApp batches made it the largest part of both rows.
+        content: JSON.stringify(messageContent(e)),
         error: null,
         idempotency_key: null,
         created_at: now,

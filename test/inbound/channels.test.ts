@@ -63,6 +63,19 @@ for (const kind of storeKinds()) {
       assert.ok(Date.parse(after.last_event_at) >= t0 - 1000);
     });
 
+    test("the provider's raw payload is stored once, on the event; the message keeps the normalised fields", async () => {
+      const kit = await telegramKit({ s, instanceId });
+      assert.equal((await send(await kit.valid(1))).status, 200);
+      const events = (await s.api('GET', `/v1/instances/${instanceId}/events?after=0&limit=500`)).body.events.filter((e: any) => e.channel_id === kit.channelId);
+      assert.equal(events.length, 1);
+      assert.equal(events[0].data.raw.text, 'hello 1', 'the event carries the raw Telegram message');
+      const msgs = (await s.api('GET', `/v1/instances/${instanceId}/conversations/${events[0].conversation_id}/messages`)).body.messages;
+      assert.equal(msgs.length, 1);
+      assert.equal(msgs[0].id, events[0].data.message_id);
+      assert.equal(msgs[0].content.text, 'hello 1');
+      assert.ok(!('raw' in msgs[0].content), 'no second copy of the raw payload');
+    });
+
     test('a disabled channel acknowledges and drops; re-enabled it stores again', async () => {
       const kit = await telegramKit({ s, instanceId });
       const off = await s.api('PATCH', `/v1/instances/${instanceId}/channels/${kit.channelId}`, { enabled: false });
