@@ -60,8 +60,7 @@ export class Provisioner {
   }
 
   /**
-   * Renews the Gmail watch of every enabled channel whose watch ends within a day (or whose end is
-   * unknown). The reading cursor (`history_id`) is kept: replacing it with the watch's current
+   * Renews the Gmail watch of every enabled channel whose watch ends within a day. The reading cursor (`history_id`) is kept: replacing it with the watch's current
    * historyId would skip mail that arrived since the last push. A refused renewal puts the
    * channel in error, where the person running it sees it. Several nodes may run this; a renewal
    * twice over is harmless. Returns how many watches were renewed.
@@ -71,8 +70,10 @@ export class Provisioner {
     for (const channel of await this.repos.channels.listEnabledByProvider('gmail')) {
       const config = JSON.parse(channel.config) as Record<string, unknown>;
       if (typeof config.pubsub_topic !== 'string') continue;
+      // No expiration yet: the channel is being provisioned (or its provisioning failed, and
+      // enabling it again retries): the first watch is provisioning's, not ours.
       const ends = Number(config.watch_expiration);
-      if (Number.isFinite(ends) && ends - now > GMAIL_RENEW_AHEAD_MS) continue;
+      if (!config.watch_expiration || !Number.isFinite(ends) || ends - now > GMAIL_RENEW_AHEAD_MS) continue;
       const ctx = await this.context(channel);
       if (!ctx) continue;
       try {
