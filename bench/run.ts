@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<{ default: Bench }>> = {
   voice: () => import('./voice.js'),
   ingress: () => import('./ingress.js'),
   outbound: () => import('./outbound.js'),
+  queue: () => import('./queue.js'),
 };
 
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
