@@ -1,16 +1,15 @@
 /**
  * What one job claim costs as the queue grows (SQLite, JobsRepo.claim directly, no HTTP): the
  * baseline is a queue holding just the 16 jobs a claim takes. A backlog of due jobs should cost
- * about the same (a claim stops after its 16 matches); a backlog behind an agent that is down (each
- * conversation's head waiting for its retry, everything after it blocked) is the known worst case:
- * every claim walks it. See the closing note / README for the fix (a table of group heads).
+ * about the same (a claim stops after its 16 matches), and so should a backlog behind an agent that
+ * is down (each conversation's first job waiting for its retry, everything after it blocked): the
+ * blocked jobs are parked until that retry, so claims do not walk them (see src/queue/jobs.ts).
  *
  *   node --import tsx bench/queue.ts       (or BENCH_ONLY=queue npm run bench)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CompiledQuery } from 'kysely';
 import { openStore } from '../src/store/database.js';
 import { JobsRepo } from '../src/queue/jobs.js';
 import type { BenchResult, Row } from './lib/report.js';
@@ -32,17 +31,26 @@ async function measure(c: Case): Promise<Row & { ms: number[] }> {
     const now = Date.now();
     await store.db.insertInto('instances').values({ id: 'i', name: 'q', agent_url: null, signing_secret_enc: 'x', created_at: new Date(now).toISOString(), updated_at: new Date(now).toISOString() }).execute();
     const later = new Date(now + 3600_000).toISOString();
-    await store.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < c.jobs; i++) {
-        const created = new Date(now - (c.jobs - i)).toISOString();
-        const head = i < GROUPS;
-        await trx.executeQuery(CompiledQuery.raw(
-          `insert into jobs (kind, instance_id, group_key, ref_id, status, attempts, next_attempt_at, payload, created_at, updated_at) values ('deliver', 'i', ?, ?, 'pending', ?, ?, '{}', ?, ?)`,
-          [`deliver:c${i % GROUPS}`, `r${i}`, c.headsWaiting && head ? 1 : 0, c.headsWaiting && head ? later : created, created, created],
-        ));
-      }
-    });
     const jobs = new JobsRepo(store.db, store.dialect);
+    // Built through the repository, as the running system builds it: when the agent is down, the
+    // first job of each conversation is claimed, fails and is put off (retry), then more events
+    // arrive behind it.
+    const enqueue = (from: number, to: number) =>
+      store.db.transaction().execute(async (trx) => {
+        for (let i = from; i < to; i++) await jobs.enqueue(trx, { kind: 'deliver', instanceId: 'i', groupKey: `deliver:c${i % GROUPS}`, refId: `r${i}` }, new Date(now - (c.jobs - i)).toISOString());
+      });
+    if (c.headsWaiting) {
+      await enqueue(0, Math.min(GROUPS, c.jobs));
+      const t = new Date().toISOString();
+      for (;;) {
+        const heads = await jobs.claim(['deliver'], 'setup', 500, t, later);
+        if (heads.length === 0) break;
+        for (const h of heads) await jobs.retry(h, 'setup', 'the agent is down', later, t);
+      }
+      await enqueue(Math.min(GROUPS, c.jobs), c.jobs);
+    } else {
+      await enqueue(0, c.jobs);
+    }
     const ms: number[] = [];
     for (let i = 0; i < CLAIMS + 20; i++) {
       const t = new Date().toISOString();
@@ -88,7 +96,7 @@ export default async function queueBench(): Promise<BenchResult> {
     rows: rows.map(({ ms: _ms, ...r }) => r),
     aims: [
       { aim: 'a claim over a backlog of due jobs costs < 2x the baseline', measured: `${(meanMs(due) / meanMs(base)).toFixed(1)}x (${meanMs(due).toFixed(3)} ms vs ${meanMs(base).toFixed(3)} ms)`, holds: meanMs(due) < 2 * meanMs(base) },
-      { aim: 'a claim while an agent is down (36,000 blocked) costs < 10x the baseline', measured: `${(meanMs(down) / meanMs(base)).toFixed(0)}x (${meanMs(down).toFixed(2)} ms): every claim walks the blocked backlog`, holds: meanMs(down) < 10 * meanMs(base) },
+      { aim: 'a claim while an agent is down (36,000 blocked) costs < 2x the baseline', measured: `${(meanMs(down) / meanMs(base)).toFixed(1)}x (${meanMs(down).toFixed(3)} ms)`, holds: meanMs(down) < 2 * meanMs(base) },
     ],
     notes: [
       'req/s = claims per second one after another; p50/p99 = one claim in ms.',

@@ -6,6 +6,13 @@
  * be claimed, so a conversation's deliveries and sends happen in order while other conversations
  * proceed in parallel. Dead jobs stop blocking their group.
  *
+ * Claims walk the due jobs in due-time order (`jobs_due`) and stop after `limit` matches, so their
+ * cost does not grow with the backlog. That needs blocked jobs to be *not due*: when a group's
+ * first job is put off (retry, defer), the group's later jobs are "parked" until that time, and a
+ * job enqueued behind a put-off one starts parked. Parking never delays a job beyond the moment it
+ * could run anyway (its group's first job cannot finish earlier). Without it, an agent that is
+ * down left every later job of every conversation due but blocked, and each claim walked them all.
+ *
  * Claiming is one UPDATE over a sub-select; on PostgreSQL the sub-select takes `FOR UPDATE SKIP
  * LOCKED`, so any number of nodes claim disjoint jobs without waiting on each other. A claim is a
  * lease (`locked_until`): a node that dies mid-job loses it and another node retries the job.
@@ -26,31 +33,34 @@ export interface NewJob {
   runAt?: string;
 }
 
+const SQL = {
+  groupHead: "select next_attempt_at from jobs where group_key = ? and status = 'pending' order by seq limit 1",
+  insert: "insert into jobs (kind, instance_id, group_key, ref_id, status, attempts, next_attempt_at, locked_by, locked_until, last_error, payload, created_at, updated_at) values (?, ?, ?, ?, 'pending', 0, ?, null, null, null, ?, ?, ?)",
+  park: "update jobs set next_attempt_at = ? where group_key = ? and status = 'pending' and seq > ? and next_attempt_at < ?",
+} as const;
+
 export class JobsRepo {
+  /** Fixed statements, `?` placeholders numbered for PostgreSQL. */
+  private readonly sql: Record<keyof typeof SQL, string>;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: DialectName,
-  ) {}
+  ) {
+    this.sql = Object.fromEntries(Object.entries(SQL).map(([k, v]) => [k, dialect === 'postgres' ? numbered(v) : v])) as Record<keyof typeof SQL, string>;
+  }
 
   async enqueue(trx: Kysely<Database> | Transaction<Database>, job: NewJob, now: string): Promise<void> {
-    await trx
-      .insertInto('jobs')
-      .values({
-        kind: job.kind,
-        instance_id: job.instanceId,
-        group_key: job.groupKey,
-        ref_id: job.refId,
-        status: 'pending',
-        attempts: 0,
-        next_attempt_at: job.runAt ?? now,
-        locked_by: null,
-        locked_until: null,
-        last_error: null,
-        payload: JSON.stringify(job.payload ?? {}),
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
+    // Behind a group's put-off first job, the new job starts parked at that job's time.
+    const [head] = (await trx.executeQuery<{ next_attempt_at: string }>(CompiledQuery.raw(this.sql.groupHead, [job.groupKey]))).rows;
+    let runAt = job.runAt ?? now;
+    if (head && head.next_attempt_at > runAt) runAt = head.next_attempt_at;
+    await trx.executeQuery(CompiledQuery.raw(this.sql.insert, [job.kind, job.instanceId, job.groupKey, job.refId, runAt, JSON.stringify(job.payload ?? {}), now, now]));
+  }
+
+  /** A group's later jobs wait until `runAt`, when its first job (seq) is put off until then. */
+  private async park(job: JobRow, runAt: string): Promise<void> {
+    await this.db.executeQuery(CompiledQuery.raw(this.sql.park, [runAt, job.group_key, job.seq, runAt]));
   }
 
   /** Claim SQL per number of kinds; fixed text, so it is compiled (and prepared) once. */
@@ -59,25 +69,23 @@ export class JobsRepo {
   private claimText(kindCount: number): string {
     let text = this.claimSql.get(kindCount);
     if (text) return text;
-    // SQLite is told to walk jobs_pending in seq order (its planner, without ANALYZE statistics,
-    // prefers jobs_due and sorts the whole backlog); PostgreSQL's planner has statistics.
+    // Due jobs in due-time order, straight off the jobs_due index (status, next_attempt_at, then
+    // seq as SQLite's rowid): no sort, and the walk stops after `limit` matches. SQLite is told
+    // to use it: without ANALYZE statistics it may not.
     const sqlite = this.dialect === 'sqlite';
     const kinds = Array.from({ length: kindCount }, () => '?').join(', ');
     text = `update jobs set locked_by = ?, locked_until = ?, attempts = attempts + 1, updated_at = ?
       where seq in (
-        select j.seq from jobs j ${sqlite ? 'indexed by jobs_pending' : ''}
-        where j.status = 'pending' and j.kind in (${kinds}) and j.next_attempt_at <= ?
+        select j.seq from jobs j ${sqlite ? 'indexed by jobs_due' : ''}
+        where j.status = 'pending' and j.next_attempt_at <= ? and j.kind in (${kinds})
           and (j.locked_until is null or j.locked_until < ?)
           and not exists (select 1 from jobs p where p.group_key = j.group_key and p.status = 'pending' and p.seq < j.seq)
-        order by j.seq
+        order by j.next_attempt_at, j.seq
         limit ?
         ${sqlite ? '' : 'for update skip locked'}
       )
       returning *`;
-    if (!sqlite) {
-      let n = 0;
-      text = text.replace(/\?/g, () => `$${++n}`);
-    }
+    if (!sqlite) text = numbered(text);
     this.claimSql.set(kindCount, text);
     return text;
   }
@@ -88,7 +96,7 @@ export class JobsRepo {
    * of one per job, and their groups' next jobs become claimable in that same claim.
    */
   async claim(kinds: JobKind[], node: string, limit: number, now: string, until: string, finished: JobRow[] = []): Promise<JobRow[]> {
-    const claimQuery = CompiledQuery.raw(this.claimText(kinds.length), [node, until, now, ...kinds, now, now, limit]);
+    const claimQuery = CompiledQuery.raw(this.claimText(kinds.length), [node, until, now, now, ...kinds, now, limit]);
     if (finished.length === 0) return sortBySeq((await this.db.executeQuery<JobRow>(claimQuery)).rows);
     return this.db.transaction().execute(async (trx) => {
       await trx.executeQuery(this.deleteMany(finished, node));
@@ -112,22 +120,24 @@ export class JobsRepo {
   }
 
   async retry(job: JobRow, node: string, error: string, runAt: string, now: string): Promise<void> {
-    await this.db
+    const r = await this.db
       .updateTable('jobs')
       .set({ locked_by: null, locked_until: null, last_error: error, next_attempt_at: runAt, updated_at: now })
       .where('seq', '=', job.seq)
       .where('locked_by', '=', node)
-      .execute();
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) await this.park(job, runAt);
   }
 
   /** Gives the attempt back: the job was not tried (e.g. the rate governor asked to wait). */
   async defer(job: JobRow, node: string, reason: string, runAt: string, now: string): Promise<void> {
-    await this.db
+    const r = await this.db
       .updateTable('jobs')
       .set({ locked_by: null, locked_until: null, last_error: reason, next_attempt_at: runAt, attempts: Math.max(0, job.attempts - 1), updated_at: now })
       .where('seq', '=', job.seq)
       .where('locked_by', '=', node)
-      .execute();
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) await this.park(job, runAt);
   }
 
   async kill(job: JobRow, node: string, error: string, now: string): Promise<void> {
@@ -169,4 +179,9 @@ export class JobsRepo {
 
 function sortBySeq(rows: JobRow[]): JobRow[] {
   return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+}
+
+function numbered(text: string): string {
+  let n = 0;
+  return text.replace(/\?/g, () => `$${++n}`);
 }

@@ -90,6 +90,41 @@ for (const kind of storeKinds()) {
       await store.close();
     });
 
+    test('a put-off first job parks its conversation (later jobs, and jobs enqueued after, wait for it); other conversations flow; order holds', async () => {
+      const { store, jobs } = await setup();
+      const t = (ms: number) => new Date(Date.now() + ms).toISOString();
+      const now = t(0);
+      await jobs.enqueue(store.db, { kind: 'deliver', instanceId: 'i1', groupKey: 'down', refId: 'd1' }, now);
+      await jobs.enqueue(store.db, { kind: 'deliver', instanceId: 'i1', groupKey: 'down', refId: 'd2' }, now);
+      const [head] = await jobs.claim(['deliver'], 'n1', 1, now, t(60_000));
+      assert.equal(head.ref_id, 'd1');
+      const retryAt = t(400);
+      await jobs.retry(head, 'n1', 'agent down', retryAt, now);
+      await jobs.enqueue(store.db, { kind: 'deliver', instanceId: 'i1', groupKey: 'down', refId: 'd3' }, t(0));
+      await jobs.enqueue(store.db, { kind: 'deliver', instanceId: 'i1', groupKey: 'ok', refId: 'o1' }, t(0));
+      const due = async (ref: string) => (await store.db.selectFrom('jobs').select('next_attempt_at').where('ref_id', '=', ref).executeTakeFirstOrThrow()).next_attempt_at;
+      assert.equal(await due('d2'), retryAt, 'a later job of the group is parked until the retry');
+      assert.equal(await due('d3'), retryAt, 'a job enqueued behind the put-off one starts parked');
+      assert.ok((await due('o1')) < retryAt, 'another conversation is not parked');
+      // Until the retry time only the other conversation is claimable.
+      const early = await jobs.claim(['deliver'], 'n1', 10, t(0), t(60_000));
+      assert.deepEqual(early.map((j) => j.ref_id), ['o1']);
+      await jobs.completeMany(early, 'n1');
+      // From the retry time on, the group runs again, in order, one at a time.
+      await sleep(450);
+      const ran: string[] = [];
+      const r = runner(jobs, async (job) => {
+        ran.push(job.ref_id);
+        return { kind: 'done' };
+      });
+      r.start();
+      const end = Date.now() + 10_000;
+      while (ran.length < 3 && Date.now() < end) await sleep(10);
+      await r.stop();
+      assert.deepEqual(ran, ['d1', 'd2', 'd3']);
+      await store.close();
+    });
+
     test('a job running past its lease keeps it: another node does not run it too', async () => {
       const { store, jobs } = await setup();
       await jobs.enqueue(store.db, { kind: 'deliver', instanceId: 'i1', groupKey: 'g2', refId: 'long' }, new Date().toISOString());

@@ -6,13 +6,11 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-core.js';
 import * as m0002 from './0002-inbox.js';
 import * as m0003 from './0003-outbound.js';
-import * as m0004 from './0004-jobs-pending.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-core': m0001,
   '0002-inbox': m0002,
   '0003-outbound': m0003,
-  '0004-jobs-pending': m0004,
 };
 
 export const migrationProvider: MigrationProvider = {
