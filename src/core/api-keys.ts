@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { hashApiKey, newApiKey, safeEqual } from '../crypto/tokens.js';
 import { ValidationFailed, type ValidationIssue } from '../errors.js';
+import type { Notifier } from '../queue/notifier.js';
 import type { Repos } from '../store/repos/index.js';
 import { nowIso } from './clock.js';
 import { requireOperator, type Principal } from './principal.js';
@@ -15,7 +16,8 @@ export interface ApiKeyView {
 
 /**
  * Valid keys are remembered this long per process, saving a query on every request. A key deleted
- * on this node stops working at once; on other nodes sharing PostgreSQL within this time.
+ * on any node stops working at once everywhere: the deletion is announced to every node (the
+ * `keys` topic, LISTEN/NOTIFY on PostgreSQL); this lifetime only bounds a missed announcement.
  */
 const KEY_CACHE_MS = 5_000;
 
@@ -26,8 +28,16 @@ export class ApiKeysService {
   constructor(
     private readonly repos: Repos,
     envAdminKey: string | undefined,
+    private readonly notifier?: Notifier,
   ) {
     this.envAdminHash = envAdminKey ? hashApiKey(envAdminKey) : undefined;
+    notifier?.on('keys', (id) => this.forget(id));
+  }
+
+  /** Drops a key's cached principal (`*`: every key's). */
+  private forget(id: string): void {
+    if (id === '*') this.cache.clear();
+    else for (const [hash, e] of this.cache) if (e.principal.keyId === id) this.cache.delete(hash);
   }
 
   /** Resolves a presented key to a principal, or undefined when it is not a valid key. */
@@ -80,7 +90,8 @@ export class ApiKeysService {
   async delete(p: Principal, id: string): Promise<boolean> {
     requireOperator(p, 'delete API keys');
     const deleted = await this.repos.apiKeys.delete(id);
-    for (const [hash, e] of this.cache) if (e.principal.keyId === id) this.cache.delete(hash);
+    this.forget(id);
+    if (deleted) await this.notifier?.publish('keys', id).catch(() => undefined);
     return deleted;
   }
 }

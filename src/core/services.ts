@@ -105,7 +105,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
     metrics,
     notifier,
     instances: new InstancesService(repos, box, config.allowPrivateUrls),
-    apiKeys: new ApiKeysService(repos, config.adminKey),
+    apiKeys: new ApiKeysService(repos, config.adminKey, notifier),
     accounts,
     channels,
     inbox,

@@ -7,7 +7,8 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 
-export type Topic = 'jobs' | 'events' | 'webchat';
+/** `keys`: an API key was revoked (payload: its id; `*` after a reconnect: forget every cached key). */
+export type Topic = 'jobs' | 'events' | 'webchat' | 'keys';
 
 /** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more. */
 export const MAX_NOTIFY_PAYLOAD_BYTES = 7999;
@@ -47,7 +48,7 @@ export class Notifier {
       const [topic, payload] = [n.channel.replace(/^sb_[a-z0-9_]*?__/, ''), n.payload ?? ''];
       this.emitter.emit(topic, payload);
     });
-    for (const t of ['jobs', 'events', 'webchat'] as Topic[]) await client.query(`LISTEN "${channelName(t, this.pgSchema)}"`);
+    for (const t of ['jobs', 'events', 'webchat', 'keys'] as Topic[]) await client.query(`LISTEN "${channelName(t, this.pgSchema)}"`);
     this.client = client;
   }
 
@@ -61,6 +62,7 @@ export class Notifier {
       this.connect()
         .then(() => {
           for (const topic of ['jobs', 'events'] as Topic[]) this.emitter.emit(topic, '');
+          this.emitter.emit('keys', '*'); // a revocation may have been missed while away
         })
         .catch(() => this.scheduleReconnect(Math.min(ms * 2, 10_000)));
     }, ms);

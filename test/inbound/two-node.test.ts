@@ -159,3 +159,33 @@ test('a node killed mid-delivery: its lease runs out and the other node delivers
     await agent.close();
   }
 });
+
+test('an API key deleted on one node stops working on the other at once (not after its cache time)', { skip: PG_URL ? false : 'TEST_DATABASE_URL is not set (PostgreSQL only)', timeout: 60_000 }, async () => {
+  const cluster = await startCluster(PG_URL!, { prefix: 'keys', deliverySchedule: '1' });
+  try {
+    const a = await cluster.node(0);
+    const b = await cluster.node(1);
+    const admin = { 'x-api-key': cluster.adminKey, 'content-type': 'application/json' };
+    const inst = await (await fetch(`${a}/v1/instances`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'keys' }) })).json() as any;
+    const created = await (await fetch(`${a}/v1/api-keys`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'scoped', instance_ids: [inst.id] }) })).json() as any;
+    assert.ok(created.key, JSON.stringify(created));
+    const useOnB = async () => (await fetch(`${b}/v1/instances/${inst.id}/channels`, { headers: { 'x-api-key': created.key } })).status;
+    assert.equal(await useOnB(), 200);
+    assert.equal(await useOnB(), 200); // now cached on node B
+    const del = await fetch(`${a}/v1/api-keys/${created.id}`, { method: 'DELETE', headers: { 'x-api-key': cluster.adminKey } });
+    assert.equal(del.status, 204);
+    // The announcement takes a few milliseconds; node B's cache would keep the key for 5 s.
+    const t0 = Date.now();
+    let status = await useOnB();
+    while (status === 200 && Date.now() - t0 < 1_500) {
+      await sleep(20);
+      status = await useOnB();
+    }
+    assert.equal(status, 401, `node B still accepted the deleted key after ${Date.now() - t0} ms`);
+  } catch (err) {
+    console.log('# node stderr (tail):\n' + cluster.stderr.join('\n---\n'));
+    throw err;
+  } finally {
+    await cluster.close();
+  }
+});
