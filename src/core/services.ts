@@ -96,6 +96,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
     jitter: 0.2,
   });
   let gmailWatchTimer: NodeJS.Timeout | undefined;
+  let bucketsTimer: NodeJS.Timeout | undefined;
   services = {
     config,
     store,
@@ -121,6 +122,11 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
         provisioner.renewGmailWatches().catch((err: unknown) => log.error({ err }, 'renewing Gmail watches failed'));
       }, config.gmailWatchCheckMs);
       gmailWatchTimer.unref();
+      // Idle rate buckets (per chat, per web visitor) are dropped after two hours, hourly.
+      bucketsTimer = setInterval(() => {
+        governor.prune(2 * 3600_000).catch((err: unknown) => log.error({ err }, 'pruning rate buckets failed'));
+      }, 3600_000);
+      bucketsTimer.unref();
       if (store.dialect === 'postgres') await notifier.listen(store.url, opts.pgSchema);
       // SQLite means one process: leases held by a previous run of it are dead, release them now.
       else await repos.jobs.releaseAllLeases();
@@ -128,6 +134,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
     },
     async stop() {
       clearInterval(gmailWatchTimer);
+      clearInterval(bucketsTimer);
       await runner.stop();
       await notifier.close();
     },

@@ -8,7 +8,7 @@
  * same value a host site computes to sign a known user's id — so only the channel secret can mint
  * one, and one visitor's token never opens another's conversation.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { hmacSha256Hex, safeEqual } from '../adapters/shared/compare.js';
 import type { RawRequest } from '../adapters/types.js';
 import { BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, UpstreamUnavailable } from '../errors.js';
@@ -50,11 +50,18 @@ export interface SessionView {
   cursor: string | null;
 }
 
+type GateResult = { ok: true } | { ok: false; retryAfterMs: number };
+
+/** Flood control: one token per request from a bucket per key. */
+export interface Gate {
+  take(key: string): GateResult | Promise<GateResult>;
+}
+
 /**
  * A token bucket per key: `capacity` requests at once, one more every `refillMs`.
- * In-memory, so per node: behind a load balancer a visitor's limit is per node they reach.
+ * In-memory: exact for a single process (SQLite); several nodes use SharedGate.
  */
-export class FloodGate {
+export class FloodGate implements Gate {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(
@@ -84,6 +91,26 @@ export class FloodGate {
   }
 }
 
+/**
+ * The same buckets in the database (the rate governor's), for several nodes on PostgreSQL: a
+ * visitor behind a round-robin balancer gets the limit once, not once per node. Keys are hashed
+ * (visitor ids come from host sites and may be long).
+ */
+export class SharedGate implements Gate {
+  constructor(
+    private readonly governor: { take(limits: { key: string; burst: number; perSecond: number }[]): Promise<{ ok: true } | { ok: false; waitMs: number }> },
+    private readonly name: string,
+    private readonly capacity: number,
+    private readonly refillMs: number,
+  ) {}
+
+  async take(key: string): Promise<GateResult> {
+    const digest = createHash('sha256').update(key).digest('base64url').slice(0, 32);
+    const r = await this.governor.take([{ key: `webchat:${this.name}:${digest}`, burst: this.capacity, perSecond: 1000 / this.refillMs }]);
+    return r.ok ? { ok: true } : { ok: false, retryAfterMs: r.waitMs };
+  }
+}
+
 export interface WebChatOptions {
   /** Visitor messages: burst and refill (default 5 per 10 s). */
   messageBurst?: number;
@@ -91,6 +118,8 @@ export interface WebChatOptions {
   /** New anonymous visitors per client address (default 30, one more every 2 s). */
   sessionBurst?: number;
   sessionRefillMs?: number;
+  /** Several nodes: keep the flood buckets in the database through this governor. */
+  sharedGovernor?: ConstructorParameters<typeof SharedGate>[0];
 }
 
 function str(v: unknown): string | undefined {
@@ -108,8 +137,8 @@ export function originOf(url: string): string | undefined {
 }
 
 export class WebChat {
-  private readonly messageGate: FloodGate;
-  private readonly sessionGate: FloodGate;
+  private readonly messageGate: Gate;
+  private readonly sessionGate: Gate;
 
   constructor(
     private readonly repo: WebChatRepo,
@@ -120,8 +149,10 @@ export class WebChat {
     private readonly config: { publicUrl: string },
     opts: WebChatOptions = {},
   ) {
-    this.messageGate = new FloodGate(opts.messageBurst ?? 5, opts.messageRefillMs ?? 2_000);
-    this.sessionGate = new FloodGate(opts.sessionBurst ?? 30, opts.sessionRefillMs ?? 2_000);
+    const gate = (name: string, burst: number, refillMs: number): Gate =>
+      opts.sharedGovernor ? new SharedGate(opts.sharedGovernor, name, burst, refillMs) : new FloodGate(burst, refillMs);
+    this.messageGate = gate('msg', opts.messageBurst ?? 5, opts.messageRefillMs ?? 2_000);
+    this.sessionGate = gate('session', opts.sessionBurst ?? 30, opts.sessionRefillMs ?? 2_000);
   }
 
   /** The web_chat channel behind a widget; anything else (or a disabled chat) is refused. */
@@ -178,7 +209,7 @@ export class WebChat {
       if (!proof) throw new Forbidden('visitor_id needs its token or the host site signature');
       visitor = this.authenticate(ch, input.visitor_id, proof);
     } else {
-      const gate = this.sessionGate.take(`${ch.row.id}\n${clientAddress}`);
+      const gate = await this.sessionGate.take(`${ch.row.id}\n${clientAddress}`);
       if (!gate.ok) throw new TooManyRequests('Too many new chat sessions; try again later', gate.retryAfterMs / 1000);
       const visitorId = ANON_PREFIX + randomBytes(16).toString('base64url');
       visitor = { visitorId, token: this.tokenFor(ch, visitorId) };
@@ -216,7 +247,7 @@ export class WebChat {
    * by the inbox. The same client_message_id twice is one message.
    */
   async send(ch: WebChannel, v: Visitor, text: string, clientMessageId: string): Promise<{ conversation_id: string; message: WebChatMessage; duplicate: boolean }> {
-    const gate = this.messageGate.take(`${ch.row.id}\n${v.visitorId}`);
+    const gate = await this.messageGate.take(`${ch.row.id}\n${v.visitorId}`);
     if (!gate.ok) throw new TooManyRequests('You are sending messages too fast; wait a moment', gate.retryAfterMs / 1000);
     const body = Buffer.from(JSON.stringify({ visitor_id: v.visitorId, text, client_message_id: clientMessageId }));
     const raw: RawRequest = {

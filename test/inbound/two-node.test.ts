@@ -160,7 +160,7 @@ test('a node killed mid-delivery: its lease runs out and the other node delivers
   }
 });
 
-test('an API key deleted on one node stops working on the other at once (not after its cache time)', { skip: PG_URL ? false : 'TEST_DATABASE_URL is not set (PostgreSQL only)', timeout: 60_000 }, async () => {
+test('shared limits across nodes: a deleted API key stops working on the other node at once; a web chat visitor gets one flood limit, not one per node', { skip: PG_URL ? false : 'TEST_DATABASE_URL is not set (PostgreSQL only)', timeout: 60_000 }, async () => {
   const cluster = await startCluster(PG_URL!, { prefix: 'keys', deliverySchedule: '1' });
   try {
     const a = await cluster.node(0);
@@ -182,6 +182,14 @@ test('an API key deleted on one node stops working on the other at once (not aft
       status = await useOnB();
     }
     assert.equal(status, 401, `node B still accepted the deleted key after ${Date.now() - t0} ms`);
+
+    // Web chat flood control (5 messages, then one per 2 s) counts a visitor's messages on both nodes.
+    const chat = await (await fetch(`${a}/v1/instances/${inst.id}/channels`, { method: 'POST', headers: admin, body: JSON.stringify({ channel_type: 'web_chat', provider: 'web', external_identifier: 'site-two-nodes', webhook_secret: 'site-secret-' + randomBytes(6).toString('hex') }) })).json() as any;
+    const v = await (await fetch(`${a}/v1/webchat/${chat.id}/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json() as any;
+    const say = (base: string, i: number) => fetch(`${base}/v1/webchat/${chat.id}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ visitor_id: v.visitor_id, token: v.token, text: `m${i}`, client_message_id: `c${i}` }) });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await say(i % 2 ? b : a, i)).status);
+    assert.deepEqual(statuses, [202, 202, 202, 202, 202, 429], 'the sixth message, whichever node takes it, is over the limit');
   } catch (err) {
     console.log('# node stderr (tail):\n' + cluster.stderr.join('\n---\n'));
     throw err;

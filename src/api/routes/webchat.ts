@@ -105,7 +105,9 @@ export function webChatOf(s: Services, opts?: WebChatOptions): WebChat {
   const x = s as Services & { webchat?: WebChatHub; widgets?: unknown };
   x.webchat ??= makeWebChatHub(s.notifier, s.repos.conversations, s.log);
   x.widgets ??= x.webchat;
-  wc = new WebChat(new WebChatRepo(s.store.db), s.repos.channels, s.channels, s.webhooks, x.webchat, s.config, opts);
+  // Several nodes share PostgreSQL: flood buckets live there too, so the limit is not per node.
+  const shared = s.store.dialect === 'postgres' ? { sharedGovernor: s.governor } : {};
+  wc = new WebChat(new WebChatRepo(s.store.db), s.repos.channels, s.channels, s.webhooks, x.webchat, s.config, { ...shared, ...opts });
   chats.set(s, wc);
   return wc;
 }

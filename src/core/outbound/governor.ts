@@ -61,4 +61,14 @@ export class RateGovernor {
       }
     });
   }
+
+  /**
+   * Forgets buckets untouched for `idleMs`: by then they have refilled (a 429 penalty lasts at most
+   * an hour), so a missing row means the same as a full one. One bucket per chat or web visitor
+   * would otherwise pile up for ever.
+   */
+  async prune(idleMs: number, nowMs = Date.now()): Promise<number> {
+    const r = await this.db.deleteFrom('rate_buckets').where('updated_ms', '<', nowMs - idleMs).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
 }
