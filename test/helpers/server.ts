@@ -66,11 +66,7 @@ export async function startServer(kind: StoreKind, opts: StartOptions = {}): Pro
     app,
     logs,
     async close() {
-      // Keep-alive connections the test's own fetch left open would hold the test process alive
-      // for as long as undici keeps them (they are not idle yet when close() runs).
-      const closing = app.close();
-      app.server.closeAllConnections();
-      await closing;
+      await app.close();
       await services.stop();
       await store.close();
     },
