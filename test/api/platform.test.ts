@@ -72,5 +72,7 @@ describe('platform endpoints', () => {
     assert.ok(!/https?:\/\/(?!127\.0\.0\.1)[^"']*\.(js|css)/.test(html), 'no external script or style');
     const js = await fetch(`${s.url}/docs/static/swagger-ui-bundle.js`);
     assert.equal(js.status, 200);
+    // Read to the end: an unread megabyte keeps the response (and the server's close) waiting.
+    assert.ok((await js.arrayBuffer()).byteLength > 100_000, 'the bundled Swagger UI script');
   });
 });
