@@ -20,6 +20,7 @@
 import { CompiledQuery, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, JobsTable } from '../store/schema.js';
 import type { DialectName } from '../store/database.js';
+import { forDialect, numbered } from '../store/sql-text.js';
 
 export type JobRow = Selectable<JobsTable>;
 export type JobKind = 'deliver' | 'send';
@@ -47,7 +48,7 @@ export class JobsRepo {
     private readonly db: Kysely<Database>,
     private readonly dialect: DialectName,
   ) {
-    this.sql = Object.fromEntries(Object.entries(SQL).map(([k, v]) => [k, dialect === 'postgres' ? numbered(v) : v])) as Record<keyof typeof SQL, string>;
+    this.sql = forDialect(SQL, dialect);
   }
 
   async enqueue(trx: Kysely<Database> | Transaction<Database>, job: NewJob, now: string): Promise<void> {
@@ -179,9 +180,4 @@ export class JobsRepo {
 
 function sortBySeq(rows: JobRow[]): JobRow[] {
   return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
-}
-
-function numbered(text: string): string {
-  let n = 0;
-  return text.replace(/\?/g, () => `$${++n}`);
 }

@@ -8,6 +8,7 @@ import { newId } from '../ids.js';
 import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, ConversationsTable, MessagesTable } from '../schema.js';
 import type { DialectName } from '../database.js';
+import { forDialect } from '../sql-text.js';
 
 export type ConversationRow = Selectable<ConversationsTable>;
 export type MessageRow = Selectable<MessagesTable>;
@@ -35,11 +36,6 @@ const INBOX_SQL = {
   insertMessage: 'insert into messages (id, instance_id, channel_id, conversation_id, direction, provider_message_id, status, text, content, error, idempotency_key, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
 } as const;
 
-function numbered(text: string): string {
-  let n = 0;
-  return text.replace(/\?/g, () => `$${++n}`);
-}
-
 export class InboxRepo {
   private readonly sqlText: Record<keyof typeof INBOX_SQL, string>;
 
@@ -47,7 +43,7 @@ export class InboxRepo {
     readonly db: Kysely<Database>,
     readonly dialect: DialectName,
   ) {
-    this.sqlText = Object.fromEntries(Object.entries(INBOX_SQL).map(([k, v]) => [k, dialect === 'postgres' ? numbered(v) : v])) as Record<keyof typeof INBOX_SQL, string>;
+    this.sqlText = forDialect(INBOX_SQL, dialect);
   }
 
   private async run<R>(trx: Tx | Kysely<Database>, name: keyof typeof INBOX_SQL, params: unknown[]): Promise<R[]> {
