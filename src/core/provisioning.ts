@@ -46,22 +46,16 @@ export class Provisioner {
     const ctx = await this.context(channel);
     if (!ctx) return channel;
     try {
-      const configPatch = await this.register(channel, ctx);
-      const patch: Partial<ChannelRow> = { updated_at: new Date().toISOString() };
-      // Success clears what an earlier failed provisioning left behind.
-      if (channel.status === 'error') patch.status = 'pending';
-      if (channel.error_message) patch.error_message = null;
-      if (configPatch) patch.config = JSON.stringify({ ...(JSON.parse(channel.config) as object), ...configPatch });
-      await this.repos.channels.update(channel.id, patch);
-      return { ...channel, ...patch };
+      return await this.succeeded(channel, await this.register(channel, ctx));
     } catch (err) {
       return this.markError(channel, describe(channel.provider, err));
     }
   }
 
   /**
-   * Renews the Gmail watch of every enabled channel whose watch ends within a day. The reading cursor (`history_id`) is kept: replacing it with the watch's current
-   * historyId would skip mail that arrived since the last push. A refused renewal puts the
+   * Renews the Gmail watch of every enabled channel whose watch ends within a day. The reading
+   * cursor (`history_id`) is kept: replacing it with the watch's current historyId would skip
+   * mail that arrived since the last push. A refused renewal puts the
    * channel in error, where the person running it sees it. Several nodes may run this; a renewal
    * twice over is harmless. Returns how many watches were renewed.
    */
@@ -81,11 +75,8 @@ export class Provisioner {
         // Re-read: a webhook may have moved history_id while the call was out.
         const fresh = await this.repos.channels.get(channel.id);
         if (!fresh) continue;
-        const freshConfig = JSON.parse(fresh.config) as Record<string, unknown>;
-        const patch: Partial<ChannelRow> = { config: JSON.stringify({ ...freshConfig, watch_expiration: r.expiration, history_id: freshConfig.history_id ?? r.historyId }), updated_at: new Date().toISOString() };
-        if (fresh.status === 'error') patch.status = 'pending';
-        if (fresh.error_message) patch.error_message = null;
-        await this.repos.channels.update(channel.id, patch);
+        const historyId = (JSON.parse(fresh.config) as Record<string, unknown>).history_id;
+        await this.succeeded(fresh, { watch_expiration: r.expiration, history_id: historyId ?? r.historyId });
         renewed++;
       } catch (err) {
         await this.markError(channel, describe('gmail', err));
@@ -154,6 +145,16 @@ export class Provisioner {
       fetch: ctx.fetch,
       timeoutMs: ctx.timeoutMs,
     });
+  }
+
+  /** Records a successful provider call: clears what an earlier failure left, merges `configPatch`. */
+  private async succeeded(channel: ChannelRow, configPatch: Record<string, unknown> | undefined): Promise<ChannelRow> {
+    const patch: Partial<ChannelRow> = { updated_at: new Date().toISOString() };
+    if (channel.status === 'error') patch.status = 'pending';
+    if (channel.error_message) patch.error_message = null;
+    if (configPatch) patch.config = JSON.stringify({ ...(JSON.parse(channel.config) as object), ...configPatch });
+    await this.repos.channels.update(channel.id, patch);
+    return { ...channel, ...patch };
   }
 
   private async markError(channel: ChannelRow, message: string): Promise<ChannelRow> {

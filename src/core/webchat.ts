@@ -11,6 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hmacSha256Hex, safeEqual } from '../adapters/shared/compare.js';
 import type { RawRequest } from '../adapters/types.js';
+import type { RateGovernor } from './outbound/governor.js';
 import { BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, UpstreamUnavailable } from '../errors.js';
 import type { ChannelRow } from '../store/repos/channels.js';
 import type { MessageRow } from '../store/repos/inbox.js';
@@ -98,7 +99,7 @@ export class FloodGate implements Gate {
  */
 export class SharedGate implements Gate {
   constructor(
-    private readonly governor: { take(limits: { key: string; burst: number; perSecond: number }[]): Promise<{ ok: true } | { ok: false; waitMs: number }> },
+    private readonly governor: Pick<RateGovernor, 'take'>,
     private readonly name: string,
     private readonly capacity: number,
     private readonly refillMs: number,
@@ -119,7 +120,7 @@ export interface WebChatOptions {
   sessionBurst?: number;
   sessionRefillMs?: number;
   /** Several nodes: keep the flood buckets in the database through this governor. */
-  sharedGovernor?: ConstructorParameters<typeof SharedGate>[0];
+  sharedGovernor?: Pick<RateGovernor, 'take'>;
 }
 
 function str(v: unknown): string | undefined {
