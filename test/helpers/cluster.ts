@@ -16,6 +16,8 @@ export interface Cluster {
   stderr: string[];
   /** Starts node `i` and resolves with its base URL once /healthz answers. */
   node(i: number): Promise<string>;
+  /** POSTs `body` to `base + path` with the operator key; the JSON answer, which must be a 201. */
+  create(base: string, path: string, body: unknown): Promise<any>;
   /** Kills node `i` at once (SIGKILL: no shutdown, leases left behind) and waits for it to exit. */
   kill(i: number): Promise<void>;
   /** Stops every node (SIGTERM, then waits) and drops the schema. */
@@ -82,6 +84,12 @@ export async function startCluster(pgUrl: string, opts: { prefix: string; delive
       }
       return base;
     },
+    async create(base, path, body) {
+      const r = await fetch(base + path, { method: 'POST', headers: { 'x-api-key': adminKey, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const text = await r.text();
+      if (r.status !== 201) throw new Error(`POST ${path} answered ${r.status}, not 201: ${text}`);
+      return JSON.parse(text);
+    },
     async kill(i) {
       const child = byIndex.get(i);
       if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -97,4 +105,17 @@ export async function startCluster(pgUrl: string, opts: { prefix: string; delive
       await admin.end();
     },
   };
+}
+
+/** Runs `fn` on a fresh cluster; when it fails, prints the tail of each node's stderr; always closes the cluster. */
+export async function withCluster<T>(pgUrl: string, opts: { prefix: string; deliverySchedule: string }, fn: (cluster: Cluster) => Promise<T>): Promise<T> {
+  const cluster = await startCluster(pgUrl, opts);
+  try {
+    return await fn(cluster);
+  } catch (err) {
+    console.log('# node stderr (tail):\n' + cluster.stderr.join('\n---\n'));
+    throw err;
+  } finally {
+    await cluster.close();
+  }
 }
