@@ -9,7 +9,7 @@ import { makeServices, type ServiceOptions, type Services } from '../../src/core
 import { SecretBox } from '../../src/crypto/secret-box.js';
 import { loggerOptions } from '../../src/log.js';
 import { openStore } from '../../src/store/database.js';
-import { freshStore, type StoreKind, type StoreTarget } from './stores.js';
+import { freshStore, releaseStore, type StoreKind, type StoreTarget } from './stores.js';
 
 export interface TestServer {
   url: string;
@@ -83,6 +83,8 @@ export async function startServer(kind: StoreKind, opts: StartOptions = {}): Pro
       await step('app.close()', app.close());
       await step('services.stop()', services.stop());
       await step('store.close()', store.close());
+      // A store passed in belongs to the caller (restart tests reopen it); one made here is ours.
+      if (!opts.target) await step('releaseStore()', releaseStore(target));
     },
     async api(method, path, body, key, headers = {}) {
       const h: Record<string, string> = { ...headers };

@@ -10,7 +10,7 @@ import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram.js';
 import { startFakeAgent, type FakeAgent } from '../inbound/fake-agent.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { storeKinds } from '../helpers/stores.js';
-import { until } from './helpers.js';
+import { messageReaches, until } from './helpers.js';
 
 for (const kind of storeKinds()) {
   describe(`telegram outbound on ${kind}`, () => {
@@ -111,7 +111,8 @@ for (const kind of storeKinds()) {
       const attempts = tg.requests.filter((q) => q.path.endsWith('/sendMessage') && String((q.body as any)?.text) === 'patience');
       assert.equal(attempts.length, 2, 'one refused attempt, one accepted');
       assert.ok(attempts[1].receivedAt - attempts[0].receivedAt >= 900, 'the retry waited for retry_after');
-      assert.equal((await s.api('GET', `/v1/instances/${instanceId}/messages/${r.body.id}`)).body.status, 'sent');
+      // The fake records the request before Switchboard has read its answer and stored 'sent'.
+      await messageReaches(s, instanceId, r.body.id, 'sent');
       assert.ok(sent);
     });
 
