@@ -5,7 +5,7 @@
 // of this run's own (removed at the end), and every PostgreSQL schema named after this run
 // (`t_<run>_...`, see test/helpers/stores.ts) is dropped at the end.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import pg from 'pg';
 function collect(dir, out) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
+    if (name === 'node_modules' || name === 'dist') continue;
     if (statSync(p).isDirectory()) collect(p, out);
     else if (name.endsWith('.test.ts')) out.push(p);
   }
@@ -33,13 +34,16 @@ async function dropRunSchemas(url, run) {
 }
 
 const roots = process.argv.slice(2);
-const files = (roots.length ? roots : ['test']).flatMap((r) => (statSync(r).isDirectory() ? collect(r, []) : [r])).sort();
+// The SDK (packages/*) and the examples have their tests beside them.
+const defaults = ['test', 'packages', 'examples'].filter((d) => existsSync(d));
+const files = (roots.length ? roots : defaults).flatMap((r) => (statSync(r).isDirectory() ? collect(r, []) : [r])).sort();
 if (!process.env.TEST_DATABASE_URL) {
   console.log('# TEST_DATABASE_URL is not set: store tests run on SQLite only (PostgreSQL variants are skipped).');
 }
 const run = randomBytes(4).toString('hex');
 const runTmp = mkdtempSync(join(tmpdir(), `sb-test-run-${run}-`));
-const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+// `--conditions=source`: workspace packages resolve to their TypeScript source (no build step).
+const res = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
   stdio: 'inherit',
   env: { ...process.env, SB_TEST_RUN: run, TMPDIR: runTmp },
 });

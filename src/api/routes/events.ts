@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../core/services.js';
 import { NotFound } from '../../errors.js';
+import { eventEnvelopeSchema } from '../envelope-schema.js';
 import { defineRoute } from '../route.js';
 import { instancePath } from '../schemas.js';
 import { int, model, uuid } from '../validation/fields.js';
@@ -27,7 +28,7 @@ export function eventRoutes(app: FastifyInstance, s: Services): void {
   defineRoute(app, {
     method: 'GET', url: '/v1/instances/:instance_id/events', summary: 'List events after a cursor', tags,
     params: instancePath, query: eventsQuery,
-    responses: { 200: obj({ events: { type: 'array', items: envelopeSchema }, next_cursor: { type: 'string' } }) },
+    responses: { 200: obj({ events: { type: 'array', items: eventEnvelopeSchema }, next_cursor: { type: 'string' } }) },
     async handler({ principal, params, query }) {
       await s.instances.require(principal, params.instance_id);
       const rows = await s.repos.events.after(params.instance_id, query.after, query.limit);
