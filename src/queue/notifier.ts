@@ -9,6 +9,7 @@ import pg from 'pg';
 
 /** `keys`: an API key was revoked (payload: its id; `*` after a reconnect: forget every cached key). */
 export type Topic = 'jobs' | 'events' | 'webchat' | 'keys';
+const TOPICS: Topic[] = ['jobs', 'events', 'webchat', 'keys'];
 
 /** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more. */
 export const MAX_NOTIFY_PAYLOAD_BYTES = 7999;
@@ -44,11 +45,14 @@ export class Notifier {
       if (!this.closed) this.scheduleReconnect(250);
     });
     await client.connect();
+    // Channel names map back to topics exactly (a pattern once missed `sb__webchat`, the names
+    // without a schema, so the default deployment in `public` dropped every notification).
+    const topics = new Map(TOPICS.map((t) => [channelName(t, this.pgSchema), t]));
     client.on('notification', (n) => {
-      const [topic, payload] = [n.channel.replace(/^sb_[a-z0-9_]*?__/, ''), n.payload ?? ''];
-      this.emitter.emit(topic, payload);
+      const topic = topics.get(n.channel);
+      if (topic) this.emitter.emit(topic, n.payload ?? '');
     });
-    for (const t of ['jobs', 'events', 'webchat', 'keys'] as Topic[]) await client.query(`LISTEN "${channelName(t, this.pgSchema)}"`);
+    for (const name of topics.keys()) await client.query(`LISTEN "${name}"`);
     this.client = client;
   }
 

@@ -1,14 +1,28 @@
 /**
  * Several real Switchboard processes (`node --import tsx src/main.ts`) on one PostgreSQL schema,
- * sharing one operator key and one secret key, for multi-node tests.
+ * sharing one operator key and one secret key, for multi-node tests. With `database: true` the
+ * nodes get a database of their own (CREATE DATABASE, dropped at close) and run in its `public`
+ * schema without SWITCHBOARD_PG_SCHEMA: the defaults a new deployment runs on.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import pg from 'pg';
 
+export interface ClusterOptions {
+  prefix: string;
+  deliverySchedule: string;
+  /** A database of its own, nodes on its defaults (public schema, no SWITCHBOARD_PG_SCHEMA). */
+  database?: boolean;
+  /** Extra environment for every node. */
+  env?: Record<string, string>;
+}
+
 export interface Cluster {
+  /** The schema the nodes use (`public` with `database: true`). */
   schema: string;
+  /** The connection URL the nodes use. */
+  url: string;
   adminKey: string;
   /** A connection to the same database, for inspecting the schema directly. */
   admin: pg.Client;
@@ -34,11 +48,30 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startCluster(pgUrl: string, opts: { prefix: string; deliverySchedule: string }): Promise<Cluster> {
-  const schema = `${opts.prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+export async function startCluster(serverUrl: string, opts: ClusterOptions): Promise<Cluster> {
+  const name = `${opts.prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`.toLowerCase();
+  let pgUrl = serverUrl;
+  let schema = name;
+  let dropDatabase: (() => Promise<void>) | undefined;
+  if (opts.database) {
+    const dbName = `sb_${name}`;
+    const server = new pg.Client({ connectionString: serverUrl });
+    await server.connect();
+    await server.query(`CREATE DATABASE "${dbName}"`);
+    await server.end();
+    const u = new URL(serverUrl);
+    u.pathname = `/${dbName}`;
+    pgUrl = u.toString();
+    schema = 'public';
+    dropDatabase = async () => {
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).finally(() => c.end());
+    };
+  }
   const admin = new pg.Client({ connectionString: pgUrl });
   await admin.connect();
-  await admin.query(`CREATE SCHEMA "${schema}"`);
+  if (!opts.database) await admin.query(`CREATE SCHEMA "${schema}"`);
   const adminKey = `sb_${opts.prefix}_admin_` + randomBytes(12).toString('hex');
   // Shared by every node: secrets written by one are read by the other.
   const secretKey = randomBytes(32).toString('hex');
@@ -48,6 +81,7 @@ export async function startCluster(pgUrl: string, opts: { prefix: string; delive
 
   return {
     schema,
+    url: pgUrl,
     adminKey,
     admin,
     stderr,
@@ -59,8 +93,8 @@ export async function startCluster(pgUrl: string, opts: { prefix: string; delive
         env: {
           ...process.env,
           DATABASE_URL: pgUrl,
-          // A fresh schema per run (it also namespaces LISTEN/NOTIFY).
-          SWITCHBOARD_PG_SCHEMA: schema,
+          // A fresh schema per run (it also namespaces LISTEN/NOTIFY), or none in a database of its own.
+          SWITCHBOARD_PG_SCHEMA: opts.database ? '' : schema,
           PORT: String(port),
           HOST: '127.0.0.1',
           PUBLIC_URL: base,
@@ -69,6 +103,7 @@ export async function startCluster(pgUrl: string, opts: { prefix: string; delive
           SWITCHBOARD_ALLOW_PRIVATE_URLS: 'true',
           SWITCHBOARD_DELIVERY_SCHEDULE: opts.deliverySchedule,
           LOG_LEVEL: 'warn',
+          ...opts.env,
         },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
@@ -101,14 +136,15 @@ export async function startCluster(pgUrl: string, opts: { prefix: string; delive
       const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
       for (const c of running) c.kill('SIGTERM');
       await Promise.all(running.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)))));
-      await admin.query(`DROP SCHEMA "${schema}" CASCADE`).catch(() => undefined);
+      if (!opts.database) await admin.query(`DROP SCHEMA "${schema}" CASCADE`).catch(() => undefined);
       await admin.end();
+      await dropDatabase?.();
     },
   };
 }
 
 /** Runs `fn` on a fresh cluster; when it fails, prints the tail of each node's stderr; always closes the cluster. */
-export async function withCluster<T>(pgUrl: string, opts: { prefix: string; deliverySchedule: string }, fn: (cluster: Cluster) => Promise<T>): Promise<T> {
+export async function withCluster<T>(pgUrl: string, opts: ClusterOptions, fn: (cluster: Cluster) => Promise<T>): Promise<T> {
   const cluster = await startCluster(pgUrl, opts);
   try {
     return await fn(cluster);

@@ -4,6 +4,8 @@
  * original); each is stored once and delivered once, in order per conversation; an SSE stream on
  * one node sees events committed on the other promptly (LISTEN/NOTIFY, no node-local state). A
  * node killed in the middle of a delivery leaves a lease that runs out; the other node delivers.
+ * The first and last tests run in a database of their own on its defaults (`public` schema, no
+ * SWITCHBOARD_PG_SCHEMA), as a new deployment does: notifications must work there too.
  * Runs only when TEST_DATABASE_URL is set.
  */
 import { test } from 'node:test';
@@ -17,7 +19,7 @@ const PG_URL = process.env.TEST_DATABASE_URL;
 
 
 test('two nodes on one PostgreSQL: stored once, delivered once, in order per conversation', { skip: PG_URL ? false : 'TEST_DATABASE_URL is not set (PostgreSQL only)', timeout: 120_000 }, async () => {
-  await withCluster(PG_URL!, { prefix: 'two', deliverySchedule: '0.05,0.1,0.2,0.5,1' }, async (cluster) => {
+  await withCluster(PG_URL!, { prefix: 'two', deliverySchedule: '0.05,0.1,0.2,0.5,1', database: true }, async (cluster) => {
     const { schema, admin } = cluster;
     const node = (i: number) => cluster.node(i);
     const post = (base: string, path: string, body: unknown) => cluster.create(base, path, body);
@@ -146,7 +148,7 @@ test('a node killed mid-delivery: its lease runs out and the other node delivers
 });
 
 test('shared limits across nodes: a deleted API key stops working on the other node at once; a web chat visitor gets one flood limit, not one per node', { skip: PG_URL ? false : 'TEST_DATABASE_URL is not set (PostgreSQL only)', timeout: 60_000 }, async () => {
-  await withCluster(PG_URL!, { prefix: 'keys', deliverySchedule: '1' }, async (cluster) => {
+  await withCluster(PG_URL!, { prefix: 'keys', deliverySchedule: '1', database: true }, async (cluster) => {
     const a = await cluster.node(0);
     const b = await cluster.node(1);
     const inst = await cluster.create(a, '/v1/instances', { name: 'keys' });

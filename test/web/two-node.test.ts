@@ -2,6 +2,7 @@
  * Two Switchboard processes (`node --import tsx src/main.ts`) on one PostgreSQL schema: a visitor
  * whose widget is connected to node A gets the agent's answer and an operator message posted
  * through node B, live (the hub's NOTIFY fan-out; no node keeps state the other needs).
+ * The nodes run in a database of their own, in its `public` schema (no SWITCHBOARD_PG_SCHEMA).
  * Runs only when TEST_DATABASE_URL is set.
  */
 import { test } from 'node:test';
@@ -18,7 +19,7 @@ const PG_URL = process.env.TEST_DATABASE_URL;
 const skip = !PG_URL ? 'TEST_DATABASE_URL is not set (PostgreSQL only)' : !hasChromium() ? 'chromium is not installed' : false;
 
 test('web chat across two nodes on one PostgreSQL: answers posted through B reach a widget on A', { skip, timeout: 120_000 }, async () => {
-  const cluster = await startCluster(PG_URL!, { prefix: 'wc', deliverySchedule: '0.05,0.1,0.2' });
+  const cluster = await startCluster(PG_URL!, { prefix: 'wc', deliverySchedule: '0.05,0.1,0.2', database: true });
   const { adminKey, stderr } = cluster;
   const node = (i: number) => cluster.node(i);
   const agent = await startFakeAgent();
