@@ -18,10 +18,13 @@ import { metaSignature, postWebhook } from './webhook-delivery.js';
 export const FAKE_META_ACCESS_TOKEN = 'EAAFakeGraphAccessTokenForSwitchboardTests';
 export const FAKE_META_PHONE_NUMBER_ID = '100200300400500';
 export const FAKE_GRAPH_VERSION = 'v24.0';
+export const FAKE_META_WABA_ID = 'WABA_FAKE';
 
 export interface FakeGraphOptions {
   accessTokens?: string[];
   phoneNumberIds?: string[];
+  /** WhatsApp Business Accounts and the phone number ids each holds (default: WABA_FAKE holds every phoneNumberIds entry). */
+  wabas?: Record<string, string[]>;
   port?: number;
 }
 
@@ -62,6 +65,7 @@ const MEDIA_TYPES = new Set(['image', 'document', 'audio', 'video', 'sticker']);
 export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeGraph> {
   const tokens = opts.accessTokens ?? [FAKE_META_ACCESS_TOKEN];
   const phoneIds = opts.phoneNumberIds ?? [FAKE_META_PHONE_NUMBER_ID];
+  const wabas = opts.wabas ?? { [FAKE_META_WABA_ID]: phoneIds };
   const sent: FakeGraphMessage[] = [];
   const reads: { phoneNumberId: string; messageId: string; typing: boolean }[] = [];
   const closed = new Set<string>();
@@ -124,6 +128,15 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
     if (dl) {
       const m = media.get(dl[1]);
       return m ? { status: 200, bytes: m.bytes, headers: { 'content-type': m.mime } } : { status: 404, text: 'Not Found' };
+    }
+    const w = /^\/v\d+\.\d+\/([^/]+)\/phone_numbers$/.exec(req.path);
+    if (w && req.method === 'GET') {
+      // GET /{waba-id}/phone_numbers: the numbers a WhatsApp Business Account holds.
+      const held = wabas[w[1]];
+      if (!held) {
+        return graphError(400, 100, `Unsupported get request. Object with ID '${w[1]}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, { type: 'GraphMethodException', error_subcode: 33 });
+      }
+      return { status: 200, json: { data: held.map((id, i) => ({ id, display_phone_number: `1 555-010-${String(1000 + i)}`, verified_name: 'Fake Business', quality_rating: 'GREEN' })) } };
     }
     const m = /^\/v\d+\.\d+\/([^/]+)(?:\/(messages))?$/.exec(req.path);
     if (!m) return graphError(400, 2500, 'Unknown path components');

@@ -5,6 +5,7 @@
  */
 import type { ChannelType } from '../core/channel-types.js';
 import type { InboundEvent } from '../core/events.js';
+import type { IdentityRules } from './shared/identity.js';
 
 /** An inbound HTTP request exactly as received, before any parsing. */
 export interface RawRequest {
@@ -78,6 +79,8 @@ export interface InboundAdapter {
    * channel's own webhook_secret can.
    */
   readonly verifySecretName?: string;
+  /** How this provider's channel identities are canonicalised (adapters/<p>/identity.ts); default: trimmed, case-folded. */
+  readonly identity?: IdentityRules;
   /** Fail-closed signature/token check over the raw request. Never throws. */
   verify(req: RawRequest, ctx: AdapterContext): Promise<VerifyResult>;
   /** Raw body -> normalised events. Throws PayloadError on malformed input. May call the provider API. */

@@ -11,6 +11,7 @@ import type { ChannelType } from './channel-types.js';
 import { nowIso } from './clock.js';
 import { channelNotFound, type Principal } from './principal.js';
 import { providerInfo } from './provider-catalog.js';
+import { canonicalIdentity, identitiesOf } from './channel-identity.js';
 
 /** The 13 fields of the seed's channel response, in its order, plus `webhook_url`. */
 export interface ChannelView {
@@ -53,9 +54,13 @@ export interface ChannelUpdate {
 
 export const webhookSecretAad = (channelId: string) => `channel:${channelId}:webhook_secret`;
 
-/** Case-insensitive identity: one bot, number or address can deliver to one channel only. */
+/**
+ * The channel's canonical external identifier, per provider (see core/channel-identity.ts): one
+ * bot, number or address can deliver to one channel only. The full set of routing identities
+ * (config keys included) is unique too, in channel_identities.
+ */
 export function identityKey(provider: string, externalIdentifier: string): string {
-  return `${provider.toLowerCase()}\n${externalIdentifier.toLowerCase()}`;
+  return `${provider.toLowerCase()}\n${canonicalIdentity(provider, externalIdentifier)}`;
 }
 
 /** Providers whose webhook secret Switchboard chooses itself (the others are issued by the provider). */
@@ -139,6 +144,7 @@ export class ChannelsService {
   async create(p: Principal, instanceId: string, input: ChannelCreate): Promise<ChannelView> {
     const issues: ValidationIssue[] = [];
     this.checkProviderRules(issues, input.provider, input.channel_type, input.webhook_secret);
+    const identities = identitiesOf(input.provider, input.external_identifier, input.config, issues);
     if (input.connection_id) {
       const conn = await this.accounts.usableConnection(p, instanceId, input.connection_id);
       const msg = !conn
@@ -182,7 +188,7 @@ export class ChannelsService {
       updated_at: now,
     };
     try {
-      await this.repos.channels.insert(row);
+      await this.repos.channels.insert(row, identities);
     } catch (err) {
       if (err instanceof DuplicateIdentity) throw duplicate(input.provider, input.external_identifier);
       throw err;
@@ -197,6 +203,9 @@ export class ChannelsService {
     const externalIdentifier = patch.external_identifier ?? row.external_identifier;
     const issues: ValidationIssue[] = [];
     this.checkProviderRules(issues, provider, row.channel_type, patch.webhook_secret);
+    const identityChange = Boolean(patch.provider || patch.external_identifier || patch.config);
+    const config = patch.config ?? (JSON.parse(row.config) as Record<string, unknown>);
+    const identities = identityChange ? identitiesOf(provider, externalIdentifier, config, issues) : undefined;
     if (patch.provider && patch.provider !== row.provider) {
       for (const [field, accId] of [['connection_id', row.connection_id], ['credential_id', row.credential_id]] as const) {
         const acc = accId ? await this.repos.accounts.get(accId) : undefined;
@@ -221,7 +230,7 @@ export class ChannelsService {
     if (patch.error_message !== undefined) next.error_message = patch.error_message;
     next.updated_at = nowIso();
     try {
-      await this.repos.channels.update(id, next);
+      await this.repos.channels.update(id, next, identities ? { provider, values: identities } : undefined);
     } catch (err) {
       if (err instanceof DuplicateIdentity) throw duplicate(provider, externalIdentifier);
       throw err;
@@ -246,5 +255,7 @@ export class ChannelsService {
 }
 
 function duplicate(provider: string, ext: string): Conflict {
-  return new Conflict(`A channel for provider '${provider}' with external identifier '${ext}' already exists.`);
+  return new Conflict(
+    `A channel for provider '${provider}' with external identifier '${ext}' (or with one of its routing identities in config, such as phone_number_id, agent_id or an address) already exists.`,
+  );
 }

@@ -14,6 +14,10 @@ import { ProviderError } from '../adapters/shared/provider-error.js';
 import { telegramClientFor } from '../adapters/telegram/send.js';
 import { twilioApi } from '../adapters/twilio/api.js';
 import { gmailApi } from '../adapters/gmail/api.js';
+import { metaCloudApi } from '../adapters/meta_cloud/api.js';
+import { metaPhoneNumberId } from '../adapters/meta_cloud/identity.js';
+import { canonicalPhone } from '../adapters/shared/identity.js';
+import { canonicalIdentity } from './channel-identity.js';
 import type { SendContext } from '../adapters/types.js';
 import type { ChannelRow } from '../store/repos/channels.js';
 import type { Repos } from '../store/repos/index.js';
@@ -24,8 +28,8 @@ import { twilioVoiceUrl } from '../voice/urls.js';
 /** Gmail watches are renewed when less than this is left (they last 7 days). */
 const GMAIL_RENEW_AHEAD_MS = 24 * 3600 * 1000;
 
-const PROVISIONED = new Set(['telegram', 'twilio', 'gmail']);
-const REQUIRED: Record<string, string[]> = { telegram: ['bot_token'], twilio: ['account_sid', 'auth_token'], gmail: ['client_id', 'client_secret', 'refresh_token'] };
+const PROVISIONED = new Set(['telegram', 'twilio', 'gmail', 'meta_cloud']);
+const REQUIRED: Record<string, string[]> = { telegram: ['bot_token'], twilio: ['account_sid', 'auth_token'], gmail: ['client_id', 'client_secret', 'refresh_token'], meta_cloud: ['access_token'] };
 
 export class Provisioner {
   constructor(
@@ -103,8 +107,9 @@ export class Provisioner {
     if (channel.provider === 'telegram') {
       const tg = telegramClientFor(ctx);
       const me = await tg.getMe();
-      const want = channel.external_identifier.replace(/^@/, '').toLowerCase();
-      if ((me.username ?? '').toLowerCase() !== want) {
+      // The token proves which bot it is: a channel naming another bot must not re-point this one's webhook.
+      const want = canonicalIdentity('telegram', channel.external_identifier);
+      if (canonicalIdentity('telegram', me.username ?? '') !== want) {
         throw new IdentityMismatch(`The bot token belongs to @${me.username ?? '?'}, not @${want}: fix external_identifier or the connection's bot_token.`);
       }
       const secret = this.channels.webhookSecret(channel);
@@ -113,8 +118,9 @@ export class Provisioner {
     }
     if (channel.provider === 'twilio') {
       const api = twilioApi({ accountSid: ctx.secrets.account_sid, authToken: ctx.secrets.auth_token, baseUrl: ctx.apiBaseUrl, fetch: ctx.fetch, timeoutMs: ctx.timeoutMs });
-      const number = channel.external_identifier.replace(/^whatsapp:/, '');
+      const number = canonicalPhone(channel.external_identifier) ?? channel.external_identifier.trim().replace(/^whatsapp:/, '');
       if (channel.channel_type === 'whatsapp') return undefined; // WhatsApp senders are configured in Twilio's console
+      // The account's own numbers prove which it holds: a channel naming another's is left in error.
       const found = await api.findIncomingNumber(number);
       if (!found) throw new IdentityMismatch(`${number} is not a phone number of this Twilio account.`);
       if (channel.channel_type === 'voice') {
@@ -124,6 +130,16 @@ export class Provisioner {
       } else {
         await api.updateIncomingNumber({ phoneNumberSid: found.sid, smsUrl: url });
       }
+      return undefined;
+    }
+    if (channel.provider === 'meta_cloud') {
+      // With the account's WhatsApp Business Account id (settings.waba_id), its numbers prove
+      // which phone_number_id the token may send from; without one there is nothing to check.
+      const waba = typeof ctx.settings.waba_id === 'string' ? ctx.settings.waba_id : undefined;
+      if (!waba) return undefined;
+      const numberId = metaPhoneNumberId(ctx.config, channel.external_identifier);
+      const held = await metaCloudApi({ accessToken: ctx.secrets.access_token, baseUrl: ctx.apiBaseUrl, fetch: ctx.fetch, timeoutMs: ctx.timeoutMs }).listPhoneNumbers(waba);
+      if (!held.some((n) => n.id === numberId)) throw new IdentityMismatch(`Phone number id ${numberId} is not a number of WhatsApp Business Account ${waba}: fix config.phone_number_id or the account's waba_id.`);
       return undefined;
     }
     if (channel.provider === 'gmail') {
@@ -166,7 +182,7 @@ export class Provisioner {
 
 class IdentityMismatch extends Error {}
 
-const NAMES: Record<string, string> = { telegram: 'Telegram', twilio: 'Twilio', gmail: 'Gmail' };
+const NAMES: Record<string, string> = { telegram: 'Telegram', twilio: 'Twilio', gmail: 'Gmail', meta_cloud: 'WhatsApp' };
 
 function describe(provider: string, err: unknown): string {
   if (err instanceof IdentityMismatch) return err.message;

@@ -13,6 +13,7 @@ import { ReadCache } from '../store/read-cache.js';
 import type { WriteWatch } from '../store/write-watch.js';
 import type { Repos } from '../store/repos/index.js';
 import type { AccountsService } from './accounts.js';
+import { canonicalIdentity, storedIdentities } from './channel-identity.js';
 import type { ChannelsService } from './channels.js';
 import type { InboundEvent } from './events.js';
 import type { Inbox } from './inbox.js';
@@ -116,7 +117,7 @@ export class Webhooks {
     if ('status' in parsed) return parsed;
     const byChannel = new Map<ChannelRow, InboundEvent[]>();
     for (const e of parsed) {
-      const c = routeEvent(channels, e.channelIdentity);
+      const c = routeEvent(account, channels, e.channelIdentity);
       if (!c) {
         this.metrics.unrouted(adapter.provider);
         continue;
@@ -130,7 +131,7 @@ export class Webhooks {
     for (const [c, events] of byChannel) await this.commit(adapter, c, events);
     if (adapter.configAfterCommit) {
       const probe = adapter.configAfterCommit(raw, {});
-      const c = probe ? routeEvent(channels, probe.identity) : undefined;
+      const c = probe ? routeEvent(account, channels, probe.identity) : undefined;
       if (c) await this.rememberCursor(adapter, c, raw);
     }
     return adapter.ack?.() ?? OK;
@@ -173,15 +174,16 @@ export class Webhooks {
   }
 }
 
-/** The channel an account-level event is for: config ids first, then the external identifier. */
-export function routeEvent(channels: ChannelRow[], identity: string | undefined): ChannelRow | undefined {
-  if (!identity) return channels.length === 1 ? channels[0] : undefined;
-  const want = identity.toLowerCase();
-  for (const c of channels) {
-    const cfg = JSON.parse(c.config) as Record<string, unknown>;
-    for (const k of ['phone_number_id', 'agent_id', 'email_address', 'address']) {
-      if (typeof cfg[k] === 'string' && (cfg[k] as string).toLowerCase() === want) return c;
-    }
-  }
-  return channels.find((c) => c.external_identifier.toLowerCase() === want || c.external_identifier.replace(/^\+/, '') === want.replace(/^\+/, ''));
+/**
+ * The channel an account-level event is for: the one whose canonical identities (external
+ * identifier and routing config keys, unique per provider across the installation) include the
+ * identity the event names. An event naming none goes to the account's only channel, but only on
+ * a customer's own connection: a platform credential is shared by tenants, and a guess there
+ * could hand one tenant's traffic to another.
+ */
+export function routeEvent(account: Pick<AccountRow, 'kind' | 'provider'>, channels: ChannelRow[], identity: string | undefined): ChannelRow | undefined {
+  if (!identity) return account.kind === 'connection' && channels.length === 1 ? channels[0] : undefined;
+  const want = canonicalIdentity(account.provider, identity);
+  if (!want) return undefined;
+  return channels.find((c) => storedIdentities(c).includes(want));
 }

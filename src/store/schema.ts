@@ -42,6 +42,13 @@ export interface AccountsTable {
   updated_at: string;
 }
 
+/** One canonical identity of a channel (see adapters/shared/identity.ts); (provider, identity) is unique. */
+export interface ChannelIdentitiesTable {
+  provider: string;
+  identity: string;
+  channel_id: string;
+}
+
 export interface ChannelsTable {
   id: string;
   instance_id: string;
@@ -73,6 +80,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   accounts: AccountsTable;
   channels: ChannelsTable;
+  channel_identities: ChannelIdentitiesTable;
   switchboard_meta: MetaTable;
   conversations: ConversationsTable;
   events: EventsTable;

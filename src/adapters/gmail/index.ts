@@ -1,3 +1,4 @@
+import { gmailIdentity } from './identity.js';
 import type { InboundAdapter } from '../types.js';
 import { notificationOf, parseGmail } from './parse.js';
 import { verifyGmail } from './verify.js';
@@ -9,6 +10,7 @@ import { verifyGmail } from './verify.js';
  */
 export const gmailAdapter: InboundAdapter = {
   provider: 'gmail',
+  identity: gmailIdentity,
   channelTypes: ['email'],
   secretNames: ['client_id', 'client_secret', 'refresh_token'],
   verify: verifyGmail,

@@ -86,6 +86,8 @@ export interface MetaCloudApi {
   /** Media URL (valid about 5 minutes); download it with downloadMedia, which sends the token. */
   getMediaUrl(mediaId: string): Promise<MediaInfo>;
   downloadMedia(url: string): Promise<Uint8Array>;
+  /** The phone numbers of a WhatsApp Business Account (`GET /{waba-id}/phone_numbers`): what the account can prove it holds. */
+  listPhoneNumbers(wabaId: string): Promise<{ id: string; display_phone_number?: string }[]>;
 }
 
 export function metaCloudApi(opts: MetaCloudApiOptions): MetaCloudApi {
@@ -143,6 +145,22 @@ export function metaCloudApi(opts: MetaCloudApiOptions): MetaCloudApi {
       const url = str(body.url);
       if (!url) throw new ProviderError({ provider: PROVIDER, kind: 'retryable', code: 'bad_response', httpStatus: 200, message: 'WhatsApp media lookup returned no URL.' });
       return { url, id: str(body.id) ?? mediaId, mime_type: str(body.mime_type), sha256: str(body.sha256), file_size: num(body.file_size) };
+    },
+    async listPhoneNumbers(wabaId) {
+      const out: { id: string; display_phone_number?: string }[] = [];
+      let path: string | undefined = `${encodeURIComponent(wabaId)}/phone_numbers?fields=id,display_phone_number&limit=100`;
+      // Paged by cursor; a WABA holds at most a few dozen numbers, the bound is only a safety net.
+      for (let page = 0; path && page < 20; page++) {
+        const body = await request('GET', path, undefined, true);
+        for (const n of Array.isArray(body.data) ? body.data : []) {
+          const r = asRecord(n);
+          const id = str(r.id);
+          if (id) out.push({ id, display_phone_number: str(r.display_phone_number) });
+        }
+        const after = str(asRecord(asRecord(body.paging).cursors).after);
+        path = after && str(asRecord(body.paging).next) ? `${encodeURIComponent(wabaId)}/phone_numbers?fields=id,display_phone_number&limit=100&after=${encodeURIComponent(after)}` : undefined;
+      }
+      return out;
     },
     async downloadMedia(url) {
       const res = await httpRequest({ provider: PROVIDER, method: 'GET', url, headers: auth, binary: true, idempotent: true, fetch: opts.fetch, timeoutMs: opts.timeoutMs });

@@ -1,3 +1,4 @@
+import { metaCloudIdentity } from './identity.js';
 import type { InboundAdapter } from '../types.js';
 import { parseMeta } from './parse.js';
 import { metaHandshake, verifyMeta } from './verify.js';
@@ -8,6 +9,7 @@ import { metaHandshake, verifyMeta } from './verify.js';
  */
 export const metaCloudAdapter: InboundAdapter = {
   provider: 'meta_cloud',
+  identity: metaCloudIdentity,
   channelTypes: ['whatsapp'],
   secretNames: ['access_token', 'app_secret'],
   verifySecretName: 'app_secret',

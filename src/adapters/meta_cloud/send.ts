@@ -1,6 +1,7 @@
 /** Sending on WhatsApp Cloud: text (with quoted replies), media by link, templates, typing. */
 import type { OutboundSender, SendContext } from '../types.js';
 import { metaCloudApi, type MediaType, type TemplateComponent } from './api.js';
+import { metaPhoneNumberId } from './identity.js';
 
 function api(ctx: SendContext) {
   return metaCloudApi({ accessToken: ctx.secrets.access_token ?? '', baseUrl: ctx.apiBaseUrl, fetch: ctx.fetch, timeoutMs: ctx.timeoutMs });
@@ -8,7 +9,7 @@ function api(ctx: SendContext) {
 
 /** The number's Graph id: config.phone_number_id, else the external identifier itself. */
 export function phoneNumberIdOf(ctx: Pick<SendContext, 'config' | 'externalIdentifier'>): string {
-  return typeof ctx.config.phone_number_id === 'string' ? ctx.config.phone_number_id : ctx.externalIdentifier;
+  return metaPhoneNumberId(ctx.config, ctx.externalIdentifier);
 }
 
 const MEDIA: Record<string, MediaType> = { image: 'image', photo: 'image', audio: 'audio', video: 'video', document: 'document', file: 'document', sticker: 'sticker' };

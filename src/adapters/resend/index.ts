@@ -1,3 +1,4 @@
+import { resendIdentity } from './identity.js';
 import type { InboundAdapter } from '../types.js';
 import { parseResend } from './parse.js';
 import { verifySvix } from './verify.js';
@@ -10,6 +11,7 @@ import { verifySvix } from './verify.js';
  */
 export const resendAdapter: InboundAdapter = {
   provider: 'resend',
+  identity: resendIdentity,
   channelTypes: ['email'],
   secretNames: ['api_key'],
   verifySecretName: 'webhook_secret',

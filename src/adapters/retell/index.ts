@@ -1,3 +1,4 @@
+import { retellIdentity } from './identity.js';
 import type { InboundAdapter } from '../types.js';
 import { parseRetell } from './parse.js';
 import { verifyRetell } from './verify.js';
@@ -8,6 +9,7 @@ import { verifyRetell } from './verify.js';
  */
 export const retellAdapter: InboundAdapter = {
   provider: 'retell',
+  identity: retellIdentity,
   channelTypes: ['voice'],
   secretNames: ['api_key'],
   verifySecretName: 'api_key',

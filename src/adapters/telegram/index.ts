@@ -1,3 +1,4 @@
+import { telegramIdentity } from './identity.js';
 import type { InboundAdapter } from '../types.js';
 import { parseTelegram } from './parse.js';
 import { verifyTelegram } from './verify.js';
@@ -8,6 +9,7 @@ import { verifyTelegram } from './verify.js';
  */
 export const telegramAdapter: InboundAdapter = {
   provider: 'telegram',
+  identity: telegramIdentity,
   channelTypes: ['telegram'],
   secretNames: ['bot_token'],
   verify: verifyTelegram,

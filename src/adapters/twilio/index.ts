@@ -1,3 +1,4 @@
+import { twilioIdentity } from './identity.js';
 import type { InboundAdapter, WebhookReply } from '../types.js';
 import { parseTwilio } from './parse.js';
 import { verifyTwilio } from './verify.js';
@@ -16,6 +17,7 @@ const EMPTY_TWIML: WebhookReply = {
  */
 export const twilioAdapter: InboundAdapter = {
   provider: 'twilio',
+  identity: twilioIdentity,
   channelTypes: ['sms', 'whatsapp', 'voice'],
   secretNames: ['account_sid', 'auth_token'],
   verifySecretName: 'auth_token',

@@ -1,6 +1,7 @@
 /** Sending through Twilio Messages: SMS/MMS from our number, or WhatsApp with the `whatsapp:` prefix. */
 import type { OutboundSender } from '../types.js';
 import { twilioApi } from './api.js';
+import { canonicalPhone } from '../shared/identity.js';
 
 const wa = (n: string) => (n.startsWith('whatsapp:') ? n : `whatsapp:${n}`);
 
@@ -12,7 +13,9 @@ export const twilioSender: OutboundSender = {
   rateLimits: (ctx) => [{ key: `twilio:from:${ctx.externalIdentifier}`, burst: 5, perSecond: 1 }],
   async send(ctx, chunk) {
     const whatsapp = ctx.channelType === 'whatsapp';
-    const from = typeof ctx.config.messaging_service_sid === 'string' ? undefined : whatsapp ? wa(ctx.externalIdentifier) : ctx.externalIdentifier;
+    // Our own number, canonical (E.164), whatever spelling the channel was created with.
+    const own = canonicalPhone(ctx.externalIdentifier) ?? ctx.externalIdentifier.trim().replace(/^whatsapp:/, '');
+    const from = typeof ctx.config.messaging_service_sid === 'string' ? undefined : whatsapp ? wa(own) : own;
     const m = await twilioApi({ accountSid: ctx.secrets.account_sid ?? '', authToken: ctx.secrets.auth_token ?? '', baseUrl: ctx.apiBaseUrl, fetch: ctx.fetch, timeoutMs: ctx.timeoutMs }).sendMessage({
       to: whatsapp ? wa(ctx.conversationKey) : ctx.conversationKey,
       ...(from ? { from } : { messagingServiceSid: ctx.config.messaging_service_sid as string }),

@@ -1,3 +1,4 @@
+import { webIdentity } from './identity.js';
 import type { InboundAdapter } from '../types.js';
 import { parseWeb } from './parse.js';
 import { verifyWeb } from './verify.js';
@@ -8,6 +9,7 @@ import { verifyWeb } from './verify.js';
  */
 export const webAdapter: InboundAdapter = {
   provider: 'web',
+  identity: webIdentity,
   channelTypes: ['web_chat'],
   secretNames: [],
   verify: verifyWeb,

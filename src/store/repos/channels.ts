@@ -10,11 +10,15 @@ export class DuplicateIdentity extends Error {}
 export class ChannelsRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async insert(row: ChannelRow): Promise<void> {
+  /** Inserts the channel with its canonical identities, all or nothing. */
+  async insert(row: ChannelRow, identities: string[] = []): Promise<void> {
     try {
-      await this.db.insertInto('channels').values(row).execute();
+      await this.db.transaction().execute(async (trx) => {
+        await trx.insertInto('channels').values(row).execute();
+        if (identities.length) await trx.insertInto('channel_identities').values(identityRows(row.provider, row.id, identities)).execute();
+      });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new DuplicateIdentity();
+      if (isUniqueViolation(err, { primaryKey: true })) throw new DuplicateIdentity();
       throw err;
     }
   }
@@ -45,17 +49,36 @@ export class ChannelsRepo {
     return this.db.selectFrom('channels').selectAll().where('identity_key', '=', identityKey).executeTakeFirst();
   }
 
-  async update(id: string, patch: Partial<Omit<ChannelRow, 'id' | 'instance_id' | 'created_at'>>): Promise<void> {
+  /**
+   * Updates the row; with `identities` (provider + canonical values) its identity set is replaced
+   * in the same transaction, so a clash (409) changes nothing.
+   */
+  async update(id: string, patch: Partial<Omit<ChannelRow, 'id' | 'instance_id' | 'created_at'>>, identities?: { provider: string; values: string[] }): Promise<void> {
     try {
-      await this.db.updateTable('channels').set(patch).where('id', '=', id).execute();
+      if (!identities) {
+        await this.db.updateTable('channels').set(patch).where('id', '=', id).execute();
+        return;
+      }
+      await this.db.transaction().execute(async (trx) => {
+        await trx.updateTable('channels').set(patch).where('id', '=', id).execute();
+        await trx.deleteFrom('channel_identities').where('channel_id', '=', id).execute();
+        if (identities.values.length) await trx.insertInto('channel_identities').values(identityRows(identities.provider, id, identities.values)).execute();
+      });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new DuplicateIdentity();
+      if (isUniqueViolation(err, { primaryKey: true })) throw new DuplicateIdentity();
       throw err;
     }
   }
 
   async delete(id: string): Promise<boolean> {
-    const r = await this.db.deleteFrom('channels').where('id', '=', id).executeTakeFirst();
-    return Number(r.numDeletedRows) > 0;
+    return this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('channel_identities').where('channel_id', '=', id).execute();
+      const r = await trx.deleteFrom('channels').where('id', '=', id).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    });
   }
+}
+
+function identityRows(provider: string, channelId: string, identities: string[]) {
+  return identities.map((identity) => ({ provider: provider.toLowerCase(), identity, channel_id: channelId }));
 }
