@@ -20,6 +20,23 @@ export interface Config {
   metricsToken?: string;
   /** How often each node looks for Gmail watches close to lapsing (they last 7 days). */
   gmailWatchCheckMs: number;
+  /** Media capture, storage and links (docs/media.md). */
+  media: MediaConfig;
+}
+
+export interface MediaConfig {
+  /** SWITCHBOARD_MEDIA_STORE: unset (files under the data dir), file:///path or s3://bucket?endpoint=&region= */
+  store?: string;
+  s3AccessKeyId?: string;
+  s3SecretAccessKey?: string;
+  /** Largest file captured or uploaded (SWITCHBOARD_MEDIA_MAX_BYTES, default 25 MB). */
+  maxBytes: number;
+  /** Media older than this is deleted (SWITCHBOARD_MEDIA_RETENTION_DAYS, default 30; 0 keeps it). */
+  retentionDays: number;
+  /** Lifetime of a signed media link (SWITCHBOARD_MEDIA_LINK_TTL seconds, default 7 days). */
+  linkTtlSeconds: number;
+  /** How long message.received waits for its media to be captured (SWITCHBOARD_MEDIA_CAPTURE_WAIT_MS, default 15 s). */
+  captureWaitMs: number;
 }
 
 export const PROVIDER_API_DEFAULTS: Record<string, string> = {
@@ -64,6 +81,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deliveryScheduleMs: env.SWITCHBOARD_DELIVERY_SCHEDULE ? parseSchedule(env.SWITCHBOARD_DELIVERY_SCHEDULE) : undefined,
     metricsToken: env.SWITCHBOARD_METRICS_TOKEN || undefined,
     gmailWatchCheckMs: positiveMs(env.SWITCHBOARD_GMAIL_WATCH_CHECK_MS, 3_600_000, 'SWITCHBOARD_GMAIL_WATCH_CHECK_MS'),
+    media: {
+      store: env.SWITCHBOARD_MEDIA_STORE || undefined,
+      s3AccessKeyId: env.SWITCHBOARD_S3_ACCESS_KEY_ID || undefined,
+      s3SecretAccessKey: env.SWITCHBOARD_S3_SECRET_ACCESS_KEY || undefined,
+      maxBytes: whole(env.SWITCHBOARD_MEDIA_MAX_BYTES, 25 * 1024 * 1024, 1, 'SWITCHBOARD_MEDIA_MAX_BYTES'),
+      retentionDays: whole(env.SWITCHBOARD_MEDIA_RETENTION_DAYS, 30, 0, 'SWITCHBOARD_MEDIA_RETENTION_DAYS'),
+      linkTtlSeconds: whole(env.SWITCHBOARD_MEDIA_LINK_TTL, 7 * 86_400, 1, 'SWITCHBOARD_MEDIA_LINK_TTL'),
+      captureWaitMs: whole(env.SWITCHBOARD_MEDIA_CAPTURE_WAIT_MS, 15_000, 0, 'SWITCHBOARD_MEDIA_CAPTURE_WAIT_MS'),
+    },
   };
 }
 
@@ -77,5 +103,12 @@ function positiveMs(v: string | undefined, dflt: number, name: string): number {
   if (v === undefined || v === '') return dflt;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 10) throw new Error(`${name} must be a whole number of milliseconds >= 10, got ${v}`);
+  return n;
+}
+
+function whole(v: string | undefined, dflt: number, min: number, name: string): number {
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${name} must be a whole number >= ${min}, got ${v}`);
   return n;
 }

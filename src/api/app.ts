@@ -20,6 +20,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { webChatRoutes } from './routes/webchat.js';
 import { webPageRoutes } from './routes/web-pages.js';
 import { voiceRoutes } from './routes/voice.js';
+import { mediaRoutes } from './routes/media.js';
 import { lazyChildLogger } from './lazy-logger.js';
 
 export interface AppOptions {
@@ -79,5 +80,6 @@ export async function buildApp(s: Services, opts: AppOptions): Promise<FastifyIn
   webChatRoutes(app, s);
   webPageRoutes(app, s);
   voiceRoutes(app, s);
+  mediaRoutes(app, s);
   return app;
 }

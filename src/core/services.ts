@@ -24,6 +24,8 @@ import { StreamRelay } from './outbound/streaming.js';
 import { echoAgent } from '../demo/echo-agent.js';
 import { Webhooks } from './webhooks.js';
 import { Provisioner } from './provisioning.js';
+import { openBlobStore } from '../media/blob-store.js';
+import { MediaService } from '../media/service.js';
 
 export interface Services {
   config: Config;
@@ -45,6 +47,7 @@ export interface Services {
   health: ChannelHealth;
   contexts: SendContextFactory;
   runner: JobRunner;
+  media: MediaService;
   /** Set by the web chat module: pushes outbound messages to widgets. */
   widgets?: WidgetPublisher;
   /** Starts background work (job runner, cross-node notifications). */
@@ -71,6 +74,8 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
     channels.writes = store.writes;
   }
   const guardedFetch = makeGuardedFetch(config.allowPrivateUrls);
+  const blobs = openBlobStore({ spec: config.media.store, dataDir: config.dataDir, accessKeyId: config.media.s3AccessKeyId, secretAccessKey: config.media.s3SecretAccessKey });
+  const media = new MediaService(config.media, repos.media, blobs, box.deriveKey('media-links'), () => config.publicUrl, log);
   const inbox = new Inbox(repos.inbox, repos.jobs, notifier, opts.pgSchema);
   const outbound = new OutboundService(repos, repos.jobs, notifier, opts.pgSchema);
   const delivery = new AgentDelivery(repos, box, makeGuardedRequest(config.allowPrivateUrls), opts.replies ?? outbound, log, { timeoutMs: 10_000, builtins: { echo: (e) => echoAgent(e) } }, store.writes);
@@ -97,6 +102,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   });
   let gmailWatchTimer: NodeJS.Timeout | undefined;
   let bucketsTimer: NodeJS.Timeout | undefined;
+  let mediaTimer: NodeJS.Timeout | undefined;
   services = {
     config,
     store,
@@ -117,7 +123,13 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
     health,
     contexts,
     runner,
+    media,
     async start() {
+      // Media retention: hourly on every node (deletes are idempotent).
+      mediaTimer = setInterval(() => {
+        media.cleanup().catch((err: unknown) => log.error({ err }, 'media cleanup failed'));
+      }, 3600_000);
+      mediaTimer.unref();
       gmailWatchTimer = setInterval(() => {
         provisioner.renewGmailWatches().catch((err: unknown) => log.error({ err }, 'renewing Gmail watches failed'));
       }, config.gmailWatchCheckMs);
@@ -135,6 +147,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
     async stop() {
       clearInterval(gmailWatchTimer);
       clearInterval(bucketsTimer);
+      clearInterval(mediaTimer);
       await runner.stop();
       await notifier.close();
     },

@@ -5,7 +5,7 @@
  * e.g. `channel:<id>:webhook_secret`: a ciphertext copied into another row fails to decrypt instead
  * of silently becoming that row's secret.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -27,6 +27,11 @@ export class SecretBox {
   static fromKey(key: Buffer): SecretBox {
     if (key.length !== 32) throw new Error('the secret key must be 32 bytes');
     return new SecretBox(key);
+  }
+
+  /** A key for one purpose (e.g. signing media links), derived from the secret key, never stored. */
+  deriveKey(purpose: string): Buffer {
+    return createHmac('sha256', this.key).update(`switchboard:${purpose}`).digest();
   }
 
   encrypt(plain: string, aad: string): string {

@@ -87,6 +87,7 @@ export interface Database {
   messages: MessagesTable;
   jobs: JobsTable;
   rate_buckets: RateBucketsTable;
+  media: MediaTable;
 }
 
 
@@ -157,4 +158,27 @@ export interface RateBucketsTable {
   key: string;
   tokens: number;
   updated_ms: number | string;
+}
+
+export interface MediaTable {
+  id: string;
+  instance_id: string;
+  channel_id: string | null;
+  message_id: string | null;
+  event_id: string | null;
+  direction: string;
+  position: number;
+  kind: string;
+  mime_type: string | null;
+  size: number | string | null;
+  sha256: string | null;
+  file_name: string | null;
+  caption: string | null;
+  status: string;
+  error: string | null;
+  source: string;
+  blob_key: string | null;
+  transcript: string | null;
+  created_at: string;
+  updated_at: string;
 }

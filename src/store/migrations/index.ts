@@ -7,12 +7,14 @@ import * as m0001 from './0001-core.js';
 import * as m0002 from './0002-inbox.js';
 import * as m0003 from './0003-outbound.js';
 import * as m0010 from './0010-channel-identities.js';
+import * as m0050 from './0050-media.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-core': m0001,
   '0002-inbox': m0002,
   '0003-outbound': m0003,
   '0010-channel-identities': m0010,
+  '0050-media': m0050,
 };
 
 export const migrationProvider: MigrationProvider = {

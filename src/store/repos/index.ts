@@ -7,6 +7,7 @@ import { EventsRepo } from './events.js';
 import { ConversationsRepo } from './conversations.js';
 import { InboxRepo } from './inbox.js';
 import { JobsRepo } from '../../queue/jobs.js';
+import { MediaRepo } from './media.js';
 
 export interface Repos {
   instances: InstancesRepo;
@@ -17,6 +18,7 @@ export interface Repos {
   conversations: ConversationsRepo;
   inbox: InboxRepo;
   jobs: JobsRepo;
+  media: MediaRepo;
 }
 
 export function makeRepos(store: Store): Repos {
@@ -29,5 +31,6 @@ export function makeRepos(store: Store): Repos {
     conversations: new ConversationsRepo(store.db),
     inbox: new InboxRepo(store.db, store.dialect),
     jobs: new JobsRepo(store.db, store.dialect),
+    media: new MediaRepo(store.db),
   };
 }
