@@ -1,15 +1,17 @@
 /**
- * The operator dashboard in Chromium: sign in with an API key, create a channel (a 422 shows next
- * to its field, then the fix goes through), watch a visitor message arrive in the live feed, answer
- * as operator, and replay a dead-lettered delivery.
+ * The operator dashboard in Chromium on the default SQLite store: sign in with an API key, create a
+ * channel (client-side checks keep the server's other errors visible, a 422 shows next to its field,
+ * no blank channel is sent), copy buttons, the live feed, dead-letter replay, the inbox (preview,
+ * search, unread, author on every message, Markdown rendered safely, operator reply), connections
+ * with the provider's secret fields, API keys shown once, and scoped keys.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { startFakeAgent, type FakeAgent } from '../inbound/fake-agent.js';
-import { hasChromium, LAUNCH, screenshotDir, waitUntil } from './helpers.js';
+import { choose, hasChromium, LAUNCH, providersFixture, screenshotDir, waitUntil } from './helpers.js';
 
 const SHOTS = screenshotDir();
 
@@ -17,9 +19,11 @@ describe('dashboard in Chromium', { skip: !hasChromium() && 'chromium is not ins
   let s: TestServer;
   let agent: FakeAgent;
   let browser: Browser;
+  let context: BrowserContext;
   let page: Page;
   let instanceId: string;
   let agentUp = false;
+  let channelId: string;
 
   before(async () => {
     agent = await startFakeAgent();
@@ -31,7 +35,10 @@ describe('dashboard in Chromium', { skip: !hasChromium() && 'chromium is not ins
     agent.secret = inst.body.signing_secret;
     await s.api('POST', '/v1/instances', { name: 'Sales bot' });
     browser = await chromium.launch(LAUNCH);
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: s.url });
+    await providersFixture(context, s);
+    page = await context.newPage();
   });
   after(async () => {
     await browser?.close();
@@ -51,32 +58,50 @@ describe('dashboard in Chromium', { skip: !hasChromium() && 'chromium is not ins
     assert.equal(await page.evaluate(() => sessionStorage.getItem('switchboard-api-key')), s.adminKey);
   });
 
-  test('creating a channel: the 422 appears next to the field, the fix creates it', async () => {
+  test('creating a channel: checks here keep the server’s errors on other fields; a 422 sits at its field; no blank channel', async () => {
     await page.getByRole('button', { name: 'Support bot' }).click();
+    await page.getByRole('tab', { name: 'Channels' }).click();
     const form = page.getByRole('form', { name: 'Add channel' });
-    await form.getByLabel('Channel type').selectOption('telegram');
-    await form.getByLabel('Provider').fill('web');
+    await choose(form.getByLabel('Channel type'), 'web_chat');
+    await choose(form.getByLabel('Provider', { exact: true }), 'web');
     await form.getByLabel('External identifier').fill('x'.repeat(300));
+    await form.getByLabel('Webhook secret').fill('s'.repeat(300));
     await form.getByRole('button', { name: 'Create channel' }).click();
     const identErr = form.locator('[data-error-for="external_identifier"]');
+    const secretErr = form.locator('[data-error-for="webhook_secret"]');
     await identErr.filter({ hasText: 'String should have at most 255 characters' }).waitFor();
+    await secretErr.filter({ hasText: 'String should have at most 256 characters' }).waitFor();
     assert.equal(await form.getByLabel('External identifier').getAttribute('aria-invalid'), 'true');
-    // Fix it: now the provider rule speaks, next to the provider field (and the old error is gone).
-    await form.getByLabel('External identifier').fill('support-site');
+    // A blank identifier and broken JSON are caught here — and the server's word on the secret stays.
+    let posts = 0;
+    page.on('request', (r) => void (r.method() === 'POST' && r.url().endsWith('/channels') && posts++));
+    await form.getByLabel('External identifier').fill('   ');
+    await form.getByLabel('Config (JSON)').fill('{"title": ');
     await form.getByRole('button', { name: 'Create channel' }).click();
-    await form.locator('[data-error-for="provider"]').filter({ hasText: "provider 'web' serves web_chat channels, not 'telegram'" }).waitFor();
-    assert.equal(await identErr.textContent(), '');
-    assert.equal(await form.getByLabel('Provider').getAttribute('aria-invalid'), 'true');
+    await identErr.filter({ hasText: 'Enter the identifier the provider knows this channel by.' }).waitFor();
+    assert.match((await form.locator('[data-error-for="config"]').textContent()) ?? '', /^Not valid JSON/);
+    assert.match((await secretErr.textContent()) ?? '', /at most 256 characters/);
+    assert.equal(posts, 0, 'nothing was sent');
     await form.screenshot({ path: `${SHOTS}dashboard-validation.png` });
-    await form.getByLabel('Channel type').selectOption('web_chat');
+    // Fixed: created, and the errors are gone.
+    await form.getByLabel('External identifier').fill('support-site');
+    await form.getByLabel('Webhook secret').fill('');
     await form.getByLabel('Config (JSON)').fill('{"allowed_origins": ["https://support.example"], "title": "Support"}');
     await form.getByRole('button', { name: 'Create channel' }).click();
     const row = page.locator('tr', { hasText: 'support-site' });
     await row.waitFor();
+    assert.equal(posts, 1);
+    const listed = (await s.api('GET', `/v1/instances/${instanceId}/channels`)).body.channels;
+    assert.deepEqual(listed.map((c: any) => c.external_identifier), ['support-site'], 'one channel, never a blank one');
+    channelId = listed[0].id;
     assert.match((await row.textContent()) ?? '', /pending/);
     const hook = await row.getByRole('textbox', { name: /Webhook URL/ }).inputValue();
-    assert.match(await row.getByRole('textbox', { name: /Embed code/ }).inputValue(), /<script src=".*\/widget\.js" data-channel="[0-9a-f-]{36}" async><\/script>/);
     assert.match(hook, new RegExp(`^${s.url}/v1/webhooks/[0-9a-f-]{36}$`));
+    assert.match(await row.getByRole('textbox', { name: /Embed code/ }).inputValue(), /<script src=".*\/widget\.js" data-channel="[0-9a-f-]{36}" async><\/script>/);
+    // Copy buttons put the value on the clipboard.
+    await row.getByRole('button', { name: /^Copy webhook URL/ }).click();
+    await row.getByRole('button', { name: /^Copy webhook URL.*: copied$/ }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), hook);
     // Disable and enable again.
     await row.getByRole('button', { name: 'Disable' }).click();
     await page.locator('tr', { hasText: 'support-site' }).getByText('disabled').waitFor();
@@ -85,17 +110,14 @@ describe('dashboard in Chromium', { skip: !hasChromium() && 'chromium is not ins
   });
 
   test('a visitor message arrives in the live feed; its failed delivery is dead-lettered and replayed', async () => {
-    const channelId = (await s.api('GET', `/v1/instances/${instanceId}/channels`)).body.channels[0].id;
     await page.getByRole('tab', { name: 'Live events' }).click();
-    await page.getByText('Live', { exact: false }).first().waitFor();
-    await waitUntil(async () => ((await page.locator('.live.on').count()) > 0), 5000, 'feed connected');
+    await waitUntil(async () => (await page.locator('.live.on').count()) > 0, 5000, 'feed connected');
     const v = (await s.api('POST', `/v1/webchat/${channelId}/session`, {}, null)).body;
     const sent = await s.api('POST', `/v1/webchat/${channelId}/messages`, { visitor_id: v.visitor_id, token: v.token, text: 'Where is my order?', client_message_id: randomUUID() }, null);
     assert.equal(sent.status, 202, sent.text);
     await page.locator('.feed li', { hasText: 'Where is my order?' }).waitFor({ timeout: 5000 });
     assert.match((await page.locator('.feed li').first().textContent()) ?? '', /message\.received/);
 
-    // The channel is now active, with a last event time.
     await page.getByRole('tab', { name: 'Channels' }).click();
     await page.locator('tr', { hasText: 'support-site' }).getByText('active').waitFor();
 
@@ -116,15 +138,53 @@ describe('dashboard in Chromium', { skip: !hasChromium() && 'chromium is not ins
     }, 10_000, 'dead list empty after replay');
   });
 
-  test('conversations show their messages; the operator answers from the dashboard', async () => {
-    await page.getByRole('tab', { name: 'Conversations' }).click();
-    await page.locator('[data-conversation-id]').first().click();
-    await page.locator('.msgs li.in', { hasText: 'Where is my order?' }).waitFor();
-    await page.getByRole('textbox', { name: 'Operator message' }).fill('It ships tomorrow.');
+  test('the inbox: preview, unread, search; authors on messages; Markdown rendered safely; the operator answers', async () => {
+    // A second visitor, so search has something to leave out.
+    const v2 = (await s.api('POST', `/v1/webchat/${channelId}/session`, {}, null)).body;
+    await s.api('POST', `/v1/webchat/${channelId}/messages`, { visitor_id: v2.visitor_id, token: v2.token, text: 'Do you ship to Norway?', client_message_id: randomUUID() }, null);
+    const convs = (await s.api('GET', `/v1/instances/${instanceId}/conversations`)).body.conversations;
+    const first = convs.find((c: any) => c.participant?.id !== v2.visitor_id && c.contact?.id !== v2.visitor_id) ?? convs[0];
+    // An agent answer in Markdown, with markup that must stay text.
+    const md = 'Your order **#123** ships *tomorrow*:\n\n- track it [here](https://track.example/123)\n- or [this](javascript:alert(1))\n\n`code` and <img src=x onerror="window.pwned=1">';
+    const r = await s.api('POST', `/v1/instances/${instanceId}/conversations/${first.id}/messages`, { text: md }, undefined, { 'idempotency-key': randomUUID() });
+    assert.equal(r.status, 202, r.text);
+
+    await page.getByRole('tab', { name: 'Inbox' }).click();
+    const items = page.locator('[data-conversation-id]');
+    await waitUntil(async () => (await items.count()) === 2, 10_000, 'two conversations listed');
+    const item = page.locator(`[data-conversation-id="${first.id}"]`);
+    const other = page.locator('[data-conversation-id]', { hasText: 'Do you ship to Norway?' });
+    await other.locator('.preview', { hasText: 'Do you ship to Norway?' }).waitFor();
+    assert.match((await other.textContent()) ?? '', /web_chat · support-site/);
+    assert.equal(await item.locator('.dot').count(), 1, 'unread before it is opened');
+    await page.getByRole('searchbox', { name: 'Search conversations' }).fill('norway');
+    await waitUntil(async () => (await items.count()) === 1, 5000, 'search narrows the list');
+    await page.getByRole('searchbox', { name: 'Search conversations' }).fill('');
+    await item.click();
+    const list = page.locator('.msgs');
+    await list.locator('li.inbound.contact', { hasText: 'Where is my order?' }).waitFor();
+    const answer = list.locator('li.outbound', { hasText: 'ships' });
+    await answer.waitFor();
+    assert.equal(await answer.locator('.author').textContent(), 'Agent');
+    assert.equal(await answer.locator('strong', { hasText: '#123' }).count(), 1);
+    assert.equal(await answer.locator('em', { hasText: 'tomorrow' }).count(), 1);
+    assert.equal(await answer.locator('li').count(), 2);
+    assert.equal(await answer.locator('a[href="https://track.example/123"][rel~="noopener"]').count(), 1);
+    assert.equal(await answer.locator('a').count(), 1, 'the javascript: link is text, not a link');
+    assert.equal(await answer.locator('img').count(), 0);
+    assert.match((await answer.locator('.body').textContent()) ?? '', /<img src=x onerror="window.pwned=1">/);
+    assert.equal(await page.evaluate(() => (window as any).pwned), undefined);
+    assert.equal(await item.locator('.dot').count(), 0, 'read once open');
+
+    await page.getByRole('textbox', { name: 'Your name' }).fill('Sam');
+    await page.getByRole('textbox', { name: 'Your name' }).press('Tab');
+    await page.getByRole('textbox', { name: 'Reply' }).fill('');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
-    const out = page.locator('.msgs li.out', { hasText: 'It ships tomorrow.' });
+    await page.locator('[data-error-for="text"]', { hasText: 'Write something first.' }).waitFor();
+    await page.getByRole('textbox', { name: 'Reply' }).fill('It ships **tomorrow**.');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const out = list.locator('li.outbound', { hasText: 'It ships tomorrow.' });
     await out.waitFor();
-    // The web chat send job marks it delivered; the live feed refreshes the conversation.
     await out.locator('.badge.delivered').waitFor({ timeout: 10_000 });
     await page.screenshot({ path: `${SHOTS}dashboard-conversation.png` });
   });
@@ -144,11 +204,68 @@ describe('dashboard in Chromium', { skip: !hasChromium() && 'chromium is not ins
     await page.screenshot({ path: `${SHOTS}dashboard.png` });
   });
 
+  test('connections: the provider’s own secret fields, required ones checked; secrets never shown back', async () => {
+    await page.getByRole('tab', { name: 'Connections' }).click();
+    const form = page.getByRole('form', { name: 'Add connection' });
+    await choose(form.getByLabel('Provider'), 'telegram');
+    await form.getByLabel('Name').fill('Support bot account');
+    await form.getByRole('button', { name: 'Add connection' }).click();
+    const tokenErr = form.locator('[data-error-for="secrets.bot_token"]');
+    if ((await form.getByLabel('bot_token').count()) > 0) {
+      await tokenErr.filter({ hasText: 'bot_token is required' }).waitFor();
+      await form.getByLabel('bot_token').fill('123:ABC-secret');
+    } else {
+      await form.getByLabel('Secrets (JSON)').fill('{"bot_token": "123:ABC-secret"}');
+    }
+    await form.getByRole('button', { name: 'Add connection' }).click();
+    const row = page.locator('tr[data-account-id]', { hasText: 'Support bot account' });
+    await row.waitFor();
+    assert.match((await row.textContent()) ?? '', /bot_token/);
+    assert.doesNotMatch(await page.content(), /123:ABC-secret/);
+    page.once('dialog', (d) => void d.accept());
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('No connections yet.').waitFor();
+  });
+
+  test('API keys: created with a scope, shown once with a copy button, revoked', async () => {
+    await page.getByRole('button', { name: 'API keys' }).click();
+    const form = page.getByRole('form', { name: 'Create API key' });
+    await form.getByRole('button', { name: 'Create key' }).click();
+    await form.locator('[data-error-for="name"]', { hasText: 'Give the key a name.' }).waitFor();
+    await form.locator('[data-error-for="instance_ids"]', { hasText: 'Pick at least one instance.' }).waitFor();
+    await form.getByLabel('Name').fill('support agent');
+    await form.getByLabel('Support bot').check();
+    await form.getByRole('button', { name: 'Create key' }).click();
+    const once = page.locator('.once');
+    await once.waitFor();
+    const key = ((await once.locator('.secret').textContent()) ?? '').trim();
+    assert.match(key, /^sb_/);
+    await once.getByRole('button', { name: /^Copy/ }).click();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key);
+    const row = page.locator('tr[data-key-id]', { hasText: 'support agent' });
+    assert.match((await row.textContent()) ?? '', /Support bot/);
+    await page.screenshot({ path: `${SHOTS}dashboard-api-keys.png` });
+    // Shown once: a fresh view lists the key without it.
+    await page.getByRole('button', { name: 'Platform credentials' }).click();
+    await page.getByRole('button', { name: 'API keys' }).click();
+    await row.waitFor();
+    assert.equal(await page.locator('.once').count(), 0);
+    assert.doesNotMatch(await page.content(), new RegExp(key));
+    // The key works until it is revoked.
+    assert.equal((await s.api('GET', '/v1/instances', undefined, key)).status, 200);
+    page.once('dialog', (d) => void d.accept());
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await waitUntil(async () => (await page.locator('tr[data-key-id]').count()) === 0, 5000, 'key revoked');
+    assert.equal((await s.api('GET', '/v1/instances', undefined, key)).status, 401);
+  });
+
   test('a key scoped to one instance sees only that instance', async () => {
     const k = await s.api('POST', '/v1/api-keys', { name: 'support only', instance_ids: [instanceId] });
     assert.equal(k.status, 201, k.text);
-    const p = await browser.newPage();
+    const p = await context.newPage();
     await p.goto(`${s.url}/`);
+    await p.evaluate(() => sessionStorage.clear());
+    await p.reload();
     await p.getByLabel('API key').fill(k.body.key);
     await p.getByRole('button', { name: 'Sign in' }).click();
     await p.getByRole('button', { name: 'Support bot' }).waitFor();

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { extname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { identityKey } from '../../core/channels.js';
@@ -90,8 +90,11 @@ export function webPageRoutes(app: FastifyInstance, s: Services): void {
   const pub = { config: { public: true }, schema: { hide: true } };
   const widget = asset(join(WEB_DIR, 'widget.js'));
   const dashboardDir = join(WEB_DIR, 'dashboard');
+  // The dashboard is ES modules in sub-folders (lib/, views/): every file is read once, keyed by its relative path.
   const dashboard = new Map<string, Asset>();
-  for (const name of readdirSync(dashboardDir)) if (TYPES[extname(name)]) dashboard.set(name, asset(join(dashboardDir, name)));
+  for (const name of readdirSync(dashboardDir, { recursive: true, encoding: 'utf8' })) {
+    if (TYPES[extname(name)]) dashboard.set(name.split(sep).join('/'), asset(join(dashboardDir, name)));
+  }
 
   // Any site may load the script; which sites may *use* a chat is the channel's allowed_origins.
   app.get('/widget.js', pub, async (req, reply) => serve(req, reply, widget, { 'access-control-allow-origin': '*', 'cross-origin-resource-policy': 'cross-origin' }));
@@ -101,8 +104,8 @@ export function webPageRoutes(app: FastifyInstance, s: Services): void {
     if (!index) return reply.code(404).send({ detail: 'Not Found' });
     return serve(req, reply, index, { 'content-security-policy': DASHBOARD_CSP, 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' });
   });
-  app.get('/dashboard/:file', pub, async (req, reply) => {
-    const a = dashboard.get((req.params as { file: string }).file);
+  app.get('/dashboard/*', pub, async (req, reply) => {
+    const a = dashboard.get((req.params as { '*': string })['*']);
     if (!a) return reply.code(404).send({ detail: 'Not Found' });
     return serve(req, reply, a, { 'content-security-policy': DASHBOARD_CSP });
   });
