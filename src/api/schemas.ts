@@ -1,11 +1,25 @@
 /** Request models and response schemas shared by the routes; one definition feeds docs and checks. */
 import { CHANNEL_TYPES } from '../core/channel-types.js';
+import { agentConfigBody, agentConfigResponse } from './agent-config-schema.js';
 import { bool, dict, httpUrl, list, literal, model, nullable, record, str, uuid, type Field } from './validation/fields.js';
 
-/** An http(s) URL, or `builtin:echo` (the built-in demo agent that answers in-process). */
+/**
+ * An http(s) URL, `builtin:echo` (the built-in demo agent that answers in-process), or
+ * `openai+https://host/v1` (a model behind a Chat Completions API, set up by `agent_config`).
+ */
 function agentUrl(): Field<string> {
-  const url = httpUrl({ description: "Where events are POSTed (Standard Webhooks signed), or 'builtin:echo'." });
-  return { schema: url.schema, parse: (v, loc, issues) => (v === 'builtin:echo' ? v : url.parse(v, loc, issues)) };
+  const url = httpUrl({ description: "Where events are POSTed (Standard Webhooks signed), 'builtin:echo', or 'openai+https://host/v1' (an OpenAI-compatible model, see agent_config)." });
+  return {
+    schema: url.schema,
+    parse(v, loc, issues) {
+      if (v === 'builtin:echo') return v;
+      if (typeof v === 'string' && v.startsWith('openai+')) {
+        const r = url.parse(v.slice('openai+'.length), loc, issues);
+        return typeof r === 'string' ? v : r;
+      }
+      return url.parse(v, loc, issues);
+    },
+  };
 }
 
 const ts = { type: 'string', format: 'date-time' };
@@ -83,6 +97,7 @@ export const instanceCreateBody = model(
   {
     name: { field: str({ minLength: 1, maxLength: 200, title: 'Name' }), required: true },
     agent_url: { field: nullable(agentUrl()) },
+    agent_config: { field: nullable(agentConfigBody) },
   },
   { title: 'InstanceCreate' },
 );
@@ -90,6 +105,7 @@ export const instanceUpdateBody = model(
   {
     name: { field: str({ minLength: 1, maxLength: 200, title: 'Name' }) },
     agent_url: { field: nullable(agentUrl()) },
+    agent_config: { field: nullable(agentConfigBody) },
   },
   { title: 'InstanceUpdate' },
 );
@@ -98,6 +114,7 @@ const instanceProps = {
   id: { type: 'string', format: 'uuid' },
   name: { type: 'string' },
   agent_url: { type: ['string', 'null'] },
+  agent_config: agentConfigResponse,
   created_at: ts,
   updated_at: ts,
 };

@@ -39,6 +39,8 @@ export interface DeliveryOptions {
   builtins?: Record<string, BuiltinAgent>;
   /** Longest silence allowed inside a streamed answer. */
   idleMs?: number;
+  /** Answers instances whose agent_url is `openai+https://...` (core/bridges/openai-bridge.ts). */
+  bridge?: (instance: InstanceRow, event: EventEnvelope) => Promise<JobOutcome>;
 }
 
 /** Passes chunks through, aborting the request when the agent goes quiet for `idleMs`. */
@@ -77,6 +79,9 @@ export class AgentDelivery {
     const instance = await this.instanceRows.get(event.instance_id, () => this.repos.instances.get(event.instance_id));
     if (!instance?.agent_url) return { kind: 'dead', error: 'the instance has no agent_url' };
     if (instance.agent_url.startsWith('builtin:')) return this.builtin(instance.agent_url, JSON.parse(event.payload) as EventEnvelope);
+    if (instance.agent_url.startsWith('openai+')) {
+      return this.opts.bridge ? this.opts.bridge(instance, JSON.parse(event.payload) as EventEnvelope) : { kind: 'dead', error: 'the OpenAI bridge is not available' };
+    }
     const secret = this.box.decrypt(instance.signing_secret_enc, signingSecretAad(instance.id));
     const body = event.payload;
     const headers = {

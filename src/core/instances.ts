@@ -5,6 +5,7 @@ import { checkUrl } from '../net/ssrf.js';
 import { valueError } from '../errors.js';
 import type { Repos } from '../store/repos/index.js';
 import type { InstanceRow } from '../store/repos/instances.js';
+import { agentApiKeyAad, checkBridgeUrl, isBridgeUrl, mergeAgentConfig, parseAgentConfig, requireConfigFor, type AgentConfig, type AgentConfigInput } from './agent-config.js';
 import { nowIso } from './clock.js';
 import { canSeeInstance, instanceNotFound, requireOperator, visibleInstanceIds, type Principal } from './principal.js';
 
@@ -12,12 +13,14 @@ export interface InstanceView {
   id: string;
   name: string;
   agent_url: string | null;
+  /** A built-in bridge's settings (`openai+` agent URLs); the API key is never returned. */
+  agent_config: AgentConfig | null;
   created_at: string;
   updated_at: string;
 }
 
-export function toInstanceView(r: Pick<InstanceRow, 'id' | 'name' | 'agent_url' | 'created_at' | 'updated_at'>): InstanceView {
-  return { id: r.id, name: r.name, agent_url: r.agent_url, created_at: r.created_at, updated_at: r.updated_at };
+export function toInstanceView(r: Pick<InstanceRow, 'id' | 'name' | 'agent_url' | 'created_at' | 'updated_at'> & { agent_config?: string | null }): InstanceView {
+  return { id: r.id, name: r.name, agent_url: r.agent_url, agent_config: parseAgentConfig(r.agent_config ?? null), created_at: r.created_at, updated_at: r.updated_at };
 }
 
 /** A Standard Webhooks signing secret: `whsec_` + base64 of 24 random bytes. */
@@ -40,6 +43,11 @@ export class InstancesService {
    */
   private checkAgentUrl(url: string | null | undefined): void {
     if (!url || url.startsWith('builtin:')) return;
+    if (isBridgeUrl(url)) {
+      const refused = checkBridgeUrl(url, this.allowPrivateUrls);
+      if (refused) throw valueError(['body', 'agent_url'], refused, url);
+      url = url.slice('openai+'.length);
+    }
     try {
       checkUrl(url, this.allowPrivateUrls);
     } catch (err) {
@@ -48,13 +56,20 @@ export class InstancesService {
   }
 
   /** Creates an instance; the signing secret is returned here and on rotation only. */
-  async create(p: Principal, input: { name: string; agent_url?: string | null }): Promise<InstanceView & { signing_secret: string }> {
+  async create(p: Principal, input: { name: string; agent_url?: string | null; agent_config?: AgentConfigInput | null }): Promise<InstanceView & { signing_secret: string }> {
     requireOperator(p, 'create instances');
     this.checkAgentUrl(input.agent_url);
     const id = randomUUID();
     const now = nowIso();
     const secret = newSigningSecret();
-    const row = { id, name: input.name, agent_url: input.agent_url ?? null, signing_secret_enc: this.box.encrypt(secret, signingSecretAad(id)), created_at: now, updated_at: now };
+    const agent = input.agent_config ? mergeAgentConfig(null, false, input.agent_config) : undefined;
+    requireConfigFor(input.agent_url, agent?.config ?? null);
+    const row = {
+      id, name: input.name, agent_url: input.agent_url ?? null, signing_secret_enc: this.box.encrypt(secret, signingSecretAad(id)),
+      agent_config: agent ? JSON.stringify(agent.config) : null,
+      agent_api_key_enc: agent?.apiKey !== undefined ? this.box.encrypt(agent.apiKey, agentApiKeyAad(id)) : null,
+      created_at: now, updated_at: now,
+    };
     await this.repos.instances.insert(row);
     return { ...toInstanceView(row), signing_secret: secret };
   }
@@ -71,12 +86,21 @@ export class InstancesService {
     return (await this.repos.instances.list(visibleInstanceIds(p))).map(toInstanceView);
   }
 
-  async update(p: Principal, id: string, patch: { name?: string; agent_url?: string | null }): Promise<InstanceView> {
+  async update(p: Principal, id: string, patch: { name?: string; agent_url?: string | null; agent_config?: AgentConfigInput | null }): Promise<InstanceView> {
     const row = await this.require(p, id);
     this.checkAgentUrl(patch.agent_url);
     const next: Partial<InstanceRow> = { updated_at: nowIso() };
     if (patch.name !== undefined) next.name = patch.name;
     if (patch.agent_url !== undefined) next.agent_url = patch.agent_url;
+    if (patch.agent_config === null) {
+      next.agent_config = null;
+      next.agent_api_key_enc = null;
+    } else if (patch.agent_config !== undefined) {
+      const merged = mergeAgentConfig(parseAgentConfig(row.agent_config), row.agent_api_key_enc !== null, patch.agent_config);
+      next.agent_config = JSON.stringify(merged.config);
+      if (merged.apiKey !== undefined) next.agent_api_key_enc = this.box.encrypt(merged.apiKey, agentApiKeyAad(id));
+    }
+    requireConfigFor(next.agent_url !== undefined ? next.agent_url : row.agent_url, parseAgentConfig(next.agent_config !== undefined ? next.agent_config : row.agent_config));
     await this.repos.instances.update(id, next);
     return toInstanceView({ ...row, ...next });
   }

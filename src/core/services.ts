@@ -12,6 +12,7 @@ import { AccountsService } from './accounts.js';
 import { ApiKeysService } from './api-keys.js';
 import { ChannelsService } from './channels.js';
 import { AgentDelivery, type ReplySink } from './delivery.js';
+import { OpenAIBridge } from './bridges/openai-bridge.js';
 import { Inbox } from './inbox.js';
 import { InstancesService } from './instances.js';
 import { WebhookMetrics } from './metrics.js';
@@ -78,7 +79,8 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   const media = new MediaService(config.media, repos.media, blobs, box.deriveKey('media-links'), () => config.publicUrl, log);
   const inbox = new Inbox(repos.inbox, repos.jobs, notifier, opts.pgSchema);
   const outbound = new OutboundService(repos, repos.jobs, notifier, opts.pgSchema);
-  const delivery = new AgentDelivery(repos, box, makeGuardedRequest(config.allowPrivateUrls), opts.replies ?? outbound, log, { timeoutMs: 10_000, builtins: { echo: (e) => echoAgent(e) } }, store.writes);
+  const bridge = new OpenAIBridge(repos, box, guardedFetch, opts.replies ?? outbound, log, { timeoutMs: 30_000, idleMs: 30_000 });
+  const delivery = new AgentDelivery(repos, box, makeGuardedRequest(config.allowPrivateUrls), opts.replies ?? outbound, log, { timeoutMs: 10_000, builtins: { echo: (e) => echoAgent(e) }, bridge: (i, e) => bridge.handle(i, e) }, store.writes);
   const governor = new RateGovernor(store.db, store.dialect);
   const health = new ChannelHealth(repos, inbox);
   const contexts = new SendContextFactory(config, repos, accounts, channels, guardedFetch);

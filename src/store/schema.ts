@@ -4,7 +4,10 @@
  * - booleans are integers 0/1 (SQLite has no boolean type);
  * - JSON is text (parsed in the repositories), ciphertext is text (see crypto/secret-box.ts).
  */
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
+
+/** A nullable column that inserts may leave out (added by a later migration). */
+type OptionalText = ColumnType<string | null, string | null | undefined, string | null>;
 
 export interface InstancesTable {
   id: string;
@@ -13,6 +16,10 @@ export interface InstancesTable {
   signing_secret_enc: string;
   /** Last event sequence number handed out for this instance (the events cursor). */
   event_seq: Generated<number | string>;
+  /** JSON of a built-in bridge's settings (core/agent-config.ts), without its API key. */
+  agent_config: OptionalText;
+  /** The bridge's model API key, encrypted (AAD: instance:<id>:agent_api_key). */
+  agent_api_key_enc: OptionalText;
   created_at: string;
   updated_at: string;
 }

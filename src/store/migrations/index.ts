@@ -8,6 +8,7 @@ import * as m0002 from './0002-inbox.js';
 import * as m0003 from './0003-outbound.js';
 import * as m0010 from './0010-channel-identities.js';
 import * as m0050 from './0050-media.js';
+import * as m0060 from './0060-agent-config.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-core': m0001,
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-outbound': m0003,
   '0010-channel-identities': m0010,
   '0050-media': m0050,
+  '0060-agent-config': m0060,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -22,4 +22,10 @@ export class ConversationsRepo {
   message(id: string): Promise<MessageRow | undefined> {
     return this.db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
   }
+
+  /** The latest `limit` messages of a conversation, oldest first (a model's context window). */
+  async recentMessages(conversationId: string, limit: number): Promise<MessageRow[]> {
+    const rows = await this.db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    return rows.reverse();
+  }
 }
