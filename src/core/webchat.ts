@@ -31,6 +31,8 @@ export interface WebChannel {
   allowedOrigins: string[];
   title: string;
   greeting: string | null;
+  /** Shown as the author of answers that do not name one (config.agent_name). */
+  agentName: string | null;
   secret: string;
 }
 
@@ -45,6 +47,7 @@ export interface SessionView {
   anonymous: boolean;
   title: string;
   greeting: string | null;
+  agent_name: string | null;
   conversation_id: string | null;
   messages: WebChatMessage[];
   /** Pass as `after` to the stream: it resumes from here. */
@@ -165,7 +168,7 @@ export class WebChat {
     if (!secret) throw new UpstreamUnavailable('This chat has no webhook_secret; set one on the channel');
     const cfg = JSON.parse(row.config) as Record<string, unknown>;
     const allowedOrigins = Array.isArray(cfg.allowed_origins) ? cfg.allowed_origins.filter((o): o is string => typeof o === 'string').map((o) => (o === '*' ? o : (originOf(o) ?? o.toLowerCase()))) : [];
-    return { row, allowedOrigins, title: str(cfg.title) ?? 'Chat', greeting: str(cfg.greeting) ?? null, secret };
+    return { row, allowedOrigins, title: str(cfg.title) ?? 'Chat', greeting: str(cfg.greeting) ?? null, agentName: str(cfg.agent_name) ?? null, secret };
   }
 
   /**
@@ -223,6 +226,7 @@ export class WebChat {
       anonymous: visitor.visitorId.startsWith(ANON_PREFIX),
       title: ch.title,
       greeting: ch.greeting,
+      agent_name: ch.agentName,
       conversation_id: conv?.id ?? null,
       messages: rows.map(toWebChatMessage),
       cursor: cursorOf(rows),

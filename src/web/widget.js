@@ -4,7 +4,8 @@
  *   <script src="https://switchboard.example.com/widget.js" data-channel="CHANNEL_ID" async></script>
  *
  * Optional attributes: data-visitor-id + data-visitor-signature (hex HMAC-SHA256 of the id with the
- * channel's webhook_secret, computed by your server) for a signed-in user; data-title; data-open="true".
+ * channel's webhook_secret, computed by your server) for a signed-in user; data-title; data-agent-name
+ * (who answers, when a message does not say; else the channel's config.agent_name); data-open="true".
  * Plain JS, no dependencies, no build step. Styles live in a shadow root so the host page's CSS
  * and ours never meet.
  */
@@ -33,7 +34,11 @@
     '.status{font-size:12px;padding:4px 14px;background:#fff3bf;color:#5c3c00}' +
     '.status:empty{display:none}' +
     '.log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f8f9fa}' +
-    '.msg{max-width:82%;padding:8px 12px;border-radius:14px;white-space:pre-wrap;overflow-wrap:anywhere}' +
+    '.msg{max-width:82%;padding:8px 12px;border-radius:14px;overflow-wrap:anywhere}' +
+    '.txt{white-space:pre-wrap}.md{white-space:normal}.md p{margin:0 0 6px}.md p:last-child{margin:0}.md ul,.md ol{margin:4px 0;padding-left:20px}' +
+    '.md code{font:13px ui-monospace,Menlo,monospace;background:rgba(0,0,0,.06);border-radius:3px;padding:0 3px}.md pre{margin:4px 0;padding:6px 8px;background:#f1f3f5;border-radius:6px;overflow-x:auto}.md pre code{background:none;padding:0}' +
+    '.md a{color:#1c4ed8}.in a{color:#fff}' +
+    '.meta{font-size:11px;opacity:.75;margin-top:3px}.meta b{font-weight:600}' +
     '.in{align-self:flex-end;background:#3b5bdb;color:#fff;border-bottom-right-radius:4px}' +
     '.out,.note{align-self:flex-start;background:#fff;border:1px solid #dee2e6;border-bottom-left-radius:4px}' +
     '.note{color:#495057;background:#edf2ff;border-color:#dbe4ff}' +
@@ -76,6 +81,8 @@
   var launcher = $('.launcher'), badge = $('.badge'), panel = $('.panel'), title = $('#sb-title'), statusEl = $('.status');
   var log = $('.log'), form = $('form'), input = $('textarea'), closeBtn = $('.close');
   if (script.dataset.title) title.textContent = script.dataset.title;
+  // Who answers, when a message does not name its author: data-agent-name, else the session's agent_name.
+  var agentName = script.dataset.agentName || 'Agent';
 
   // ---- state -----------------------------------------------------------------------------------
   var saved = load();
@@ -101,7 +108,95 @@
   }
   function setStatus(text) { statusEl.textContent = text || ''; }
 
+  // ---- Markdown --------------------------------------------------------------------------------
+  // Agent answers are Markdown: paragraphs, **bold**, *italics*, `code`, fenced code, - / 1. lists and
+  // [links](https://…). Built from createElement and text nodes only, so markup in a message is shown
+  // as typed; links keep only http(s), mailto and tel. (Same rules as the dashboard's lib/markdown.js.)
+  var INLINE = /`([^`\n]+)`|\*\*(\S(?:[\s\S]*?\S)?)\*\*|__(\S(?:[\s\S]*?\S)?)__|\*([^\s*](?:[\s\S]*?[^\s*])?)\*|(^|[^\w])_([^\s_](?:[\s\S]*?[^\s_])?)_(?!\w)|\[([^\]\n]+)\]\(((?:[^()\s]|\([^()\s]*\))+)\)|(https?:\/\/[^\s<>()]*[^\s<>().,;:!?'"\]])/g;
+  var ITEM = /^\s{0,3}([-*+]|\d{1,9}[.)])\s+(.*)$/, FENCE = /^\s{0,3}```/;
+  function el(tag, text) { var e = document.createElement(tag); if (text != null) e.textContent = text; return e; }
+  function safeHref(raw) {
+    try { var u = new URL(raw); return /^(https?|mailto|tel):$/.test(u.protocol) ? u.href : null; } catch (e) { return null; }
+  }
+  function inline(text, into, depth) {
+    var at = 0, m, t = function (x) { into.appendChild(document.createTextNode(x)); };
+    var re = new RegExp(INLINE.source, 'g'); // a fresh lastIndex per call: inline() recurses
+    while ((m = re.exec(text))) {
+      if (m.index > at) t(text.slice(at, m.index));
+      at = m.index + m[0].length;
+      if (m[1] != null) into.appendChild(el('code', m[1]));
+      else if (m[2] != null || m[3] != null || m[4] != null || m[6] != null) {
+        if (m[5]) t(m[5]);
+        var b = m[2] != null || m[3] != null, inner = b ? (m[2] != null ? m[2] : m[3]) : (m[4] != null ? m[4] : m[6]), e = el(b ? 'strong' : 'em');
+        if (depth < 3) inline(inner, e, depth + 1); else e.textContent = inner;
+        into.appendChild(e);
+      } else {
+        var href = safeHref(m[8] != null ? m[8] : m[9]);
+        if (!href) { t(m[7] != null ? m[7] : m[0]); continue; }
+        var a = el('a', m[7] != null ? m[7] : m[9]);
+        a.href = href; a.target = '_blank'; a.rel = 'noopener noreferrer nofollow';
+        into.appendChild(a);
+      }
+    }
+    if (at < text.length) t(text.slice(at));
+  }
+  function markdown(text) {
+    var out = document.createDocumentFragment(), src = String(text).replace(/\r\n?/g, '\n').split('\n'), para = [], i, it;
+    function flush() {
+      if (!para.length) return;
+      var p = el('p');
+      para.forEach(function (l, k) { if (k) p.appendChild(el('br')); inline(l, p, 0); });
+      out.appendChild(p); para = [];
+    }
+    for (i = 0; i < src.length; i++) {
+      if (FENCE.test(src[i])) {
+        flush();
+        var code = [];
+        while (++i < src.length && !FENCE.test(src[i])) code.push(src[i]);
+        var pre = el('pre'); pre.appendChild(el('code', code.join('\n'))); out.appendChild(pre);
+      } else if ((it = ITEM.exec(src[i]))) {
+        flush();
+        var ordered = /\d/.test(it[1]), list = el(ordered ? 'ol' : 'ul');
+        if (ordered && parseInt(it[1], 10) !== 1) list.start = parseInt(it[1], 10);
+        for (; i < src.length && (it = ITEM.exec(src[i])) && /\d/.test(it[1]) === ordered; i++) { var li = el('li'); inline(it[2], li, 0); list.appendChild(li); }
+        i--;
+        out.appendChild(list);
+      } else if (!src[i].trim()) flush();
+      else para.push(src[i]);
+    }
+    flush();
+    return out;
+  }
+
   // ---- rendering -------------------------------------------------------------------------------
+  /** A bubble: its text (Markdown for answers) and a line with the author's name (answers) and the time. */
+  function newBubble(cls) {
+    var b = { el: el('div'), txt: el('div'), meta: el('div'), text: '' };
+    b.el.className = 'msg ' + cls;
+    b.txt.className = 'txt';
+    b.meta.className = 'meta';
+    b.el.appendChild(b.txt);
+    b.el.appendChild(b.meta);
+    return b;
+  }
+  function paintText(b, text, out) {
+    b.text = text;
+    if (out) { b.txt.className = 'txt md'; b.txt.replaceChildren(markdown(text)); } else b.txt.textContent = text;
+  }
+  function paintMeta(b, m) {
+    b.meta.replaceChildren();
+    if (m.direction === 'out') {
+      b.meta.appendChild(el('b', (m.author && m.author.name) || agentName));
+      b.meta.appendChild(document.createTextNode(' · '));
+    }
+    if (m.created_at) {
+      var d = new Date(m.created_at), tm = el('time', d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
+      tm.dateTime = m.created_at;
+      tm.title = d.toLocaleString();
+      b.meta.appendChild(tm);
+    }
+  }
+
   function place(el, createdAt) {
     el.dataset.at = createdAt || new Date().toISOString();
     var kids = log.querySelectorAll('.msg[data-at]');
@@ -128,8 +223,7 @@
     }
     if (m.client_message_id) byClientId[m.client_message_id] = m.id;
     if (!b) {
-      b = bubbles[key] = { el: document.createElement('div'), text: '' };
-      b.el.className = 'msg ' + (m.direction === 'out' ? 'out' : 'in');
+      b = bubbles[key] = newBubble(m.direction === 'out' ? 'out' : 'in');
       if (live && m.direction === 'out') bump();
     }
     b.el.classList.remove('pending', 'failed', 'streaming');
@@ -137,9 +231,10 @@
     if (m.text) {
       b.el.removeAttribute('aria-busy');
       b.final = true;
-      b.text = m.text;
-      b.el.textContent = m.text;
+      if (m.text !== b.text || !b.painted) paintText(b, m.text, m.direction === 'out');
+      b.painted = true;
     }
+    paintMeta(b, m);
     place(b.el, m.created_at);
     if (m.direction === 'out') hideTyping();
     if (!cursor || m.updated_at > cursor) cursor = m.updated_at;
@@ -151,8 +246,8 @@
     var b = bubbles[d.message_id];
     if (b && b.final) return;
     if (!b) {
-      b = bubbles[d.message_id] = { el: document.createElement('div'), text: '' };
-      b.el.className = 'msg out streaming';
+      b = bubbles[d.message_id] = newBubble('out streaming');
+      paintMeta(b, { direction: 'out' });
       b.el.dataset.id = d.message_id;
       b.el.dataset.streamed = 'true';
       place(b.el);
@@ -160,16 +255,14 @@
     }
     if (d.offset > b.text.length) return; // a gap: the final message will fill it in
     b.el.setAttribute('aria-busy', 'true');
-    b.text = b.text.slice(0, d.offset) + d.text;
-    b.el.textContent = b.text;
+    paintText(b, b.text.slice(0, d.offset) + d.text, true);
     hideTyping();
     scroll();
   }
 
   function pendingBubble(item) {
-    var b = { el: document.createElement('div'), text: item.text };
-    b.el.className = 'msg in pending';
-    b.el.textContent = item.text;
+    var b = newBubble('in pending');
+    paintText(b, item.text, false);
     bubbles['c:' + item.client_message_id] = b;
     place(b.el);
     scroll();
@@ -229,6 +322,7 @@
         visitor = { visitor_id: s.visitor_id, token: s.token };
         save();
         if (!script.dataset.title && s.title) title.textContent = s.title;
+        if (!script.dataset.agentName && s.agent_name) agentName = s.agent_name;
         if (s.greeting && !greetingShown) { greetingShown = true; note(s.greeting); }
         s.messages.forEach(function (m) { upsert(m, false); });
         if (s.cursor && (!cursor || s.cursor > cursor)) cursor = s.cursor;
@@ -288,7 +382,7 @@
           outbox.shift(); save();
           var b = bubbles['c:' + item.client_message_id];
           return r.json().catch(function () { return {}; }).then(function (j) {
-            if (b) { b.el.classList.remove('pending'); b.el.classList.add('failed'); b.el.textContent = item.text + '\n(not sent: ' + (typeof j.detail === 'string' ? j.detail : 'refused') + ')'; }
+            if (b) { b.el.classList.remove('pending'); b.el.classList.add('failed'); b.txt.textContent = item.text + '\n(not sent: ' + (typeof j.detail === 'string' ? j.detail : 'refused') + ')'; }
           });
         }
         if (!r.ok) throw new Error('send ' + r.status);

@@ -27,7 +27,7 @@ describe('web chat widget in Chromium', { skip: !hasChromium() && 'chromium is n
   let channelId: string;
 
   const bubbles = (p: Page, cls: 'in' | 'out') => p.locator(`#switchboard-chat .msg.${cls}:not(.typing)`);
-  const texts = async (p: Page, cls: 'in' | 'out') => (await bubbles(p, cls).allTextContents()).map((t) => t.trim());
+  const texts = async (p: Page, cls: 'in' | 'out') => (await bubbles(p, cls).locator('.txt').allTextContents()).map((t) => t.trim());
 
   before(async () => {
     agent = await startFakeAgent();
@@ -37,7 +37,7 @@ describe('web chat widget in Chromium', { skip: !hasChromium() && 'chromium is n
     const inst = await s.api('POST', '/v1/instances', { name: 'Shop', agent_url: agent.url });
     instanceId = inst.body.id;
     agent.secret = inst.body.signing_secret;
-    const c = await s.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'web_chat', provider: 'web', external_identifier: 'shop-site', config: { title: 'Shop chat', greeting: 'Hi! How can we help?' } });
+    const c = await s.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'web_chat', provider: 'web', external_identifier: 'shop-site', config: { title: 'Shop chat', greeting: 'Hi! How can we help?', agent_name: 'Shop assistant' } });
     channelId = c.body.id;
     proxy = await startProxy(Number(new URL(s.url).port));
     browser = await chromium.launch(LAUNCH);
@@ -63,6 +63,14 @@ describe('web chat widget in Chromium', { skip: !hasChromium() && 'chromium is n
     await page.keyboard.press('Enter');
     await bubbles(page, 'out').filter({ hasText: 'You said: hello there' }).waitFor({ timeout: 10_000 });
     assert.deepEqual(await texts(page, 'in'), ['hello there']);
+    // Answers carry who wrote them (the channel's agent_name) and when; the visitor's own, the time.
+    const answer = bubbles(page, 'out').first();
+    assert.equal(await answer.locator('.meta b').textContent(), 'Shop assistant');
+    const at = await answer.locator('.meta time').getAttribute('datetime');
+    assert.ok(at && Math.abs(Date.parse(at) - Date.now()) < 60_000, String(at));
+    assert.match((await answer.locator('.meta time').textContent()) ?? '', /\d{1,2}:\d{2}/);
+    assert.equal(await bubbles(page, 'in').first().locator('.meta b').count(), 0);
+    assert.equal(await bubbles(page, 'in').first().locator('.meta time').count(), 1);
     // Escape closes the panel and gives focus back to the launcher.
     await page.keyboard.press('Escape');
     assert.equal(await dialog.isVisible(), false);
@@ -130,16 +138,54 @@ describe('web chat widget in Chromium', { skip: !hasChromium() && 'chromium is n
     await p.getByLabel('Your message').fill('stream please');
     await p.keyboard.press('Enter');
     // The bubble is born from a delta (data-streamed) and grows before the stored message replaces it.
-    const streamed = p.locator('#switchboard-chat .msg.out[data-streamed="true"]');
+    const streamed = p.locator('#switchboard-chat .msg.out[data-streamed="true"] .txt');
     await streamed.waitFor({ timeout: 10_000 });
     const partial = (await streamed.textContent()) ?? '';
     await streamed.filter({ hasText: 'answer for real.' }).waitFor({ timeout: 15_000 });
     const final = ((await streamed.textContent()) ?? '').trim();
     assert.match(final, /^You said: “stream please”\./);
     assert.ok(partial.length < final.length && final.startsWith(partial.trim()), `partial ${JSON.stringify(partial)}`);
-    await waitUntil(async () => (await streamed.getAttribute('aria-busy')) === null, 5000, 'final message');
+    await waitUntil(async () => (await p.locator('#switchboard-chat .msg.out[data-streamed="true"]').getAttribute('aria-busy')) === null, 5000, 'final message');
     assert.equal(await bubbles(p, 'out').count(), 1);
     await p.close();
+  });
+
+  test('answers render Markdown safely: bold, italics, code, lists, safe links only, markup shown as text', async () => {
+    // The visitor of the first tests, who has a conversation.
+    const p = page;
+    if (!(await p.getByRole('dialog', { name: 'Shop chat' }).isVisible())) await p.getByRole('button', { name: /Open chat/ }).click();
+    await bubbles(p, 'out').first().waitFor();
+    const conv = (await s.api('GET', `/v1/instances/${instanceId}/conversations`)).body.conversations[0].id;
+    const md = [
+      'Here is **your order** and *the date*, with `code`:',
+      '',
+      '1. [track it](https://track.example/1)',
+      '2. [not this](javascript:alert(1)) nor [this](data:text/html,x)',
+      '',
+      '```',
+      '<b>not bold</b>',
+      '```',
+      '<img src=x onerror="window.pwned=1"> https://shop.example/help.',
+    ].join('\n');
+    const sent = await s.api('POST', `/v1/instances/${instanceId}/conversations/${conv}/messages`, { text: md }, undefined, { 'idempotency-key': randomUUID() });
+    assert.equal(sent.status, 202, sent.text);
+    const b = bubbles(p, 'out').filter({ hasText: 'your order' });
+    await b.waitFor({ timeout: 10_000 });
+    const txt = b.locator('.txt');
+    assert.equal(await txt.locator('strong').textContent(), 'your order');
+    assert.equal(await txt.locator('em').textContent(), 'the date');
+    assert.equal(await txt.locator('p code').textContent(), 'code');
+    assert.deepEqual(await txt.locator('ol li').count(), 2);
+    assert.deepEqual(await txt.locator('a').evaluateAll((as) => as.map((a) => [(a as HTMLAnchorElement).href, a.textContent, (a as HTMLAnchorElement).rel])), [
+      ['https://track.example/1', 'track it', 'noopener noreferrer nofollow'],
+      ['https://shop.example/help', 'https://shop.example/help', 'noopener noreferrer nofollow'],
+    ]);
+    assert.match((await txt.textContent()) ?? '', /not this nor this/);
+    assert.equal(await txt.locator('pre code').textContent(), '<b>not bold</b>');
+    assert.equal(await txt.locator('b, img, script').count(), 0);
+    assert.match((await txt.textContent()) ?? '', /<img src=x onerror="window.pwned=1">/);
+    assert.equal(await p.evaluate(() => (window as any).pwned), undefined);
+    await p.screenshot({ path: `${SHOTS}widget-markdown.png` });
   });
 
   test('phone width: the panel fills the screen', async () => {

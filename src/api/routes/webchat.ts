@@ -156,7 +156,7 @@ export function webChatRoutes(app: FastifyInstance, s: Services, opts?: WebChatO
       200: {
         type: 'object',
         properties: {
-          visitor_id: { type: 'string' }, token: { type: 'string' }, anonymous: { type: 'boolean' }, title: { type: 'string' }, greeting: { type: ['string', 'null'] },
+          visitor_id: { type: 'string' }, token: { type: 'string' }, anonymous: { type: 'boolean' }, title: { type: 'string' }, greeting: { type: ['string', 'null'] }, agent_name: { type: ['string', 'null'] },
           conversation_id: { type: ['string', 'null'] }, messages: { type: 'array', items: messageSchema }, cursor: { type: ['string', 'null'] },
         },
       },
