@@ -1,7 +1,7 @@
 /** Request models and response schemas shared by the routes; one definition feeds docs and checks. */
 import { CHANNEL_TYPES } from '../core/channel-types.js';
 import { agentConfigBody, agentConfigResponse } from './agent-config-schema.js';
-import { bool, dict, httpUrl, list, literal, model, nullable, record, str, uuid, type Field } from './validation/fields.js';
+import { bool, dict, httpUrl, int, list, literal, model, nullable, record, str, uuid, type Field } from './validation/fields.js';
 
 /**
  * An http(s) URL, `builtin:echo` (the built-in demo agent that answers in-process), or
@@ -93,11 +93,18 @@ export const channelListResponse = {
   required: ['channels', 'count'],
 };
 
+/** Per-instance agent time limits (docs/delivery.md); null = the default. */
+const agentTimeouts = {
+  agent_first_byte_timeout_ms: { field: nullable(int({ ge: 1000, le: 900_000, description: 'How long the agent may take to start answering (response headers), in ms. Default 120000.' })) },
+  agent_idle_timeout_ms: { field: nullable(int({ ge: 1000, le: 900_000, description: 'The longest silence allowed inside an answer being received, in ms. Default 60000.' })) },
+};
+
 export const instanceCreateBody = model(
   {
     name: { field: str({ minLength: 1, maxLength: 200, title: 'Name' }), required: true },
     agent_url: { field: nullable(agentUrl()) },
     agent_config: { field: nullable(agentConfigBody) },
+    ...agentTimeouts,
   },
   { title: 'InstanceCreate' },
 );
@@ -106,6 +113,7 @@ export const instanceUpdateBody = model(
     name: { field: str({ minLength: 1, maxLength: 200, title: 'Name' }) },
     agent_url: { field: nullable(agentUrl()) },
     agent_config: { field: nullable(agentConfigBody) },
+    ...agentTimeouts,
   },
   { title: 'InstanceUpdate' },
 );
@@ -115,6 +123,8 @@ const instanceProps = {
   name: { type: 'string' },
   agent_url: { type: ['string', 'null'] },
   agent_config: agentConfigResponse,
+  agent_first_byte_timeout_ms: { type: 'integer', description: 'In effect (the default unless set).' },
+  agent_idle_timeout_ms: { type: 'integer', description: 'In effect (the default unless set).' },
   created_at: ts,
   updated_at: ts,
 };

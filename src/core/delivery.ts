@@ -29,29 +29,74 @@ export interface ReplySink {
   acceptAgentReply(event: EventEnvelope, reply: AgentReply): Promise<void>;
   /** A streamed answer (text/event-stream or chunked text); optional until streaming exists. */
   acceptAgentStream?(event: EventEnvelope, body: AsyncIterable<Uint8Array>, contentType: string): Promise<void>;
+  /** The agent's answer to `event` will not come (timeout, a cut connection): record it as failed. */
+  answerFailed?(event: EventEnvelope, reason: 'agent_timeout' | 'agent_error', detail: string): Promise<void>;
 }
 
 /** An agent that runs inside Switchboard (`agent_url: builtin:<name>`), answering with a text stream. */
 export type BuiltinAgent = (event: EventEnvelope) => AsyncIterable<string>;
 
+/**
+ * How long an agent may take, per instance (`agent_first_byte_timeout_ms`,
+ * `agent_idle_timeout_ms`); there is no limit on the whole answer, only on silences, so a long
+ * LLM answer streams for as long as it keeps coming.
+ */
+export interface AgentLimits {
+  /** Until the response headers arrive: a whole (JSON) answer must be ready by then. */
+  firstByteMs: number;
+  /** The longest silence between body chunks (including before the first one). */
+  idleMs: number;
+}
+
+/** Defaults sized for LLMs: a several-thousand-token JSON answer from a slow model, a reasoning pause mid-stream. */
+export const DEFAULT_AGENT_LIMITS: AgentLimits = { firstByteMs: 120_000, idleMs: 60_000 };
+
 export interface DeliveryOptions {
-  timeoutMs: number;
   builtins?: Record<string, BuiltinAgent>;
-  /** Longest silence allowed inside a streamed answer. */
-  idleMs?: number;
   /** Answers instances whose agent_url is `openai+https://...` (core/bridges/openai-bridge.ts). */
   bridge?: (instance: InstanceRow, event: EventEnvelope) => Promise<JobOutcome>;
+  /** Installation-wide defaults; an instance's own limits win. */
+  limits?: Partial<AgentLimits>;
+}
+
+export function agentLimitsOf(instance: Pick<InstanceRow, 'agent_first_byte_timeout_ms' | 'agent_idle_timeout_ms'>, defaults: Partial<AgentLimits> = {}): AgentLimits {
+  return {
+    firstByteMs: instance.agent_first_byte_timeout_ms ?? defaults.firstByteMs ?? DEFAULT_AGENT_LIMITS.firstByteMs,
+    idleMs: instance.agent_idle_timeout_ms ?? defaults.idleMs ?? DEFAULT_AGENT_LIMITS.idleMs,
+  };
+}
+
+/** An answer cut short by Switchboard's own limit (not by the agent closing the connection). */
+export class AgentIdleTimeout extends Error {
+  constructor(readonly idleMs: number) {
+    super(`the agent went quiet for ${idleMs} ms in the middle of its answer`);
+  }
+}
+
+/** An answer aborted because a newer message of the person superseded it (config.turns: supersede). */
+export class AgentSuperseded extends Error {
+  constructor(detail = 'a newer message from the person superseded this answer (turns: supersede)') {
+    super(detail);
+  }
 }
 
 /** Passes chunks through, aborting the request when the agent goes quiet for `idleMs`. */
 async function* readWithIdleTimeout(body: AsyncIterable<Uint8Array>, abort: AbortController, idleMs: number): AsyncGenerator<Uint8Array> {
-  let timer = setTimeout(() => abort.abort(), idleMs);
+  let idled = false;
+  const arm = () =>
+    setTimeout(() => {
+      idled = true;
+      abort.abort(new DOMException('idle', 'TimeoutError'));
+    }, idleMs);
+  let timer = arm();
   try {
     for await (const chunk of body) {
       clearTimeout(timer);
       yield chunk;
-      timer = setTimeout(() => abort.abort(), idleMs);
+      timer = arm();
     }
+  } catch (err) {
+    throw idled ? new AgentIdleTimeout(idleMs) : err;
   } finally {
     clearTimeout(timer);
   }
@@ -82,19 +127,22 @@ export class AgentDelivery {
     if (instance.agent_url.startsWith('openai+')) {
       return this.opts.bridge ? this.opts.bridge(instance, JSON.parse(event.payload) as EventEnvelope) : { kind: 'dead', error: 'the OpenAI bridge is not available' };
     }
+    const limits = agentLimitsOf(instance, this.opts.limits);
     const secret = this.box.decrypt(instance.signing_secret_enc, signingSecretAad(instance.id));
     const body = event.payload;
     const headers = {
       'content-type': 'application/json',
       'user-agent': 'Switchboard-Webhooks/1',
+      // 1 on the first try, 2 on the first retry...: an agent can tell a retry from a new event.
       'webhook-attempt': String(job.attempts),
       ...standardWebhookHeaders(secret, event.id, body),
     };
+    const answerable = event.type === 'message.received';
 
-    // The timeout covers the wait for the agent's response headers; a streamed answer may then take
-    // longer, bounded by an idle timeout between chunks (see readWithIdleTimeout).
+    // Time to first byte: until the response headers arrive. A streamed answer may then take as
+    // long as it keeps coming, bounded by the idle limit between chunks (readWithIdleTimeout).
     const abort = new AbortController();
-    const headerTimer = setTimeout(() => abort.abort(new DOMException('timeout', 'TimeoutError')), this.opts.timeoutMs);
+    const headerTimer = setTimeout(() => abort.abort(new DOMException('timeout', 'TimeoutError')), limits.firstByteMs);
     let res: GuardedResponse;
     try {
       res = await this.postAgent(instance.agent_url, { method: 'POST', headers, body, signal: abort.signal });
@@ -102,8 +150,18 @@ export class AgentDelivery {
       if (err instanceof BlockedUrlError || (err as { cause?: unknown }).cause instanceof BlockedUrlError) {
         return { kind: 'dead', error: `agent_url refused: ${(err as Error).message}. Private addresses need SWITCHBOARD_ALLOW_PRIVATE_URLS=true.` };
       }
-      const e = err as Error;
-      return { kind: 'retry', error: abort.signal.aborted ? `no answer within ${this.opts.timeoutMs} ms` : `could not reach the agent: ${e.message}` };
+      if (abort.signal.aborted) {
+        const detail = `the agent sent no response within ${limits.firstByteMs} ms (agent_first_byte_timeout_ms)`;
+        // The agent took the event and is (or was) working on it: calling it again would run the
+        // model again and answer late. The answer is recorded as failed; the agent may still
+        // send it with POST .../messages. Events that need no answer are retried as usual.
+        if (answerable) {
+          await this.answerFailed(event.id, body, 'agent_timeout', detail);
+          return { kind: 'done' };
+        }
+        return { kind: 'retry', error: detail };
+      }
+      return { kind: 'retry', error: `could not reach the agent: ${(err as Error).message}` };
     } finally {
       clearTimeout(headerTimer);
     }
@@ -117,17 +175,25 @@ export class AgentDelivery {
 
     // Only a person's message can be answered: a reply to a status or call event would make a new
     // message, whose status event the agent would answer again, and so on.
-    if (event.type !== 'message.received') {
+    if (!answerable) {
       await res.body.dump().catch(() => undefined);
       return { kind: 'done' };
     }
     const envelope = JSON.parse(body) as EventEnvelope;
     const type = (header(res, 'content-type') ?? '').toLowerCase();
+    const chunks = readWithIdleTimeout(res.body, abort, limits.idleMs);
     try {
       if (this.replies.acceptAgentStream && (type.startsWith('text/event-stream') || type.startsWith('text/plain'))) {
-        await this.replies.acceptAgentStream(envelope, readWithIdleTimeout(res.body, abort, this.opts.idleMs ?? 30_000), type);
+        await this.replies.acceptAgentStream(envelope, chunks, type);
       } else if (type.includes('json')) {
-        const text = await res.body.text();
+        let text: string;
+        try {
+          text = await readText(chunks);
+        } catch (err) {
+          const detail = err instanceof AgentIdleTimeout ? `${err.message} (agent_idle_timeout_ms)` : `the connection broke while the agent's answer arrived: ${(err as Error).message}`;
+          await this.answerFailed(event.id, body, err instanceof AgentIdleTimeout ? 'agent_timeout' : 'agent_error', detail);
+          return { kind: 'done' };
+        }
         const reply = parseReply(text);
         if (reply) await this.replies.acceptAgentReply(envelope, reply);
       } else {
@@ -140,6 +206,11 @@ export class AgentDelivery {
     return { kind: 'done' };
   }
 
+  private async answerFailed(eventId: string, payload: string, reason: 'agent_timeout' | 'agent_error', detail: string): Promise<void> {
+    this.log.warn({ event: eventId, reason, detail }, 'no answer from the agent');
+    await this.replies.answerFailed?.(JSON.parse(payload) as EventEnvelope, reason, detail);
+  }
+
   private async builtin(url: string, envelope: EventEnvelope): Promise<JobOutcome> {
     const agent = this.opts.builtins?.[url.slice('builtin:'.length)];
     if (!agent) return { kind: 'dead', error: `unknown built-in agent ${url}` };
@@ -148,6 +219,13 @@ export class AgentDelivery {
     await this.replies.acceptAgentStream(envelope, asBytes(agent(envelope)), 'text/plain');
     return { kind: 'done' };
   }
+}
+
+async function readText(chunks: AsyncIterable<Uint8Array>): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = '';
+  for await (const c of chunks) text += decoder.decode(c, { stream: true });
+  return text + decoder.decode();
 }
 
 function header(res: GuardedResponse, name: string): string | null {

@@ -246,7 +246,7 @@ export class Inbox {
         conversationId = msg.conversation_id;
         messageId = msg.id;
         if (advances(msg.status, e.status)) {
-          await this.repo.updateMessage(trx, msg.id, { status: e.status, error: e.error ? JSON.stringify(e.error) : msg.error, updated_at: now });
+          await this.repo.updateMessage(trx, msg.id, { status: e.status, error: e.error ? JSON.stringify(e.error) : msg.error, ...(e.status === 'failed' ? { status_reason: 'delivery_failed' } : {}), updated_at: now });
         }
       }
     } else if (e.conversationKey) {

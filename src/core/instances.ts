@@ -7,6 +7,7 @@ import type { Repos } from '../store/repos/index.js';
 import type { InstanceRow } from '../store/repos/instances.js';
 import { agentApiKeyAad, checkBridgeUrl, isBridgeUrl, mergeAgentConfig, parseAgentConfig, requireConfigFor, type AgentConfig, type AgentConfigInput } from './agent-config.js';
 import { nowIso } from './clock.js';
+import { agentLimitsOf } from './delivery.js';
 import { canSeeInstance, instanceNotFound, requireOperator, visibleInstanceIds, type Principal } from './principal.js';
 
 export interface InstanceView {
@@ -15,13 +16,30 @@ export interface InstanceView {
   agent_url: string | null;
   /** A built-in bridge's settings (`openai+` agent URLs); the API key is never returned. */
   agent_config: AgentConfig | null;
+  /** The agent time limits in effect (docs/delivery.md). */
+  agent_first_byte_timeout_ms: number;
+  agent_idle_timeout_ms: number;
   created_at: string;
   updated_at: string;
 }
 
-export function toInstanceView(r: Pick<InstanceRow, 'id' | 'name' | 'agent_url' | 'created_at' | 'updated_at'> & { agent_config?: string | null }): InstanceView {
-  return { id: r.id, name: r.name, agent_url: r.agent_url, agent_config: parseAgentConfig(r.agent_config ?? null), created_at: r.created_at, updated_at: r.updated_at };
+type ViewedRow = Pick<InstanceRow, 'id' | 'name' | 'agent_url' | 'created_at' | 'updated_at'> & { agent_config?: string | null } & Partial<Pick<InstanceRow, 'agent_first_byte_timeout_ms' | 'agent_idle_timeout_ms'>>;
+
+export function toInstanceView(r: ViewedRow): InstanceView {
+  const limits = agentLimitsOf({ agent_first_byte_timeout_ms: r.agent_first_byte_timeout_ms ?? null, agent_idle_timeout_ms: r.agent_idle_timeout_ms ?? null });
+  return {
+    id: r.id,
+    name: r.name,
+    agent_url: r.agent_url,
+    agent_config: parseAgentConfig(r.agent_config ?? null),
+    agent_first_byte_timeout_ms: limits.firstByteMs,
+    agent_idle_timeout_ms: limits.idleMs,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+  };
 }
+
+type AgentTimeouts = { agent_first_byte_timeout_ms?: number | null; agent_idle_timeout_ms?: number | null };
 
 /** A Standard Webhooks signing secret: `whsec_` + base64 of 24 random bytes. */
 export function newSigningSecret(): string {
@@ -56,7 +74,7 @@ export class InstancesService {
   }
 
   /** Creates an instance; the signing secret is returned here and on rotation only. */
-  async create(p: Principal, input: { name: string; agent_url?: string | null; agent_config?: AgentConfigInput | null }): Promise<InstanceView & { signing_secret: string }> {
+  async create(p: Principal, input: { name: string; agent_url?: string | null; agent_config?: AgentConfigInput | null } & AgentTimeouts): Promise<InstanceView & { signing_secret: string }> {
     requireOperator(p, 'create instances');
     this.checkAgentUrl(input.agent_url);
     const id = randomUUID();
@@ -68,6 +86,8 @@ export class InstancesService {
       id, name: input.name, agent_url: input.agent_url ?? null, signing_secret_enc: this.box.encrypt(secret, signingSecretAad(id)),
       agent_config: agent ? JSON.stringify(agent.config) : null,
       agent_api_key_enc: agent?.apiKey !== undefined ? this.box.encrypt(agent.apiKey, agentApiKeyAad(id)) : null,
+      agent_first_byte_timeout_ms: input.agent_first_byte_timeout_ms ?? null,
+      agent_idle_timeout_ms: input.agent_idle_timeout_ms ?? null,
       created_at: now, updated_at: now,
     };
     await this.repos.instances.insert(row);
@@ -86,7 +106,7 @@ export class InstancesService {
     return (await this.repos.instances.list(visibleInstanceIds(p))).map(toInstanceView);
   }
 
-  async update(p: Principal, id: string, patch: { name?: string; agent_url?: string | null; agent_config?: AgentConfigInput | null }): Promise<InstanceView> {
+  async update(p: Principal, id: string, patch: { name?: string; agent_url?: string | null; agent_config?: AgentConfigInput | null } & AgentTimeouts): Promise<InstanceView> {
     const row = await this.require(p, id);
     this.checkAgentUrl(patch.agent_url);
     const next: Partial<InstanceRow> = { updated_at: nowIso() };
@@ -101,6 +121,9 @@ export class InstancesService {
       if (merged.apiKey !== undefined) next.agent_api_key_enc = this.box.encrypt(merged.apiKey, agentApiKeyAad(id));
     }
     requireConfigFor(next.agent_url !== undefined ? next.agent_url : row.agent_url, parseAgentConfig(next.agent_config !== undefined ? next.agent_config : row.agent_config));
+    // null puts a limit back to its default.
+    if (patch.agent_first_byte_timeout_ms !== undefined) next.agent_first_byte_timeout_ms = patch.agent_first_byte_timeout_ms;
+    if (patch.agent_idle_timeout_ms !== undefined) next.agent_idle_timeout_ms = patch.agent_idle_timeout_ms;
     await this.repos.instances.update(id, next);
     return toInstanceView({ ...row, ...next });
   }

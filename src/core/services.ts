@@ -11,7 +11,7 @@ import { createMetrics, type Metrics } from '../api/plugins/metrics.js';
 import { AccountsService } from './accounts.js';
 import { ApiKeysService } from './api-keys.js';
 import { ChannelsService } from './channels.js';
-import { AgentDelivery, type ReplySink } from './delivery.js';
+import { AgentDelivery, type AgentLimits, type ReplySink } from './delivery.js';
 import { OpenAIBridge } from './bridges/openai-bridge.js';
 import { Inbox } from './inbox.js';
 import { InstancesService } from './instances.js';
@@ -62,6 +62,8 @@ export interface ServiceOptions {
   replies?: ReplySink;
   scheduleMs?: number[];
   sendScheduleMs?: number[];
+  /** Installation-wide agent time limits (tests); instances may set their own. */
+  agentLimits?: Partial<AgentLimits>;
 }
 
 export function makeServices(config: Config, store: Store, box: SecretBox, log: Logger, opts: ServiceOptions = {}): Services {
@@ -78,9 +80,9 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   const blobs = openBlobStore({ spec: config.media.store, dataDir: config.dataDir, accessKeyId: config.media.s3AccessKeyId, secretAccessKey: config.media.s3SecretAccessKey });
   const media = new MediaService(config.media, repos.media, blobs, box.deriveKey('media-links'), () => config.publicUrl, log);
   const inbox = new Inbox(repos.inbox, repos.jobs, notifier, opts.pgSchema);
-  const outbound = new OutboundService(repos, repos.jobs, notifier, opts.pgSchema);
+  const outbound = new OutboundService(repos, repos.jobs, notifier, opts.pgSchema, inbox, log);
   const bridge = new OpenAIBridge(repos, box, guardedFetch, opts.replies ?? outbound, log, { timeoutMs: 30_000, idleMs: 30_000 });
-  const delivery = new AgentDelivery(repos, box, makeGuardedRequest(config.allowPrivateUrls), opts.replies ?? outbound, log, { timeoutMs: 10_000, builtins: { echo: (e) => echoAgent(e) }, bridge: (i, e) => bridge.handle(i, e) }, store.writes);
+  const delivery = new AgentDelivery(repos, box, makeGuardedRequest(config.allowPrivateUrls), opts.replies ?? outbound, log, { builtins: { echo: (e) => echoAgent(e) }, bridge: (i, e) => bridge.handle(i, e), limits: opts.agentLimits }, store.writes);
   const governor = new RateGovernor(store.db, store.dialect);
   const health = new ChannelHealth(repos, inbox);
   const contexts = new SendContextFactory(config, repos, accounts, channels, guardedFetch);
@@ -96,7 +98,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
     concurrency: 16,
     // A running job renews its lease every third of it (runner.ts), so the lease only has to
     // outlast one renewal gap, not the job: a node that dies holds its jobs at most 15 s before
-    // another node retries them. Longer than the 10 s header timeout all the same.
+    // another node retries them.
     leaseMs: 15_000,
     pollMs: 500,
     scheduleMs: { deliver: opts.scheduleMs ?? config.deliveryScheduleMs ?? DEFAULT_SCHEDULE_MS, send: sendScheduleMs },

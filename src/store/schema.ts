@@ -20,6 +20,9 @@ export interface InstancesTable {
   agent_config: OptionalText;
   /** The bridge's model API key, encrypted (AAD: instance:<id>:agent_api_key). */
   agent_api_key_enc: OptionalText;
+  /** Agent time limits in ms; null = the defaults (core/delivery.ts). */
+  agent_first_byte_timeout_ms?: number | null;
+  agent_idle_timeout_ms?: number | null;
   created_at: string;
   updated_at: string;
 }
@@ -138,6 +141,8 @@ export interface MessagesTable {
   text: string | null;
   content: string;
   error: string | null;
+  /** Why a message failed, as a stable word (agent_timeout, whatsapp_window_closed...); null otherwise. */
+  status_reason?: string | null;
   idempotency_key: string | null;
   created_at: string;
   updated_at: string;

@@ -24,6 +24,8 @@ export interface Delivery {
   verified: boolean;
   verifyError?: string;
   at: number;
+  /** Set when Switchboard closed the connection before the answer was complete (an aborted request). */
+  closedEarly?: boolean;
 }
 
 export interface AgentAnswer {
@@ -36,6 +38,8 @@ export interface AgentAnswer {
   /** A streamed answer: written one by one, `chunkDelayMs` apart (e.g. SSE `data:` blocks). */
   chunks?: string[];
   chunkDelayMs?: number;
+  /** After the chunks, cut the connection instead of ending the response (a crashed agent). */
+  cut?: boolean;
 }
 
 export interface FakeAgent {
@@ -109,13 +113,20 @@ export async function startFakeAgent(): Promise<FakeAgent> {
         if (status >= 200 && status < 300 && !okIds.some((x) => x.id === id)) okIds.push(d);
         const text = a.text ?? (a.json !== undefined ? JSON.stringify(a.json) : '');
         res.writeHead(status, { 'content-type': a.contentType ?? (a.json !== undefined ? 'application/json' : 'text/plain'), ...a.headers });
+        let closed = false;
+        res.on('close', () => {
+          closed = true;
+          if (!res.writableFinished) d.closedEarly = true;
+        });
         if (a.chunks) {
           for (const c of a.chunks) {
+            if (closed) break;
             res.write(c);
             await new Promise((r) => setTimeout(r, a.chunkDelayMs ?? 0));
           }
         }
-        res.end(text);
+        if (a.cut) res.socket?.destroy();
+        else res.end(text);
       })();
     });
   });

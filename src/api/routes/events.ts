@@ -107,7 +107,7 @@ export function eventRoutes(app: FastifyInstance, s: Services): void {
       const conv = await s.repos.conversations.get(params.conversation_id);
       if (!conv || conv.instance_id !== params.instance_id) throw new NotFound('Conversation not found');
       const messages = (await s.repos.conversations.messages(conv.id, query.limit)).map((m) => ({
-        id: m.id, conversation_id: m.conversation_id, channel_id: m.channel_id, direction: m.direction, status: m.status, text: m.text,
+        id: m.id, conversation_id: m.conversation_id, channel_id: m.channel_id, direction: m.direction, status: m.status, status_reason: m.status_reason ?? null, text: m.text,
         provider_message_id: m.provider_message_id, error: m.error ? JSON.parse(m.error) : null, content: JSON.parse(m.content), created_at: m.created_at, updated_at: m.updated_at,
       }));
       return { messages, count: messages.length };

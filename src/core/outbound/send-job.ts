@@ -54,14 +54,14 @@ export class SendJob {
 
     if (channel.provider === 'web') return this.toWidget(channel, msg);
     const sender = getSender(channel.provider);
-    if (!sender) return this.fail(channel, msg, { code: 'unsupported', message: `Switchboard cannot send through provider '${channel.provider}'.` }, 'done');
+    if (!sender) return this.fail(channel, msg, { code: 'unsupported', message: `Switchboard cannot send through provider '${channel.provider}'.` }, 'done', 'unsupported');
 
     const input = JSON.parse(msg.content) as SendInput & { reply_to_provider_message_id?: string };
     let chunks: OutboundChunk[];
     try {
       chunks = await this.render(channel, conv, sender, input);
     } catch (err) {
-      return this.fail(channel, msg, { code: 'render', message: (err as Error).message }, 'done');
+      return this.fail(channel, msg, { code: 'render', message: (err as Error).message }, 'done', 'render_failed');
     }
     const progress: Progress = { sent: 0, ids: [], ...(JSON.parse(job.payload) as Partial<Progress>) };
     // One context and one set of limits for every chunk; only the idempotency key differs.
@@ -155,7 +155,7 @@ export class SendJob {
   private async onError(err: unknown, job: JobRow, p: Progress, channel: ChannelRow, msg: MessageRow, sender: OutboundSender, limits: ReturnType<OutboundSender['rateLimits']>): Promise<JobOutcome> {
     if (!(err instanceof ProviderError)) {
       this.log.warn({ err: (err as Error).message, message: msg.id }, 'send failed');
-      return this.fail(channel, msg, { code: 'error', message: (err as Error).message }, 'done');
+      return this.fail(channel, msg, { code: 'error', message: (err as Error).message }, 'done', 'send_error');
     }
     const e = err;
     const detail = { code: e.code, message: e.message, provider: e.provider, kind: e.kind };
@@ -166,7 +166,7 @@ export class SendJob {
         return this.defer(job, p, ms, `${e.provider} asked to slow down (${e.code})`);
       }
       case 'retryable':
-        if (job.attempts >= this.maxAttempts) return this.fail(channel, msg, detail, 'dead');
+        if (job.attempts >= this.maxAttempts) return this.fail(channel, msg, detail, 'dead', 'provider_unavailable');
         await this.saveProgress(job, p);
         // A retryable refusal that says when to come back (Twilio 20429 with Retry-After) is taken
         // at its word; when it is a 429, every node holds back for the same time.
@@ -177,19 +177,25 @@ export class SendJob {
           await this.saveProgress(job, p);
           return { kind: 'retry', error: `${e.provider}: ${e.message} (retried with the same idempotency key)` };
         }
-        return this.fail(channel, msg, { ...detail, message: `${e.message}. The provider may or may not have delivered it; it is not retried automatically to avoid sending it twice.` }, 'dead');
+        return this.fail(channel, msg, { ...detail, message: `${e.message}. The provider may or may not have delivered it; it is not retried automatically to avoid sending it twice.` }, 'dead', 'unknown_outcome');
       case 'auth':
         await this.health.authFailed(channel, e);
-        return this.fail(channel, msg, detail, 'dead');
+        return this.fail(channel, msg, detail, 'dead', 'provider_auth');
       default:
-        return this.fail(channel, msg, e.windowClosed ? { ...detail, message: `${e.message} (outside the 24-hour window: a template message is required)` } : detail, 'done');
+        if (e.windowClosed) {
+          // Remembered, so the next free-form send is refused up front (409) instead of failing here.
+          await this.repos.conversations.mergeState(msg.conversation_id, { window_closed_at: new Date().toISOString() }, new Date().toISOString());
+          return this.fail(channel, msg, { ...detail, message: `${e.message} (outside the 24-hour window: a template message is required)` }, 'done', 'whatsapp_window_closed');
+        }
+        return this.fail(channel, msg, detail, 'done', 'provider_refused');
     }
   }
 
-  private async fail(channel: ChannelRow, msg: MessageRow, error: Record<string, unknown>, outcome: 'done' | 'dead'): Promise<JobOutcome> {
+  private async fail(channel: ChannelRow, msg: MessageRow, error: Record<string, unknown>, outcome: 'done' | 'dead', reason: string): Promise<JobOutcome> {
     const now = new Date().toISOString();
-    await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'failed', error: JSON.stringify(error), updated_at: now });
-    await this.inbox.emit(channel, msg.conversation_id, 'message.status', { kind: 'status', message_id: msg.id, status: 'failed', error }, `out:${msg.id}:failed`);
+    this.log.warn({ message: msg.id, conversation: msg.conversation_id, channel: channel.id, reason, code: error.code, detail: error.message }, 'a message could not be sent');
+    await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'failed', status_reason: reason, error: JSON.stringify(error), updated_at: now });
+    await this.inbox.emit(channel, msg.conversation_id, 'message.status', { kind: 'status', message_id: msg.id, status: 'failed', status_reason: reason, error }, `out:${msg.id}:failed`);
     return outcome === 'done' ? { kind: 'done' } : { kind: 'dead', error: String(error.message ?? 'send failed') };
   }
 }

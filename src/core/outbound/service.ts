@@ -4,15 +4,18 @@
  * Idempotency-Key (or, for agent replies, the event id) makes a repeat return the first message
  * instead of sending again.
  */
+import type { Logger } from 'pino';
 import { newId } from '../../store/ids.js';
 import { Conflict, NotFound } from '../../errors.js';
 import type { JobsRepo } from '../../queue/jobs.js';
 import { channelName, type Notifier } from '../../queue/notifier.js';
-import type { MessageRow } from '../../store/repos/inbox.js';
+import type { MessageRow, NewMessageRow } from '../../store/repos/inbox.js';
 import type { Repos } from '../../store/repos/index.js';
 import type { AgentReply, ReplySink } from '../delivery.js';
 import type { EventEnvelope } from '../event-envelope.js';
+import type { Inbox } from '../inbox.js';
 import { isUniqueViolation } from '../../store/errors.js';
+import { windowClosedByProvider } from './window.js';
 
 export interface SendInput {
   text?: string;
@@ -31,6 +34,8 @@ export interface MessageView {
   channel_id: string;
   direction: string;
   status: string;
+  /** Why it failed, as a stable word (see docs/delivery.md); null unless failed. */
+  status_reason: string | null;
   text: string | null;
   provider_message_id: string | null;
   error: unknown;
@@ -38,13 +43,14 @@ export interface MessageView {
   updated_at: string;
 }
 
-export function toMessageView(m: MessageRow): MessageView {
+export function toMessageView(m: NewMessageRow): MessageView {
   return {
     id: m.id,
     conversation_id: m.conversation_id,
     channel_id: m.channel_id,
     direction: m.direction,
     status: m.status,
+    status_reason: m.status_reason ?? null,
     text: m.text,
     provider_message_id: m.provider_message_id,
     error: m.error ? (JSON.parse(m.error) as unknown) : null,
@@ -55,6 +61,21 @@ export function toMessageView(m: MessageRow): MessageView {
 
 const WINDOW_MS = 24 * 3600 * 1000;
 
+/** Why an answer could not be accepted for sending, as stored in `status_reason`. */
+export type AnswerFailure = 'agent_timeout' | 'agent_stream_broken' | 'agent_superseded' | 'whatsapp_window_closed' | 'channel_disabled' | 'agent_error';
+
+/** A refusal of `enqueue` that names its reason, so a refused agent answer is stored as failed with it. */
+export class SendRefused extends Conflict {
+  constructor(
+    readonly reason: AnswerFailure,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+const WINDOW_DETAIL = "This WhatsApp conversation is outside the 24-hour customer-service window: WhatsApp only allows a template message now (send {\"template\": {\"name\", \"language\"}}).";
+
 export class OutboundService implements ReplySink {
   /** Set by the streaming module; agents answering with a stream are handed to it. */
   streamSink?: (event: EventEnvelope, body: AsyncIterable<Uint8Array>, contentType: string) => Promise<void>;
@@ -64,6 +85,8 @@ export class OutboundService implements ReplySink {
     private readonly jobs: JobsRepo,
     private readonly notifier: Notifier,
     private readonly pgSchema?: string,
+    private readonly inbox?: Inbox,
+    private readonly log?: Logger,
   ) {}
 
   async enqueue(instanceId: string, conversationId: string, input: SendInput, idempotencyKey?: string, messageId?: string): Promise<{ message: MessageView; duplicate: boolean }> {
@@ -75,12 +98,13 @@ export class OutboundService implements ReplySink {
     if (!conv || conv.instance_id !== instanceId) throw new NotFound('Conversation not found');
     const channel = await this.repos.channels.get(conv.channel_id);
     if (!channel) throw new NotFound('Conversation not found');
-    if (channel.enabled !== 1) throw new Conflict('The channel of this conversation is disabled; enable it to send.');
+    if (channel.enabled !== 1) throw new SendRefused('channel_disabled', 'The channel of this conversation is disabled; enable it to send.');
     if (channel.channel_type === 'whatsapp' && !input.template) {
       const last = conv.last_inbound_at ? Date.parse(conv.last_inbound_at) : NaN;
-      if (!(Date.now() - last < WINDOW_MS)) {
-        throw new Conflict("This WhatsApp conversation is outside the 24-hour customer-service window: WhatsApp only allows a template message now (send {\"template\": {\"name\", \"language\"}}).");
-      }
+      if (!(Date.now() - last < WINDOW_MS)) throw new SendRefused('whatsapp_window_closed', WINDOW_DETAIL);
+      // The provider said so (131047, 63016) after the person's last message: our clock may
+      // think the window is open, WhatsApp does not.
+      if (windowClosedByProvider(conv)) throw new SendRefused('whatsapp_window_closed', `${WINDOW_DETAIL} WhatsApp refused the last free-form message with "re-engagement required".`);
     }
     let replyToProvider: string | undefined;
     if (input.reply_to) {
@@ -88,7 +112,7 @@ export class OutboundService implements ReplySink {
       if (target && target.conversation_id === conv.id) replyToProvider = target.provider_message_id ?? undefined;
     }
     const now = new Date().toISOString();
-    const row: MessageRow = {
+    const row: NewMessageRow = {
       id: messageId ?? newId(),
       instance_id: instanceId,
       channel_id: channel.id,
@@ -127,13 +151,75 @@ export class OutboundService implements ReplySink {
 
   /** An agent's answer in its webhook response: sent once even if the event is delivered again. */
   async acceptAgentReply(event: EventEnvelope, reply: AgentReply): Promise<void> {
-    if (!event.conversation_id) return;
+    await this.enqueueAnswer(event, reply as SendInput, `event:${event.id}`);
+  }
+
+  /**
+   * Queues (part of) an agent's answer to `event`; when it cannot be sent (the window closed, the
+   * channel disabled) it is stored as a failed message with the reason instead, and the agent
+   * told: an answer never vanishes. A conversation or channel that is gone is only logged.
+   */
+  async enqueueAnswer(event: EventEnvelope, input: SendInput, key: string, messageId?: string): Promise<MessageView | undefined> {
+    if (!event.conversation_id) return undefined;
     try {
-      await this.enqueue(event.instance_id, event.conversation_id, reply as SendInput, `event:${event.id}`);
+      return (await this.enqueue(event.instance_id, event.conversation_id, input, key, messageId)).message;
     } catch (err) {
-      if (err instanceof Conflict || err instanceof NotFound) return; // the window closed or the channel is gone: nothing to send
+      if (err instanceof SendRefused) return this.failAnswer(event, input, err.reason, err.message, key, messageId);
+      if (err instanceof NotFound) {
+        this.log?.warn({ event: event.id, conversation: event.conversation_id }, 'an agent answer was dropped: its conversation or channel no longer exists');
+        return undefined;
+      }
       throw err;
     }
+  }
+
+  /**
+   * Stores an answer that will not reach the person as a failed message (`status_reason`,
+   * `error.message`), sends `message.status` failed to the agent and logs a warning. Keyed like
+   * the answer itself, so a repeat records it once.
+   */
+  async failAnswer(event: EventEnvelope, input: SendInput, reason: AnswerFailure, detail: string, key: string, messageId?: string): Promise<MessageView | undefined> {
+    if (!event.conversation_id) return undefined;
+    const prior = await this.byIdempotencyKey(event.instance_id, key);
+    if (prior) return toMessageView(prior);
+    const conv = await this.repos.conversations.get(event.conversation_id);
+    const channel = conv ? await this.repos.channels.get(conv.channel_id) : undefined;
+    if (!conv || !channel) return undefined;
+    const now = new Date().toISOString();
+    const error = { code: reason, message: detail };
+    const row: MessageRow = {
+      id: messageId ?? newId(),
+      instance_id: event.instance_id,
+      channel_id: channel.id,
+      conversation_id: conv.id,
+      direction: 'out',
+      provider_message_id: null,
+      status: 'failed',
+      status_reason: reason,
+      text: input.text ?? null,
+      content: JSON.stringify({ ...input, in_reply_to_event: event.id }),
+      error: JSON.stringify(error),
+      idempotency_key: key,
+      created_at: now,
+      updated_at: now,
+    };
+    try {
+      await this.repos.inbox.transaction(async (trx) => {
+        await this.repos.inbox.insertMessage(trx, row);
+        await this.repos.inbox.updateMessage(trx, row.id, { status_reason: reason });
+      });
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      const raced = await this.byIdempotencyKey(event.instance_id, key);
+      return raced ? toMessageView(raced) : undefined;
+    }
+    this.log?.warn({ event: event.id, conversation: conv.id, message: row.id, reason, detail }, 'an agent answer did not reach the person');
+    await this.inbox?.emit(channel, conv.id, 'message.status', { kind: 'status', message_id: row.id, status: 'failed', status_reason: reason, error }, `out:${row.id}:failed`);
+    return toMessageView(row);
+  }
+
+  async answerFailed(event: EventEnvelope, reason: 'agent_timeout' | 'agent_error', detail: string): Promise<void> {
+    await this.failAnswer(event, {}, reason, detail, `event:${event.id}`);
   }
 
   async acceptAgentStream(event: EventEnvelope, body: AsyncIterable<Uint8Array>, contentType: string): Promise<void> {

@@ -19,7 +19,8 @@ import type { EventEnvelope } from '../event-envelope.js';
 import { agentDeltas, lastSentenceEnd } from './agent-stream.js';
 import type { SendContextFactory } from './context.js';
 import type { WidgetPublisher } from './send-job.js';
-import type { OutboundService } from './service.js';
+import type { AnswerFailure, OutboundService } from './service.js';
+import { AgentIdleTimeout, AgentSuperseded } from '../delivery.js';
 
 export type StreamingMode = 'live' | 'sentences' | 'final';
 
@@ -72,6 +73,7 @@ export class StreamRelay {
 
     await typing();
     lastTyping = Date.now();
+    try {
     for await (const delta of agentDeltas(body, contentType)) {
       text += delta;
       const now = Date.now();
@@ -88,7 +90,7 @@ export class StreamRelay {
       } else if (mode === 'sentences') {
         const end = lastSentenceEnd(text);
         if (end > sentUpTo && text.slice(sentUpTo, end).trim()) {
-          await this.outbound.enqueue(event.instance_id, conv.id, { text: text.slice(sentUpTo, end).trim() }, `event:${event.id}:${part++}`);
+          await this.outbound.enqueueAnswer(event, { text: text.slice(sentUpTo, end).trim() }, `event:${event.id}:${part++}`);
           sentUpTo = end;
         }
       }
@@ -97,9 +99,26 @@ export class StreamRelay {
         await typing();
       }
     }
+    } catch (err) {
+      // The stream broke (connection cut, idle limit, superseded): what arrived but was not sent
+      // is stored as a failed message, never sent as a half answer (see docs/delivery.md).
+      const key = mode === 'sentences' ? `event:${event.id}:${part}` : `event:${event.id}`;
+      const { reason, detail } = brokenStream(err);
+      await this.outbound.failAnswer(event, { text: text.slice(sentUpTo).trim() }, reason, detail, key, widget ? webMessageId : undefined);
+      // The widget showed the deltas: it gets the stored (failed) message, so its bubble ends.
+      if (widget) await widget.publishMessage(conv.id, webMessageId).catch(() => undefined);
+      return;
+    }
     const rest = text.slice(sentUpTo).trim();
     if (!rest) return;
     const key = mode === 'sentences' ? `event:${event.id}:${part}` : `event:${event.id}`;
-    await this.outbound.enqueue(event.instance_id, conv.id, { text: rest }, key, widget ? webMessageId : undefined);
+    await this.outbound.enqueueAnswer(event, { text: rest }, key, widget ? webMessageId : undefined);
   }
+}
+
+/** Why a stream ended early, for the failed message. */
+function brokenStream(err: unknown): { reason: AnswerFailure; detail: string } {
+  if (err instanceof AgentSuperseded) return { reason: 'agent_superseded', detail: err.message };
+  if (err instanceof AgentIdleTimeout) return { reason: 'agent_timeout', detail: `${err.message} (agent_idle_timeout_ms)` };
+  return { reason: 'agent_stream_broken', detail: `the agent's stream broke before it ended: ${(err as Error).message}` };
 }

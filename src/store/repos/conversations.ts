@@ -19,6 +19,19 @@ export class ConversationsRepo {
     return this.db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('created_at').orderBy('id').limit(limit).execute();
   }
 
+  /** Merges `patch` into the conversation's provider state (JSON). */
+  async mergeState(id: string, patch: Record<string, unknown>, now: string): Promise<void> {
+    const row = await this.db.selectFrom('conversations').select('state').where('id', '=', id).executeTakeFirst();
+    if (!row) return;
+    let state: Record<string, unknown> = {};
+    try {
+      state = JSON.parse(row.state || '{}') as Record<string, unknown>;
+    } catch {
+      state = {};
+    }
+    await this.db.updateTable('conversations').set({ state: JSON.stringify({ ...state, ...patch }), updated_at: now }).where('id', '=', id).execute();
+  }
+
   message(id: string): Promise<MessageRow | undefined> {
     return this.db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
   }

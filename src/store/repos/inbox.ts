@@ -12,6 +12,8 @@ import { forDialect } from '../sql-text.js';
 
 export type ConversationRow = Selectable<ConversationsTable>;
 export type MessageRow = Selectable<MessagesTable>;
+/** A message as inserted: columns added later (status_reason) are set by their own updates. */
+export type NewMessageRow = Omit<MessageRow, 'status_reason'> & { status_reason?: string | null };
 
 export type Tx = Transaction<Database>;
 
@@ -79,7 +81,7 @@ export class InboxRepo {
     return row;
   }
 
-  async insertMessage(trx: Tx | Kysely<Database>, row: MessageRow): Promise<void> {
+  async insertMessage(trx: Tx | Kysely<Database>, row: NewMessageRow): Promise<void> {
     await this.run(trx, 'insertMessage', [row.id, row.instance_id, row.channel_id, row.conversation_id, row.direction, row.provider_message_id, row.status, row.text, row.content, row.error, row.idempotency_key, row.created_at, row.updated_at]);
   }
 
