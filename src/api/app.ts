@@ -22,6 +22,7 @@ import { webPageRoutes } from './routes/web-pages.js';
 import { voiceRoutes } from './routes/voice.js';
 import { mediaRoutes } from './routes/media.js';
 import { lazyChildLogger } from './lazy-logger.js';
+import { mcpRoutes } from '../mcp/http.js';
 
 export interface AppOptions {
   logger: FastifyBaseLogger | false;
@@ -80,6 +81,7 @@ export async function buildApp(s: Services, opts: AppOptions): Promise<FastifyIn
   webChatRoutes(app, s);
   webPageRoutes(app, s);
   voiceRoutes(app, s);
+  mcpRoutes(app, s);
   mediaRoutes(app, s);
   return app;
 }
