@@ -26,6 +26,8 @@ export interface FakeGraphOptions {
   /** WhatsApp Business Accounts and the phone number ids each holds (default: WABA_FAKE holds every phoneNumberIds entry). */
   wabas?: Record<string, string[]>;
   port?: number;
+  /** How long a media download URL works (default 5 minutes, as Graph's). */
+  mediaUrlTtlMs?: number;
 }
 
 export interface FakeGraphMessage {
@@ -52,8 +54,13 @@ export interface FakeGraph extends FakeServer {
   /** From now on, non-template sends to this recipient fail with 131047. */
   closeWindow(to: string): void;
   openWindow(to: string): void;
-  /** Stores media; returns its media id for getMediaUrl. */
-  addMedia(bytes: Uint8Array, mimeType: string): string;
+  /**
+   * Stores media; returns its media id for getMediaUrl. `sha256` overrides the hash Graph reports
+   * (to test a mismatch). Download URLs expire after `urlTtlMs` (Graph's are ~5 minutes).
+   */
+  addMedia(bytes: Uint8Array, mimeType: string, opts?: { sha256?: string }): string;
+  /** Forgets media (Graph keeps it ~7 days): lookups answer "does not exist" from now on. */
+  removeMedia(mediaId: string): void;
   /** The webhook body Meta sends for one inbound text message, and its wamid. */
   inboundText(input: { from: string; text: string; name?: string; phoneNumberId?: string; replyTo?: string }): { payload: Record<string, unknown>; wamid: string };
   /** POSTs a webhook body signed with X-Hub-Signature-256 as Meta does; returns the receiver's status. */
@@ -69,8 +76,10 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
   const sent: FakeGraphMessage[] = [];
   const reads: { phoneNumberId: string; messageId: string; typing: boolean }[] = [];
   const closed = new Set<string>();
-  const media = new Map<string, { bytes: Uint8Array; mime: string }>();
+  const media = new Map<string, { bytes: Uint8Array; mime: string; sha256?: string }>();
+  const urlTtlMs = opts.mediaUrlTtlMs ?? 300_000;
   let base = '';
+  let mediaCounter = 0;
 
   const trace = () => randomBytes(8).toString('base64url');
   const graphError = (status: number, code: number, message: string, extra: Record<string, unknown> = {}): FakeReply => ({
@@ -127,7 +136,10 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
     if (!token || !tokens.includes(token)) return graphError(401, 190, 'Invalid OAuth access token - Cannot parse access token');
     if (dl) {
       const m = media.get(dl[1]);
-      return m ? { status: 200, bytes: m.bytes, headers: { 'content-type': m.mime } } : { status: 404, text: 'Not Found' };
+      // Like lookaside.fbsbx.com: the signed URL stops working after a few minutes.
+      const exp = Number(req.query.get('ext') ?? 0) * 1000;
+      if (!m || !(exp > Date.now())) return { status: 404, text: 'Not Found' };
+      return { status: 200, bytes: m.bytes, headers: { 'content-type': m.mime } };
     }
     const w = /^\/v\d+\.\d+\/([^/]+)\/phone_numbers$/.exec(req.path);
     if (w && req.method === 'GET') {
@@ -155,8 +167,8 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
       return {
         status: 200,
         json: {
-          messaging_product: 'whatsapp', url: `${base}/media-download/${id}`, mime_type: item.mime,
-          sha256: createHash('sha256').update(item.bytes).digest('hex'), file_size: item.bytes.length, id,
+          messaging_product: 'whatsapp', url: `${base}/media-download/${id}?ext=${Math.floor((Date.now() + urlTtlMs) / 1000)}&hash=${randomBytes(6).toString('hex')}`, mime_type: item.mime,
+          sha256: item.sha256 ?? createHash('sha256').update(item.bytes).digest('hex'), file_size: item.bytes.length, id,
         },
       };
     }
@@ -212,10 +224,13 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
       const body = JSON.stringify(payload);
       return postWebhook(url, { 'content-type': 'application/json', 'x-hub-signature-256': metaSignature(appSecret, body) }, body);
     },
-    addMedia(bytes, mimeType) {
-      const id = String(900000000 + media.size + 1);
-      media.set(id, { bytes, mime: mimeType });
+    addMedia(bytes, mimeType, o = {}) {
+      const id = String(900000000 + ++mediaCounter);
+      media.set(id, { bytes, mime: mimeType, sha256: o.sha256 });
       return id;
+    },
+    removeMedia(mediaId) {
+      media.delete(mediaId);
     },
   };
 }

@@ -69,8 +69,10 @@ export interface FakeTelegram extends FakeServer {
   chatActions(): { chat_id: string; action: string }[];
   /** The webhook currently set for a bot token. */
   webhook(token?: string): FakeTelegramWebhook | undefined;
-  /** Stores a downloadable file; returns its file_id for getFile. */
-  addFile(bytes: Uint8Array, fileName?: string): string;
+  /** Stores a downloadable file (under `dir`, as Telegram's paths: photos/, voice/, documents/); returns its file_id for getFile. */
+  addFile(bytes: Uint8Array, fileName?: string, dir?: string): string;
+  /** Forgets a file: getFile and its download answer as for an unknown file from now on. */
+  removeFile(fileId: string): void;
   /** Makes sends to this chat fail with 403 "bot was blocked by the user". */
   blockChat(chatId: number | string): void;
   /** The group became a supergroup: sends to `from` fail with 400 naming `to` (migrate_to_chat_id). */
@@ -101,6 +103,7 @@ export async function startFakeTelegram(opts: FakeTelegramOptions = {}): Promise
   const blocked = new Set<string>();
   const migrated = new Map<string, number>();
   let updateCounter = 1000;
+  let fileCounter = 0;
 
   const ok = (result: unknown): FakeReply => ({ status: 200, json: { ok: true, result } });
   const err = (status: number, description: string, extra?: Params): FakeReply => ({
@@ -315,10 +318,14 @@ export async function startFakeTelegram(opts: FakeTelegramOptions = {}): Promise
     drafts: (chatId) => filter(drafts, chatId),
     chatActions: () => [...actions],
     webhook: (token) => webhooks.get(token ?? tokens[0]),
-    addFile(bytes, fileName = 'file.bin') {
-      const id = `file-${files.size + 1}`;
-      files.set(id, { bytes, path: `documents/${files.size + 1}-${fileName}` });
+    addFile(bytes, fileName = 'file.bin', dir = 'documents') {
+      const n = ++fileCounter;
+      const id = `file-${n}`;
+      files.set(id, { bytes, path: `${dir}/file_${n}-${fileName}` });
       return id;
+    },
+    removeFile(fileId) {
+      files.delete(fileId);
     },
     migrateChat(from, to) {
       migrated.set(String(from), Number(to));

@@ -62,8 +62,15 @@ export interface FakeTwilio extends FakeServer {
   closeWindow(to: string): void;
   /** Sends to this recipient fail with 21610 (recipient replied STOP). */
   optOut(to: string): void;
-  /** The form fields Twilio posts for an inbound SMS to one of the account's numbers. */
-  inboundSms(input: { from: string; body: string; to?: string }): Record<string, string>;
+  /** The form fields Twilio posts for an inbound SMS (an MMS with `media`) to one of the account's numbers. */
+  inboundSms(input: { from: string; body: string; to?: string; media?: { url: string; contentType: string }[] }): Record<string, string>;
+  /**
+   * Stores an inbound MMS's media; returns its MediaUrl (on the API host, HTTP Basic required,
+   * redirecting to a short-lived unauthenticated CDN URL as Twilio does).
+   */
+  addMedia(bytes: Uint8Array, contentType: string): string;
+  /** Deletes media (as DELETE .../Media/{sid} would): its URLs answer 404 from now on. */
+  removeMedia(url: string): void;
   /** POSTs form fields signed with X-Twilio-Signature (account auth token); returns the status. */
   deliverWebhook(url: string, params: Record<string, string>): Promise<number>;
 }
@@ -78,6 +85,8 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
     phone_number: n, sms_url: '', sms_method: 'POST', voice_url: '', voice_method: 'POST', status_callback: '', status_callback_method: 'POST',
   }));
   const sent: FakeTwilioMessage[] = [];
+  const media = new Map<string, { bytes: Uint8Array; contentType: string }>();
+  let base = '';
   const closed = new Set<string>();
   const stopped = new Set<string>();
   const bare = (n: string) => n.replace(/^whatsapp:/, '');
@@ -144,11 +153,22 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
   }
 
   function handler(req: RecordedRequest): FakeReply {
+    const cdn = /^\/cdn\/(ME[0-9a-f]{32})$/.exec(req.path);
+    if (cdn && req.method === 'GET') {
+      const item = media.get(cdn[1]);
+      if (!item || !(Number(req.query.get('Expires') ?? 0) * 1000 > Date.now())) return { status: 403, text: 'AccessDenied' };
+      return { status: 200, bytes: item.bytes, headers: { 'content-type': item.contentType } };
+    }
     const m = /^\/2010-04-01\/Accounts\/([^/]+)\/(.+)$/.exec(req.path);
     if (!m) return error(404, 20404, 'The requested resource was not found');
     if (!authorised(req) || m[1] !== accountSid) return error(401, 20003, 'Authenticate');
     const rest = m[2];
     if (rest === 'Messages.json' && req.method === 'POST') return createMessage(req);
+    const med = /^Messages\/MM[0-9a-f]{32}\/Media\/(ME[0-9a-f]{32})$/.exec(rest);
+    if (med && req.method === 'GET') {
+      if (!media.has(med[1])) return error(404, 20404, `The requested resource /2010-04-01/Accounts/${accountSid}/${rest} was not found`);
+      return { status: 307, headers: { location: `${base}/cdn/${med[1]}?Expires=${Math.floor(Date.now() / 1000) + 300}` }, text: '' };
+    }
     const get = /^Messages\/(SM[0-9a-f]{32})\.json$/.exec(rest);
     if (get && req.method === 'GET') {
       const msg = sent.find((s) => s.sid === get[1]);
@@ -186,6 +206,7 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
   }
 
   const server = await startFakeServer({ handler, failure, port: opts.port });
+  base = server.url;
   return {
     ...server,
     accountSid,
@@ -198,8 +219,17 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
     inboundSms(input) {
       return {
         MessageSid: 'SM' + hexId(16), SmsSid: '', AccountSid: accountSid, From: input.from, To: input.to ?? numbers[0]?.phone_number ?? '',
-        Body: input.body, NumMedia: '0', NumSegments: '1', SmsStatus: 'received', ApiVersion: '2010-04-01',
+        Body: input.body, NumMedia: String(input.media?.length ?? 0), NumSegments: '1', SmsStatus: 'received', ApiVersion: '2010-04-01',
+        ...Object.fromEntries((input.media ?? []).flatMap((x, i) => [[`MediaUrl${i}`, x.url], [`MediaContentType${i}`, x.contentType]])),
       };
+    },
+    addMedia(bytes, contentType) {
+      const sid = 'ME' + hexId(16);
+      media.set(sid, { bytes, contentType });
+      return `${base}/2010-04-01/Accounts/${accountSid}/Messages/MM${hexId(16)}/Media/${sid}`;
+    },
+    removeMedia(url) {
+      media.delete(url.split('/').pop() ?? '');
     },
     async deliverWebhook(url, params) {
       const body = new URLSearchParams(params).toString();

@@ -15,6 +15,7 @@ import type { InstanceRow } from '../store/repos/instances.js';
 import { ReadCache } from '../store/read-cache.js';
 import type { WriteWatch } from '../store/write-watch.js';
 import type { EventEnvelope } from './event-envelope.js';
+import type { EventRow } from '../store/repos/events.js';
 import { signingSecretAad } from './instances.js';
 
 /** What an agent may put in its response body to answer right away. */
@@ -103,6 +104,8 @@ async function* readWithIdleTimeout(body: AsyncIterable<Uint8Array>, abort: Abor
 }
 
 export class AgentDelivery {
+  /** Media capture: how long an event still waits for its media before delivery (media/capture.ts). */
+  mediaWaitMs?: (event: EventRow) => number | undefined;
   /** Instance rows by id, while unchanged (SQLite; see store/read-cache.ts). */
   private readonly instanceRows: ReadCache<InstanceRow>;
 
@@ -121,6 +124,8 @@ export class AgentDelivery {
   async handle(job: JobRow): Promise<JobOutcome> {
     const event = await this.repos.events.get(job.ref_id);
     if (!event) return { kind: 'done' }; // deleted with its instance or channel
+    const wait = this.mediaWaitMs?.(event);
+    if (wait !== undefined) return { kind: 'defer', delayMs: wait, reason: 'waiting for the media to be captured' };
     const instance = await this.instanceRows.get(event.instance_id, () => this.repos.instances.get(event.instance_id));
     if (!instance?.agent_url) return { kind: 'dead', error: 'the instance has no agent_url' };
     if (instance.agent_url.startsWith('builtin:')) return this.builtin(instance.agent_url, JSON.parse(event.payload) as EventEnvelope);

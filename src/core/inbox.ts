@@ -10,7 +10,7 @@ import { channelName } from '../queue/notifier.js';
 import type { JobsRepo } from '../queue/jobs.js';
 import type { ChannelRow } from '../store/repos/channels.js';
 import type { InboxRepo, Tx } from '../store/repos/inbox.js';
-import type { DeliveryStatus, InboundEvent } from './events.js';
+import type { DeliveryStatus, InboundEvent, MessageEvent } from './events.js';
 import { eventTypeOf } from './events.js';
 import { eventData, messageContent, type EventEnvelope } from './event-envelope.js';
 
@@ -42,7 +42,14 @@ interface InstanceState {
 /** Later statuses never move a message backwards (a late "sent" after "read" is ignored). */
 const STATUS_RANK: Record<string, number> = { queued: 0, sending: 1, sent: 2, delivered: 3, read: 4, failed: 5 };
 
+/** Inbound media capture (media/capture.ts): pending items and their job, in the ingest transaction. */
+export interface MediaHook {
+  prepare(trx: Tx, channel: ChannelRow, e: MessageEvent, messageId: string, eventId: string, now: string): Promise<unknown[]>;
+}
+
 export class Inbox {
+  media?: MediaHook;
+
   constructor(
     private readonly repo: InboxRepo,
     private readonly jobs: JobsRepo,
@@ -153,6 +160,7 @@ export class Inbox {
       }
       const seq = ++inst.seq;
       const envelope = await this.storeOne(trx, channel, e, seq, nowIso);
+      if (Array.isArray(envelope.data.attachments)) inst.queued = true; // a capture job
       await this.repo.insertEvent(trx, {
         id: envelope.id,
         instance_id: channel.instance_id,
@@ -218,6 +226,7 @@ export class Inbox {
     const eventId = newId();
     let conversationId: string | null = null;
     let messageId: string | undefined;
+    let attachments: unknown[] | undefined;
 
     if (e.kind === 'message') {
       const conv = await this.repo.upsertConversation(trx, { instanceId: channel.instance_id, channelId: channel.id, key: e.conversationKey, participant: e.from, inboundAt: e.occurredAt, now });
@@ -240,6 +249,7 @@ export class Inbox {
         created_at: now,
         updated_at: now,
       });
+      if (e.media?.length && this.media) attachments = await this.media.prepare(trx, channel, e, messageId, eventId, now);
     } else if (e.kind === 'status') {
       const msg = await this.repo.messageByProviderId(trx, channel.id, e.providerMessageId);
       if (msg) {
@@ -263,7 +273,7 @@ export class Inbox {
       cursor: String(seq),
       created_at: now,
       channel: { type: channel.channel_type, provider: channel.provider, external_identifier: channel.external_identifier },
-      data: eventData(e, messageId),
+      data: attachments ? withAttachments(eventData(e, messageId), attachments) : eventData(e, messageId),
     };
   }
 }
@@ -271,4 +281,10 @@ export class Inbox {
 function advances(current: string, next: DeliveryStatus): boolean {
   if (next === 'failed') return current !== 'failed';
   return (STATUS_RANK[next] ?? 0) > (STATUS_RANK[current] ?? -1);
+}
+
+/** The provider's media references become media items (`data.attachments`; the references stay in `raw`). */
+function withAttachments(data: Record<string, unknown>, attachments: unknown[]): Record<string, unknown> {
+  const { media: _refs, ...rest } = data;
+  return { ...rest, attachments };
 }

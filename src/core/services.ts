@@ -27,6 +27,7 @@ import { Webhooks } from './webhooks.js';
 import { Provisioner } from './provisioning.js';
 import { openBlobStore } from '../media/blob-store.js';
 import { MediaService } from '../media/service.js';
+import { CAPTURE_SCHEDULE_MS, MediaCapture } from '../media/capture.js';
 
 export interface Services {
   config: Config;
@@ -64,6 +65,7 @@ export interface ServiceOptions {
   sendScheduleMs?: number[];
   /** Installation-wide agent time limits (tests); instances may set their own. */
   agentLimits?: Partial<AgentLimits>;
+  captureScheduleMs?: number[];
 }
 
 export function makeServices(config: Config, store: Store, box: SecretBox, log: Logger, opts: ServiceOptions = {}): Services {
@@ -93,15 +95,22 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   let services: Services;
   const relay = new StreamRelay(repos, outbound, contexts, () => services.widgets, log);
   outbound.streamSink = (event, body, type) => relay.relay(event, body, type);
+  const capture = new MediaCapture(media, repos, contexts, guardedFetch, log, (opts.captureScheduleMs ?? CAPTURE_SCHEDULE_MS).length + 1);
+  inbox.media = capture;
+  delivery.mediaWaitMs = (event) => capture.waitMs(event);
+  capture.onFinal = async (eventId) => {
+    await repos.jobs.hurry('deliver', eventId, new Date().toISOString());
+    await notifier.publish('jobs', '');
+  };
   const sendJob = new SendJob(repos, inbox, contexts, governor, health, log, sendScheduleMs.length + 1, () => services.widgets);
-  const runner = new JobRunner(repos.jobs, { deliver: (job) => delivery.handle(job), send: (job) => sendJob.handle(job) }, notifier, log, {
+  const runner = new JobRunner(repos.jobs, { deliver: (job) => delivery.handle(job), send: (job) => sendJob.handle(job), media: (job) => capture.handle(job) }, notifier, log, {
     concurrency: 16,
     // A running job renews its lease every third of it (runner.ts), so the lease only has to
     // outlast one renewal gap, not the job: a node that dies holds its jobs at most 15 s before
     // another node retries them.
     leaseMs: 15_000,
     pollMs: 500,
-    scheduleMs: { deliver: opts.scheduleMs ?? config.deliveryScheduleMs ?? DEFAULT_SCHEDULE_MS, send: sendScheduleMs },
+    scheduleMs: { deliver: opts.scheduleMs ?? config.deliveryScheduleMs ?? DEFAULT_SCHEDULE_MS, send: sendScheduleMs, media: opts.captureScheduleMs ?? CAPTURE_SCHEDULE_MS },
     jitter: 0.2,
   });
   let gmailWatchTimer: NodeJS.Timeout | undefined;

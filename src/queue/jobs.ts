@@ -23,7 +23,7 @@ import type { DialectName } from '../store/database.js';
 import { forDialect, numbered } from '../store/sql-text.js';
 
 export type JobRow = Selectable<JobsTable>;
-export type JobKind = 'deliver' | 'send';
+export type JobKind = 'deliver' | 'send' | 'media';
 
 export interface NewJob {
   kind: JobKind;
@@ -139,6 +139,11 @@ export class JobsRepo {
       .where('locked_by', '=', node)
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) > 0) await this.park(job, runAt);
+  }
+
+  /** Makes a waiting (deferred) job of `kind` for `refId` due now: what it waited for is done. */
+  async hurry(kind: JobKind, refId: string, now: string): Promise<void> {
+    await this.db.updateTable('jobs').set({ next_attempt_at: now }).where('kind', '=', kind).where('ref_id', '=', refId).where('status', '=', 'pending').where('locked_by', 'is', null).where('next_attempt_at', '>', now).execute();
   }
 
   async kill(job: JobRow, node: string, error: string, now: string): Promise<void> {

@@ -47,6 +47,15 @@ export class MediaRepo {
       .execute();
   }
 
+  /** The stored event, once its media is final (store-wide SQL on events stays small: one update). */
+  async setEventPayload(eventId: string, payload: string): Promise<void> {
+    await this.db.updateTable('events').set({ payload }).where('id', '=', eventId).execute();
+  }
+
+  async setMessageTextIfEmpty(messageId: string, text: string): Promise<void> {
+    await this.db.updateTable('messages').set({ text }).where('id', '=', messageId).where((eb) => eb.or([eb('text', 'is', null), eb('text', '=', '')])).execute();
+  }
+
   async delete(ids: string[]): Promise<void> {
     if (ids.length) await this.db.deleteFrom('media').where('id', 'in', ids).execute();
   }
