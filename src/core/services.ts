@@ -83,7 +83,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   const media = new MediaService(config.media, repos.media, blobs, box.deriveKey('media-links'), () => config.publicUrl, log);
   const inbox = new Inbox(repos.inbox, repos.jobs, notifier, opts.pgSchema);
   const outbound = new OutboundService(repos, repos.jobs, notifier, opts.pgSchema, inbox, log);
-  const bridge = new OpenAIBridge(repos, box, guardedFetch, opts.replies ?? outbound, log, { timeoutMs: 30_000, idleMs: 30_000 });
+  const bridge = new OpenAIBridge(repos, box, guardedFetch, opts.replies ?? outbound, log, { limits: opts.agentLimits }, (ids) => media.itemsForMessages(ids));
   const delivery = new AgentDelivery(repos, box, makeGuardedRequest(config.allowPrivateUrls), opts.replies ?? outbound, log, { builtins: { echo: (e) => echoAgent(e) }, bridge: (i, e) => bridge.handle(i, e), limits: opts.agentLimits }, store.writes);
   const governor = new RateGovernor(store.db, store.dialect);
   const health = new ChannelHealth(repos, inbox);

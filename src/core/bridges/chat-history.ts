@@ -31,16 +31,21 @@ function authorKind(m: MessageRow): string {
   return m.direction === 'in' ? 'contact' : 'agent';
 }
 
+/** Media items as the media service lists them (id -> items), or none. */
+export type MediaOf = Map<string, unknown[]>;
+
 /** Image links of a message's attachments that a model can fetch (media items that are ready). */
-function imageUrls(m: MessageRow): string[] {
-  let content: { attachments?: unknown };
-  try {
-    content = JSON.parse(m.content) as { attachments?: unknown };
-  } catch {
-    return [];
+function imageUrls(m: MessageRow, media: MediaOf): string[] {
+  let items = media.get(m.id);
+  if (!items) {
+    try {
+      const content = JSON.parse(m.content) as { attachments?: unknown };
+      items = Array.isArray(content.attachments) ? content.attachments : [];
+    } catch {
+      items = [];
+    }
   }
-  if (!Array.isArray(content.attachments)) return [];
-  return content.attachments
+  return items
     .filter((a): a is { url: string } => {
       const x = a as { kind?: unknown; url?: unknown; status?: unknown; mime_type?: unknown };
       const image = x.kind === 'image' || (typeof x.mime_type === 'string' && x.mime_type.startsWith('image/'));
@@ -52,7 +57,7 @@ function imageUrls(m: MessageRow): string[] {
 const SKIPPED_STATUSES = new Set(['failed', 'suppressed']);
 
 /** `rows` oldest first. */
-export function chatMessages(systemPrompt: string, rows: MessageRow[]): ChatMessage[] {
+export function chatMessages(systemPrompt: string, rows: MessageRow[], media: MediaOf = new Map()): ChatMessage[] {
   const out: ChatMessage[] = [];
   if (systemPrompt) out.push({ role: 'system', content: systemPrompt });
   for (const m of rows) {
@@ -60,7 +65,7 @@ export function chatMessages(systemPrompt: string, rows: MessageRow[]): ChatMess
     if (kind === 'system' || SKIPPED_STATUSES.has(m.status)) continue;
     const text = m.text ?? '';
     if (kind === 'contact') {
-      const images = imageUrls(m);
+      const images = imageUrls(m, media);
       if (images.length) out.push({ role: 'user', content: [...(text ? [{ type: 'text' as const, text }] : []), ...images.map((url) => ({ type: 'image_url' as const, image_url: { url } }))] });
       else if (text) out.push({ role: 'user', content: text });
     } else if (text) {

@@ -17,7 +17,7 @@ import type { JobOutcome } from '../../queue/runner.js';
 import type { Repos } from '../../store/repos/index.js';
 import type { InstanceRow } from '../../store/repos/instances.js';
 import { bridgeBaseUrl, decryptAgentApiKey, DEFAULT_MAX_HISTORY, parseAgentConfig } from '../agent-config.js';
-import { retryAfterMs, type ReplySink } from '../delivery.js';
+import { agentLimitsOf, retryAfterMs, type AgentLimits, type ReplySink } from '../delivery.js';
 import type { EventEnvelope } from '../event-envelope.js';
 import { chatMessages } from './chat-history.js';
 
@@ -28,10 +28,8 @@ export interface ConversationActions {
 }
 
 export interface BridgeOptions {
-  /** Longest wait for the model's response headers. */
-  timeoutMs: number;
-  /** Longest silence between two chunks of the stream. */
-  idleMs: number;
+  /** Installation-wide time limits (an instance's own agent_*_timeout_ms win), as for HTTP agents. */
+  limits?: Partial<AgentLimits>;
 }
 
 const TOOLS: OpenAI.Chat.Completions.ChatCompletionTool[] = [
@@ -69,6 +67,8 @@ export class OpenAIBridge {
     private readonly replies: ReplySink,
     private readonly log: Logger,
     private readonly opts: BridgeOptions,
+    /** The media items of messages (signed links the model fetches), when media are stored. */
+    private readonly mediaOf?: (messageIds: string[]) => Promise<Map<string, unknown[]>>,
   ) {}
 
   async handle(instance: InstanceRow, event: EventEnvelope): Promise<JobOutcome> {
@@ -81,8 +81,9 @@ export class OpenAIBridge {
     const apiKey = decryptAgentApiKey(this.box, instance.id, instance.agent_api_key_enc) ?? '';
 
     const rows = await this.repos.conversations.recentMessages(event.conversation_id, config.max_history_messages ?? DEFAULT_MAX_HISTORY);
-    const messages = chatMessages(config.system_prompt, rows);
-    const client = new OpenAI({ apiKey, baseURL: bridgeBaseUrl(instance.agent_url), fetch: this.fetchFn, maxRetries: 0, timeout: this.opts.timeoutMs });
+    const messages = chatMessages(config.system_prompt, rows, this.mediaOf ? await this.mediaOf(rows.filter((r) => r.direction === 'in').map((r) => r.id)) : new Map());
+    const limits = agentLimitsOf(instance, this.opts.limits);
+    const client = new OpenAI({ apiKey, baseURL: bridgeBaseUrl(instance.agent_url), fetch: this.fetchFn, maxRetries: 0, timeout: limits.firstByteMs });
 
     const abort = new AbortController();
     let stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>;
@@ -96,7 +97,7 @@ export class OpenAIBridge {
     }
 
     // The first chunk decides: a stream that fails before any chunk is retried like a refused call.
-    const iter = withIdleTimeout(stream, abort, this.opts.idleMs)[Symbol.asyncIterator]();
+    const iter = withIdleTimeout(stream, abort, limits.idleMs)[Symbol.asyncIterator]();
     let first: IteratorResult<OpenAI.Chat.Completions.ChatCompletionChunk>;
     try {
       first = await iter.next();
@@ -121,7 +122,14 @@ export class OpenAIBridge {
         r = await iter.next();
       }
     }
-    await this.replies.acceptAgentStream(event, deltas(), 'text/plain');
+    try {
+      await this.replies.acceptAgentStream(event, deltas(), 'text/plain');
+    } catch (err) {
+      // Text was flowing: calling the model again could send its first sentences twice. What the
+      // person got is the relay's to record (as for an HTTP agent's broken stream).
+      this.log.warn({ err: (err as Error).message, event: event.id }, 'the model stream broke midway');
+      return { kind: 'done' };
+    }
     await this.honour(event, [...calls.values()]);
     return { kind: 'done' };
   }
