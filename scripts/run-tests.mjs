@@ -42,8 +42,8 @@ if (!process.env.TEST_DATABASE_URL) {
 }
 const run = randomBytes(4).toString('hex');
 const runTmp = mkdtempSync(join(tmpdir(), `sb-test-run-${run}-`));
-// `--conditions=source`: workspace packages resolve to their TypeScript source (no build step).
-const res = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+// `--conditions=switchboard-source`: workspace packages resolve to their TypeScript source (no build step).
+const res = spawnSync(process.execPath, ['--conditions=switchboard-source', '--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
   stdio: 'inherit',
   env: { ...process.env, SB_TEST_RUN: run, TMPDIR: runTmp },
 });

@@ -8,7 +8,7 @@
  *   await sb.send(event.conversation_id!, { text: 'Done!' });
  */
 import { randomUUID } from 'node:crypto';
-import { toModelMessages, type HistoryFormat, type ModelMessage } from './history.js';
+import { toModelMessages, type AiSdkMessage, type HistoryFormat, type ModelMessage, type OpenAIMessage } from './history.js';
 import type { Conversation, HistoryMessage, MediaItem, SentMessage } from './types.js';
 
 export interface ClientOptions {
@@ -129,9 +129,13 @@ export class SwitchboardClient {
    * (and a human operator's, named as such) as `assistant`, images as image parts.
    * `limit` keeps the most recent messages (default 50).
    */
+  history(conversationId: string, opts?: { limit?: number; format?: 'ai-sdk' }): Promise<AiSdkMessage[]>;
+  history(conversationId: string, opts: { limit?: number; format: 'openai' }): Promise<OpenAIMessage[]>;
   async history(conversationId: string, opts: { limit?: number; format?: HistoryFormat } = {}): Promise<ModelMessage[]> {
     const page = await this.messages(conversationId, { order: 'desc', limit: opts.limit ?? 50 });
-    return toModelMessages([...page.messages].reverse(), opts.format ?? 'ai-sdk');
+    // Oldest first whatever order the server answered in (created_at is when each was accepted).
+    const sorted = [...page.messages].sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id < b.id ? -1 : 1));
+    return toModelMessages(sorted, opts.format ?? 'ai-sdk');
   }
 
   /**

@@ -14,7 +14,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SwitchboardClient, type ClientOptions } from './client.js';
-import type { HistoryFormat, ModelMessage } from './history.js';
+import type { AiSdkMessage, HistoryFormat, ModelMessage, OpenAIMessage } from './history.js';
 import { reply, sseBytes, type Answer } from './reply.js';
 import type { EventEnvelope } from './types.js';
 import { verify, VerificationError } from './verify.js';
@@ -24,8 +24,11 @@ export interface HandlerContext {
   reply: typeof reply;
   /** The API client for this event's instance (needs an API key: option `apiKey` or SWITCHBOARD_API_KEY). */
   client: SwitchboardClient;
-  /** This event's conversation as model messages, the new message included. */
-  history(opts?: { limit?: number; format?: HistoryFormat }): Promise<ModelMessage[]>;
+  /** This event's conversation as model messages (AI SDK shape, or `format: 'openai'`), the new message included. */
+  history: {
+    (opts?: { limit?: number; format?: 'ai-sdk' }): Promise<AiSdkMessage[]>;
+    (opts: { limit?: number; format: 'openai' }): Promise<OpenAIMessage[]>;
+  };
 }
 
 export type AgentFunction = (ctx: HandlerContext) => Answer | void | Promise<Answer | void>;
@@ -71,7 +74,7 @@ export function createHandler(fn: AgentFunction, opts: HandlerOptions = {}): Han
       instanceId: event.instance_id,
       fetch: opts.fetch,
     });
-    const history = async (o?: { limit?: number; format?: HistoryFormat }) => (event.conversation_id ? client.history(event.conversation_id, o) : []);
+    const history = (async (o?: { limit?: number; format?: HistoryFormat }) => (event.conversation_id ? client.history(event.conversation_id, o as { format: 'openai' }) : [])) as HandlerContext['history'];
     let answer: Answer | void;
     try {
       answer = await fn({ event, reply, client, history });

@@ -7,16 +7,21 @@ import type { HistoryMessage } from './types.js';
 
 export type HistoryFormat = 'ai-sdk' | 'openai';
 
-type Part = { type: 'text'; text: string } | { type: 'image'; image: string; mediaType?: string } | { type: 'image_url'; image_url: { url: string } };
-export interface ModelMessage {
-  role: 'user' | 'assistant';
-  content: string | Part[];
-}
+type TextPart = { type: 'text'; text: string };
+/** The AI SDK's message shape (`streamText({ messages })`). */
+export type AiSdkMessage = { role: 'user'; content: string | (TextPart | { type: 'image'; image: string; mediaType?: string })[] } | { role: 'assistant'; content: string };
+/** Chat Completions' message shape (`openai.chat.completions.create({ messages })`). */
+export type OpenAIMessage = { role: 'user'; content: string | (TextPart | { type: 'image_url'; image_url: { url: string } })[] } | { role: 'assistant'; content: string };
+export type ModelMessage = AiSdkMessage | OpenAIMessage;
+type Part = TextPart | { type: 'image'; image: string; mediaType?: string } | { type: 'image_url'; image_url: { url: string } };
 
+export function toModelMessages(messages: HistoryMessage[], format?: 'ai-sdk'): AiSdkMessage[];
+export function toModelMessages(messages: HistoryMessage[], format: 'openai'): OpenAIMessage[];
+export function toModelMessages(messages: HistoryMessage[], format?: HistoryFormat): ModelMessage[];
 export function toModelMessages(messages: HistoryMessage[], format: HistoryFormat = 'ai-sdk'): ModelMessage[] {
-  const out: ModelMessage[] = [];
+  const out: { role: 'user' | 'assistant'; content: string | Part[] }[] = [];
   for (const m of messages) {
-    const kind = m.author?.kind ?? (m.direction === 'inbound' ? 'contact' : 'agent');
+    const kind = m.author?.kind ?? ((m.direction as string) === 'inbound' || (m.direction as string) === 'in' ? 'contact' : 'agent');
     if (kind === 'system') continue;
     if (m.status === 'suppressed' || m.status === 'failed') continue; // never reached the person
     const role = kind === 'contact' ? 'user' : 'assistant';
@@ -32,5 +37,5 @@ export function toModelMessages(messages: HistoryMessage[], format: HistoryForma
     for (const a of images) parts.push(format === 'openai' ? { type: 'image_url', image_url: { url: a.url } } : { type: 'image', image: a.url, mediaType: a.mime_type });
     out.push({ role, content: parts });
   }
-  return out;
+  return out as ModelMessage[];
 }

@@ -9,5 +9,5 @@ export { createHandler, type AgentFunction, type Handler, type HandlerContext, t
 export { verify, verifyBody, VerificationError } from './verify.js';
 export { reply, type Answer, type ReplyOptions, type StreamPiece, type StreamSource } from './reply.js';
 export { SwitchboardClient, SwitchboardError, type ClientOptions, type ConversationsQuery, type MessagesQuery, type SendInput } from './client.js';
-export { toModelMessages, type HistoryFormat, type ModelMessage } from './history.js';
+export { toModelMessages, type AiSdkMessage, type HistoryFormat, type ModelMessage, type OpenAIMessage } from './history.js';
 export * from './types.js';
