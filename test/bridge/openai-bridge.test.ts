@@ -87,6 +87,27 @@ for (const kind of storeKinds()) {
       assert.equal(ai.refused.length, 0, JSON.stringify(ai.refused));
     });
 
+    test("a photo the person sent reaches the model as an image part", async () => {
+      ai.script = () => ({ text: 'Nice picture.' });
+      const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
+      const fileId = tg.addFile(png, 'photo.png');
+      const before = ai.requests.length;
+      const r = await fetch(webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
+        body: JSON.stringify({ update_id: ++updateId, message: { message_id: updateId, date: 1_700_000_000, chat: { id: 7004, type: 'private' }, from: { id: 7004, is_bot: false, first_name: 'Ada' }, caption: 'look', photo: [{ file_id: fileId, file_unique_id: 'u1', width: 1, height: 1, file_size: png.length }] } }),
+      });
+      assert.equal(r.status, 200);
+      await until(() => tg.sentMessages(7004)[0], 'the answer to the photo');
+      const user = ai.requests[before].body.messages.at(-1);
+      assert.equal(user.role, 'user');
+      assert.ok(Array.isArray(user.content), JSON.stringify(user));
+      const image = user.content.find((p: any) => p.type === 'image_url');
+      assert.ok(image, JSON.stringify(user.content));
+      const bytes = Buffer.from(await (await fetch(image.image_url.url)).arrayBuffer());
+      assert.deepEqual(bytes, png, 'the image link serves the photo');
+    });
+
     test('a model API failure before the first token is retried; the answer still arrives once', async () => {
       const before = ai.requests.length;
       ai.script = (_b, n) => (n === before + 1 ? { status: 500 } : { text: 'Back again.' });
