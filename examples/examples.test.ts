@@ -2,14 +2,14 @@
  * Both examples answer real Switchboard traffic: a Telegram message reaches the example agent
  * (signed, verified by the SDK), the agent reads the history through the API and streams the
  * model's answer, and the fake Telegram receives it. Models are mocks: the AI SDK's own
- * MockLanguageModelV4, and the fake Chat Completions server for the OpenAI SDK.
+ * MockLanguageModelV3, and the fake Chat Completions server for the OpenAI SDK.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
-import { MockLanguageModelV4 } from 'ai/test';
+import { MockLanguageModelV3 } from 'ai/test';
 import { simulateReadableStream } from 'ai';
 import type { Handler } from '@switchboard/agent';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
@@ -20,9 +20,9 @@ import { aiSdkAgent } from './ai-sdk-agent.js';
 import { openaiAgent } from './openai-agent.js';
 
 /** A mock model streaming `text` in small deltas, as a provider would. */
-function mockModel(answers: string[]): MockLanguageModelV4 {
+function mockModel(answers: string[]): MockLanguageModelV3 {
   let n = 0;
-  return new MockLanguageModelV4({
+  return new MockLanguageModelV3({
     doStream: async () => {
       const text = answers[Math.min(n++, answers.length - 1)];
       const deltas = text.match(/.{1,4}/gs) ?? [];

@@ -1,6 +1,7 @@
 /**
  * The SDK's types name the fields the server documents: its key lists (checked against the types
- * at compile time) must equal the properties of the schemas in /openapi.json.
+ * at compile time) must equal the envelope's properties in /openapi.json, and be documented
+ * properties of the conversation and history message schemas.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,11 +33,12 @@ test('the event envelope of the SDK is the documented one', () => {
   assert.deepEqual(Object.keys(envelope.properties).sort(), [...ENVELOPE_KEYS].sort());
 });
 
-test('conversation and history message: every documented field is in the SDK, and the reverse', (t) => {
+test('conversation and history message: every field the SDK types is documented (the API may document more)', (t) => {
   const messages = resolve(responseSchema('/v1/instances/{instance_id}/conversations/{conversation_id}/messages').properties.messages.items);
   const conversations = resolve(responseSchema('/v1/instances/{instance_id}/conversations').properties.conversations.items);
   // Until the history API documents its items (issue 13), there is nothing to compare with.
   if (!messages.properties || !conversations.properties) return t.todo('the conversation and history schemas are not typed in OpenAPI yet');
-  assert.deepEqual(Object.keys(messages.properties).sort(), [...HISTORY_MESSAGE_KEYS].sort());
-  assert.deepEqual(Object.keys(conversations.properties).sort(), [...CONVERSATION_KEYS].sort());
+  const undocumented = (keys: readonly string[], schema: any) => keys.filter((k) => !(k in schema.properties));
+  assert.deepEqual(undocumented(HISTORY_MESSAGE_KEYS, messages), []);
+  assert.deepEqual(undocumented(CONVERSATION_KEYS, conversations), []);
 });
