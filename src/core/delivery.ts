@@ -58,6 +58,8 @@ export interface DeliveryOptions {
   bridge?: (instance: InstanceRow, event: EventEnvelope) => Promise<JobOutcome>;
   /** Installation-wide defaults; an instance's own limits win. */
   limits?: Partial<AgentLimits>;
+  /** PostgreSQL: numbers an instance's committed events (an event is delivered with its cursor). */
+  sequence?: (instanceId: string) => Promise<void>;
 }
 
 export function agentLimitsOf(instance: Pick<InstanceRow, 'agent_first_byte_timeout_ms' | 'agent_idle_timeout_ms'>, defaults: Partial<AgentLimits> = {}): AgentLimits {
@@ -122,7 +124,13 @@ export class AgentDelivery {
   }
 
   async handle(job: JobRow): Promise<JobOutcome> {
-    const event = await this.repos.events.get(job.ref_id);
+    let event = await this.repos.events.get(job.ref_id);
+    if (event && event.seq === null && this.opts.sequence) {
+      // Its node committed it but did not get to number it (it died, or lost the database).
+      await this.opts.sequence(event.instance_id);
+      event = await this.repos.events.get(job.ref_id);
+      if (event?.seq === null) return { kind: 'retry', error: 'the event has no cursor yet' };
+    }
     if (!event) return { kind: 'done' }; // deleted with its instance or channel
     const wait = this.mediaWaitMs?.(event);
     if (wait !== undefined) return { kind: 'defer', delayMs: wait, reason: 'waiting for the media to be captured' };

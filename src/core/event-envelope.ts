@@ -28,3 +28,16 @@ export function messageContent(e: InboundEvent): Record<string, unknown> {
   const { kind, raw: _raw, ...rest } = e as InboundEvent & { raw?: unknown };
   return { kind, ...rest };
 }
+
+/**
+ * On PostgreSQL an event is stored before it has a cursor (the sequencer numbers it after its
+ * commit), with this placeholder as the first bytes of its payload; the sequencer replaces it
+ * with `{"cursor":"<n>",`. A fixed prefix, so the replacement can never touch the event's data.
+ */
+export const UNSEQUENCED_PREFIX = '{"cursor":null,';
+
+/** The stored payload of an envelope whose cursor is not known yet. */
+export function unsequencedPayload(envelope: Omit<EventEnvelope, 'cursor'>): string {
+  const { cursor: _cursor, ...rest } = envelope as EventEnvelope;
+  return UNSEQUENCED_PREFIX + JSON.stringify(rest).slice(1);
+}

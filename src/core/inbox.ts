@@ -12,7 +12,8 @@ import type { ChannelRow } from '../store/repos/channels.js';
 import type { InboxRepo, Tx } from '../store/repos/inbox.js';
 import type { DeliveryStatus, InboundEvent, MessageEvent } from './events.js';
 import { eventTypeOf } from './events.js';
-import { eventData, messageContent, type EventEnvelope } from './event-envelope.js';
+import { eventData, messageContent, unsequencedPayload, type EventEnvelope } from './event-envelope.js';
+import type { EventSequencer } from './event-sequencer.js';
 
 export interface IngestResult {
   stored: number;
@@ -31,13 +32,20 @@ interface PendingIngest extends IngestItem {
   reject(err: unknown): void;
 }
 
-/** An instance's event numbering inside one transaction. */
+/**
+ * An instance's state inside one transaction: its numbering on SQLite (`seq` null on PostgreSQL,
+ * where the sequencer numbers events after commit).
+ */
 interface InstanceState {
   start: number;
-  seq: number;
+  seq: number | null;
+  stored: number;
   agentUrl: string | null;
   queued: boolean;
 }
+
+/** Concurrent group-commit transactions per node on PostgreSQL (SQLite has one connection). */
+const PG_FLUSHES = 4;
 
 /** Later statuses never move a message backwards (a late "sent" after "read" is ignored). */
 const STATUS_RANK: Record<string, number> = { queued: 0, sending: 1, sent: 2, delivered: 3, read: 4, failed: 5 };
@@ -49,13 +57,19 @@ export interface MediaHook {
 
 export class Inbox {
   media?: MediaHook;
+  private readonly pg: boolean;
 
   constructor(
     private readonly repo: InboxRepo,
     private readonly jobs: JobsRepo,
     private readonly notifier: Notifier,
     private readonly pgSchema?: string,
-  ) {}
+    /** PostgreSQL: numbers events after their commit (required there). */
+    private readonly sequencer?: EventSequencer,
+  ) {
+    this.pg = repo.dialect === 'postgres';
+    if (this.pg && !sequencer) throw new Error('the PostgreSQL inbox needs an event sequencer');
+  }
 
   /**
    * `deliver: false` stores the events without queuing their delivery: for callers that deliver
@@ -64,41 +78,68 @@ export class Inbox {
   async ingest(channel: ChannelRow, events: InboundEvent[], opts: { deliver?: boolean } = {}): Promise<IngestResult> {
     const deliver = opts.deliver !== false;
     if (events.length === 0) return { stored: 0, duplicates: 0, eventIds: [] };
-    if (this.repo.dialect === 'sqlite') {
-      return new Promise((resolve, reject) => {
-        this.pending.push({ channel, events, deliver, resolve, reject });
-        if (!this.flushScheduled) {
-          this.flushScheduled = true;
-          setImmediate(() => void this.flush());
-        }
-      });
-    }
-    return this.commitBatch([{ channel, events, deliver }]).then((r) => r[0]);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ channel, events, deliver, resolve, reject });
+      this.schedule();
+    });
   }
 
   /**
-   * Group commit (SQLite): the webhooks that arrive while one transaction runs are committed
-   * together in the next one, each answered only after that commit. With one connection every
-   * transaction is serial anyway; sharing one amortises BEGIN/COMMIT, the instance lock and the
-   * sequence update. If the shared transaction fails, each request is retried alone, so one bad
-   * request cannot fail the others.
+   * Group commit: the webhooks that arrive while a transaction runs are committed together in the
+   * next one, each answered only after that commit. SQLite runs one such transaction at a time
+   * (one connection); PostgreSQL up to PG_FLUSHES per node, so its own commits overlap too.
+   * Sharing a transaction amortises BEGIN/COMMIT, the instance read and the wake-ups (and, on
+   * SQLite, the instance lock and sequence update). If a shared transaction fails, each request
+   * is retried alone, so one bad request cannot fail the others.
    */
   private pending: PendingIngest[] = [];
   private flushScheduled = false;
+  private flushing = 0;
+
+  private schedule(): void {
+    if (this.flushScheduled || this.pending.length === 0) return;
+    if (this.pg && this.flushing >= PG_FLUSHES) return; // a finishing flush reschedules
+    this.flushScheduled = true;
+    setImmediate(() => void this.flush());
+  }
 
   private async flush(): Promise<void> {
+    this.flushScheduled = false;
     const batch = this.pending.splice(0, 256);
-    this.flushScheduled = this.pending.length > 0;
-    if (this.flushScheduled) setImmediate(() => void this.flush());
+    if (batch.length === 0) return;
+    this.flushing++;
+    if (!this.pg) this.schedule();
     try {
       const results = await this.commitBatch(batch);
       batch.forEach((b, i) => b.resolve(results[i]));
     } catch {
-      for (const b of batch) this.commitBatch([b]).then((r) => b.resolve(r[0]), b.reject);
+      await Promise.all(batch.map((b) => this.commitAlone(b).then(b.resolve, b.reject)));
+    } finally {
+      this.flushing--;
+      this.schedule();
+    }
+  }
+
+  /**
+   * One request in a transaction of its own. On PostgreSQL two copies of one event can be in
+   * flight on two nodes at once (a provider's retry racing the original): both pass the duplicate
+   * check, the second waits on the unique key and fails when the first commits. Tried again, it
+   * finds the first copy and is a no-op. A deadlock (two batches taking two conversations in
+   * opposite orders) is retried the same way.
+   */
+  private async commitAlone(item: IngestItem): Promise<IngestResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.commitBatch([item]))[0];
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (attempt >= 3 || !(code === '23505' || code === '40P01' || code === '40001')) throw err;
+      }
     }
   }
 
   private async commitBatch(batch: IngestItem[]): Promise<IngestResult[]> {
+    if (this.pg) return this.commitBatchPg(batch);
     const now = new Date();
     const nowIso = now.toISOString();
     const insts = new Map<string, InstanceState>();
@@ -114,7 +155,7 @@ export class Inbox {
       }
       let queued = false;
       for (const [instanceId, st] of insts) {
-        if (st.seq === st.start) continue;
+        if (st.seq === st.start || st.seq === null) continue;
         await this.repo.setEventSeq(trx, instanceId, st.seq);
         queued ||= st.queued;
       }
@@ -125,6 +166,47 @@ export class Inbox {
     if ([...insts.values()].some((st) => st.queued)) this.notifier.local('jobs');
     for (const [instanceId, st] of insts) if (st.seq !== st.start) this.notifier.local('events', instanceId);
     return out;
+  }
+
+  /**
+   * PostgreSQL: the same writes without the instance lock; events go in unnumbered. Items are
+   * taken in conversation order so concurrent batches lock conversations in one order (no
+   * deadlocks); a conversation's own items keep their arrival order (a stable sort). The channel's
+   * last_event_at is moved after the commit: in the transaction its row lock would serialise every
+   * batch of the channel across nodes.
+   */
+  private async commitBatchPg(batch: IngestItem[]): Promise<IngestResult[]> {
+    const now = new Date();
+    const nowIso = now.toISOString();
+    const insts = new Map<string, InstanceState>();
+    const order = batch.map((item, i) => ({ item, i, key: `${item.channel.id}\n${item.events[0]?.conversationKey ?? ''}` }));
+    order.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : x.i - y.i));
+    const results: IngestResult[] = new Array(batch.length);
+    await this.repo.transaction(async (trx) => {
+      for (const { item, i } of order) results[i] = await this.ingestIn(trx, item.channel, item.events, item.deliver, insts, nowIso);
+      if ([...insts.values()].some((st) => st.queued)) await this.repo.notify(trx, channelName('jobs', this.pgSchema));
+    });
+    if ([...insts.values()].some((st) => st.queued)) this.notifier.local('jobs');
+    const touched = new Map<string, ChannelRow>();
+    for (const item of batch) if (!touched.has(item.channel.id) && this.needsTouch(item.channel, now.getTime())) touched.set(item.channel.id, item.channel);
+    await Promise.all([
+      ...[...insts].filter(([, st]) => st.stored > 0).map(([id]) => this.sequenced(id)),
+      ...[...touched.keys()].map((id) => this.repo.touchChannel(this.repo.db, id, nowIso, new Date(now.getTime() - 1000).toISOString()).catch(() => undefined)),
+    ]);
+    return results;
+  }
+
+  /**
+   * Numbers the instance's just-committed events before the webhook is answered. A failure here
+   * does not fail the request: its events are committed, and the sweep numbers them later.
+   */
+  private async sequenced(instanceId: string): Promise<void> {
+    try {
+      await this.sequencer!.sequence(instanceId);
+      this.notifier.local('events', instanceId);
+    } catch {
+      // see EventSequencer.startSweep
+    }
   }
 
   /**
@@ -146,9 +228,15 @@ export class Inbox {
   private async ingestIn(trx: Tx, channel: ChannelRow, events: InboundEvent[], deliver: boolean, insts: Map<string, InstanceState>, nowIso: string): Promise<IngestResult> {
     let inst = insts.get(channel.instance_id);
     if (!inst) {
-      const locked = await this.repo.lockInstance(trx, channel.instance_id);
-      if (!locked) return { stored: 0, duplicates: events.length, eventIds: [] };
-      inst = { start: locked.event_seq, seq: locked.event_seq, agentUrl: locked.agent_url, queued: false };
+      if (this.pg) {
+        const found = await this.repo.instanceAgent(trx, channel.instance_id);
+        if (!found) return { stored: 0, duplicates: events.length, eventIds: [] };
+        inst = { start: 0, seq: null, stored: 0, agentUrl: found.agent_url, queued: false };
+      } else {
+        const locked = await this.repo.lockInstance(trx, channel.instance_id);
+        if (!locked) return { stored: 0, duplicates: events.length, eventIds: [] };
+        inst = { start: locked.event_seq, seq: locked.event_seq, stored: 0, agentUrl: locked.agent_url, queued: false };
+      }
       insts.set(channel.instance_id, inst);
     }
     const out: IngestResult = { stored: 0, duplicates: 0, eventIds: [] };
@@ -158,7 +246,8 @@ export class Inbox {
         out.duplicates++;
         continue;
       }
-      const seq = ++inst.seq;
+      const seq = inst.seq === null ? null : ++inst.seq;
+      inst.stored++;
       const envelope = await this.storeOne(trx, channel, e, seq, nowIso);
       if (Array.isArray(envelope.data.attachments)) inst.queued = true; // a capture job
       await this.repo.insertEvent(trx, {
@@ -169,7 +258,7 @@ export class Inbox {
         conversation_id: envelope.conversation_id,
         type: envelope.type,
         dedupe_key: dedupeKey,
-        payload: JSON.stringify(envelope),
+        payload: seq === null ? unsequencedPayload(envelope) : JSON.stringify(envelope),
         created_at: nowIso,
       });
       if (inst.agentUrl && deliver) {
@@ -187,6 +276,7 @@ export class Inbox {
    * and queues its delivery, exactly like a provider's event. `dedupeKey` makes it once-only.
    */
   async emit(channel: ChannelRow, conversationId: string | null, type: string, data: Record<string, unknown>, dedupeKey: string): Promise<void> {
+    if (this.pg) return this.emitPg(channel, conversationId, type, data, dedupeKey);
     const nowIso = new Date().toISOString();
     let stored = false;
     let agent = false;
@@ -221,8 +311,45 @@ export class Inbox {
     }
   }
 
+  /** emit() on PostgreSQL: unnumbered, no instance lock; the conversation's row orders it. */
+  private async emitPg(channel: ChannelRow, conversationId: string | null, type: string, data: Record<string, unknown>, dedupeKey: string): Promise<void> {
+    const nowIso = new Date().toISOString();
+    let stored = false;
+    let agent = false;
+    try {
+      await this.repo.transaction(async (trx) => {
+        const inst = await this.repo.instanceAgent(trx, channel.instance_id);
+        if (!inst || (await this.repo.eventExists(trx, dedupeKey))) return;
+        if (conversationId) await this.repo.lockConversation(trx, conversationId);
+        const envelope = {
+          id: newId(),
+          type,
+          instance_id: channel.instance_id,
+          channel_id: channel.id,
+          conversation_id: conversationId,
+          created_at: nowIso,
+          channel: { type: channel.channel_type, provider: channel.provider, external_identifier: channel.external_identifier },
+          data,
+        };
+        await this.repo.insertEvent(trx, { id: envelope.id, instance_id: channel.instance_id, seq: null, channel_id: channel.id, conversation_id: conversationId, type, dedupe_key: dedupeKey, payload: unsequencedPayload(envelope), created_at: nowIso });
+        if (inst.agent_url) {
+          await this.jobs.enqueue(trx, { kind: 'deliver', instanceId: channel.instance_id, groupKey: `deliver:${conversationId ?? envelope.id}`, refId: envelope.id }, nowIso);
+          await this.repo.notify(trx, channelName('jobs', this.pgSchema));
+          agent = true;
+        }
+        stored = true;
+      });
+    } catch (err) {
+      // The same event raised on another node at the same moment: that copy is the one.
+      if ((err as { code?: string }).code === '23505') return;
+      throw err;
+    }
+    if (agent) this.notifier.local('jobs');
+    if (stored) await this.sequenced(channel.instance_id);
+  }
+
   /** Conversation + message/status rows for one new event; returns its envelope. */
-  private async storeOne(trx: Tx, channel: ChannelRow, e: InboundEvent, seq: number, now: string): Promise<EventEnvelope> {
+  private async storeOne(trx: Tx, channel: ChannelRow, e: InboundEvent, seq: number | null, now: string): Promise<EventEnvelope> {
     const eventId = newId();
     let conversationId: string | null = null;
     let messageId: string | undefined;
@@ -254,6 +381,8 @@ export class Inbox {
       const msg = await this.repo.messageByProviderId(trx, channel.id, e.providerMessageId);
       if (msg) {
         conversationId = msg.conversation_id;
+        // Without the instance lock (PostgreSQL), the conversation's row orders its deliveries.
+        if (this.pg) await this.repo.lockConversation(trx, msg.conversation_id);
         messageId = msg.id;
         if (advances(msg.status, e.status)) {
           await this.repo.updateMessage(trx, msg.id, { status: e.status, error: e.error ? JSON.stringify(e.error) : msg.error, ...(e.status === 'failed' ? { status_reason: 'delivery_failed' } : {}), updated_at: now });
@@ -270,7 +399,7 @@ export class Inbox {
       instance_id: channel.instance_id,
       channel_id: channel.id,
       conversation_id: conversationId,
-      cursor: String(seq),
+      cursor: seq === null ? '' : String(seq), // PostgreSQL: written in by the sequencer
       created_at: now,
       channel: { type: channel.channel_type, provider: channel.provider, external_identifier: channel.external_identifier },
       data: attachments ? withAttachments(eventData(e, messageId), attachments) : eventData(e, messageId),

@@ -14,6 +14,8 @@ import { ChannelsService } from './channels.js';
 import { AgentDelivery, type AgentLimits, type ReplySink } from './delivery.js';
 import { OpenAIBridge } from './bridges/openai-bridge.js';
 import { Inbox } from './inbox.js';
+import { EventSequencer } from './event-sequencer.js';
+import { channelName } from '../queue/notifier.js';
 import { InstancesService } from './instances.js';
 import { WebhookMetrics } from './metrics.js';
 import { SendContextFactory } from './outbound/context.js';
@@ -81,10 +83,11 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   const guardedFetch = makeGuardedFetch(config.allowPrivateUrls);
   const blobs = openBlobStore({ spec: config.media.store, dataDir: config.dataDir, accessKeyId: config.media.s3AccessKeyId, secretAccessKey: config.media.s3SecretAccessKey });
   const media = new MediaService(config.media, repos.media, blobs, box.deriveKey('media-links'), () => config.publicUrl, log);
-  const inbox = new Inbox(repos.inbox, repos.jobs, notifier, opts.pgSchema);
+  const sequencer = store.dialect === 'postgres' ? new EventSequencer(repos.inbox, channelName('events', opts.pgSchema), log) : undefined;
+  const inbox = new Inbox(repos.inbox, repos.jobs, notifier, opts.pgSchema, sequencer);
   const outbound = new OutboundService(repos, repos.jobs, notifier, opts.pgSchema, inbox, log);
   const bridge = new OpenAIBridge(repos, box, guardedFetch, opts.replies ?? outbound, log, { limits: opts.agentLimits }, (ids) => media.itemsForMessages(ids));
-  const delivery = new AgentDelivery(repos, box, makeGuardedRequest(config.allowPrivateUrls), opts.replies ?? outbound, log, { builtins: { echo: (e) => echoAgent(e) }, bridge: (i, e) => bridge.handle(i, e), limits: opts.agentLimits }, store.writes);
+  const delivery = new AgentDelivery(repos, box, makeGuardedRequest(config.allowPrivateUrls), opts.replies ?? outbound, log, { builtins: { echo: (e) => echoAgent(e) }, bridge: (i, e) => bridge.handle(i, e), limits: opts.agentLimits, sequence: sequencer && ((id) => sequencer.sequence(id)) }, store.writes);
   const governor = new RateGovernor(store.db, store.dialect);
   const health = new ChannelHealth(repos, inbox);
   const contexts = new SendContextFactory(config, repos, accounts, channels, guardedFetch);
@@ -152,7 +155,10 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
         governor.prune(2 * 3600_000).catch((err: unknown) => log.error({ err }, 'pruning rate buckets failed'));
       }, 3600_000);
       bucketsTimer.unref();
-      if (store.dialect === 'postgres') await notifier.listen(store.url, opts.pgSchema);
+      if (store.dialect === 'postgres') {
+        await notifier.listen(store.url, opts.pgSchema);
+        sequencer?.startSweep();
+      }
       // SQLite means one process: leases held by a previous run of it are dead, release them now.
       else await repos.jobs.releaseAllLeases();
       runner.start();
@@ -161,6 +167,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
       clearInterval(gmailWatchTimer);
       clearInterval(bucketsTimer);
       clearInterval(mediaTimer);
+      sequencer?.stop();
       await runner.stop();
       await notifier.close();
     },

@@ -35,8 +35,10 @@ export interface NewJob {
 }
 
 const SQL = {
-  groupHead: "select next_attempt_at from jobs where group_key = ? and status = 'pending' order by seq limit 1",
-  insert: "insert into jobs (kind, instance_id, group_key, ref_id, status, attempts, next_attempt_at, locked_by, locked_until, last_error, payload, created_at, updated_at) values (?, ?, ?, ?, 'pending', 0, ?, null, null, null, ?, ?, ?)",
+  // Behind a group's put-off first job, a new job starts parked at that job's time: one statement
+  // (the group head's time is read in it).
+  insert: `insert into jobs (kind, instance_id, group_key, ref_id, status, attempts, next_attempt_at, locked_by, locked_until, last_error, payload, created_at, updated_at)
+    values (?, ?, ?, ?, 'pending', 0, coalesce((select case when h.next_attempt_at > ? then h.next_attempt_at end from (select next_attempt_at from jobs where group_key = ? and status = 'pending' order by seq limit 1) h), ?), null, null, null, ?, ?, ?)`,
   park: "update jobs set next_attempt_at = ? where group_key = ? and status = 'pending' and seq > ? and next_attempt_at < ?",
 } as const;
 
@@ -52,11 +54,8 @@ export class JobsRepo {
   }
 
   async enqueue(trx: Kysely<Database> | Transaction<Database>, job: NewJob, now: string): Promise<void> {
-    // Behind a group's put-off first job, the new job starts parked at that job's time.
-    const [head] = (await trx.executeQuery<{ next_attempt_at: string }>(CompiledQuery.raw(this.sql.groupHead, [job.groupKey]))).rows;
-    let runAt = job.runAt ?? now;
-    if (head && head.next_attempt_at > runAt) runAt = head.next_attempt_at;
-    await trx.executeQuery(CompiledQuery.raw(this.sql.insert, [job.kind, job.instanceId, job.groupKey, job.refId, runAt, JSON.stringify(job.payload ?? {}), now, now]));
+    const runAt = job.runAt ?? now;
+    await trx.executeQuery(CompiledQuery.raw(this.sql.insert, [job.kind, job.instanceId, job.groupKey, job.refId, runAt, job.groupKey, runAt, JSON.stringify(job.payload ?? {}), now, now]));
   }
 
   /** A group's later jobs wait until `runAt`, when its first job (seq) is put off until then. */

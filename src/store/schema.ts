@@ -120,7 +120,8 @@ export interface ConversationsTable {
 export interface EventsTable {
   id: string;
   instance_id: string;
-  seq: number | string;
+  /** The cursor; null on PostgreSQL until the event sequencer numbers it (after its commit). */
+  seq: number | string | null;
   channel_id: string | null;
   conversation_id: string | null;
   type: string;

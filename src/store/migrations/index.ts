@@ -10,6 +10,7 @@ import * as m0010 from './0010-channel-identities.js';
 import * as m0050 from './0050-media.js';
 import * as m0060 from './0060-agent-config.js';
 import * as m0045 from './0045-answers.js';
+import * as m0030 from './0030-pg-event-sequencing.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-core': m0001,
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0050-media': m0050,
   '0060-agent-config': m0060,
   '0045-answers': m0045,
+  '0030-pg-event-sequencing': m0030,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,14 +1,16 @@
 /**
  * The writes of one inbound webhook, in one transaction: events (deduplicated), conversations,
- * messages, status updates and delivery jobs. The instance row is locked first, which serialises
- * an instance's ingests across nodes: duplicate checks see every committed event, and event
- * sequence numbers are handed out in commit order.
+ * messages, status updates and delivery jobs. On SQLite (one writer) the instance row is locked
+ * and events are numbered inside it. On PostgreSQL nothing instance-wide is locked: events are
+ * inserted unnumbered and the event sequencer numbers them after they commit (`sequence` below);
+ * a conversation's row lock (the upsert) orders its own events and jobs.
  */
 import { newId } from '../ids.js';
 import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, ConversationsTable, MessagesTable } from '../schema.js';
 import type { DialectName } from '../database.js';
 import { forDialect } from '../sql-text.js';
+import { UNSEQUENCED_PREFIX } from '../../core/event-envelope.js';
 
 export type ConversationRow = Selectable<ConversationsTable>;
 export type MessageRow = Selectable<MessagesTable>;
@@ -25,6 +27,8 @@ export type Tx = Transaction<Database>;
  */
 const INBOX_SQL = {
   lockInstance: 'update instances set event_seq = event_seq where id = ? returning event_seq, agent_url',
+  instanceAgent: 'select agent_url from instances where id = ?',
+  lockConversation: 'select 1 as x from conversations where id = ? for no key update',
   setEventSeq: 'update instances set event_seq = ? where id = ?',
   eventExists: 'select 1 as x from events where dedupe_key = ?',
   // New conversation, or the known one with its participant and last inbound time refreshed
@@ -37,6 +41,31 @@ const INBOX_SQL = {
   insertEvent: 'insert into events (id, instance_id, seq, channel_id, conversation_id, type, dedupe_key, payload, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   insertMessage: 'insert into messages (id, instance_id, channel_id, conversation_id, direction, provider_message_id, status, text, content, error, idempotency_key, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
 } as const;
+
+/** PostgreSQL only: the event sequencer's statements (see core/event-sequencer.ts). */
+const SEQUENCER_SQL = {
+  // Waiting here is what orders two sequencers of one instance; the numbering statement runs
+  // after the wait, so its snapshot sees everything the other one committed. NO KEY UPDATE, not
+  // UPDATE: every ingest's event insert holds KEY SHARE on the instance row (the foreign key)
+  // until it commits, and FOR UPDATE would wait for (and queue new ingests behind) all of them.
+  lock: 'select event_seq from instances where id = ? for no key update',
+  // Numbers committed, unnumbered events in `pos` order after the instance's last number, writes
+  // the number into the payload's placeholder, moves the instance's counter and wakes readers,
+  // all in one statement.
+  number: `with todo as (
+      select id, cast(? as bigint) + row_number() over (order by pos) as n from events where instance_id = ? and seq is null order by pos limit ?
+    ), upd as (
+      update events e set seq = todo.n,
+        payload = case when left(e.payload, ${UNSEQUENCED_PREFIX.length}) = '${UNSEQUENCED_PREFIX}' then '{"cursor":"' || todo.n || '",' || substr(e.payload, ${UNSEQUENCED_PREFIX.length + 1}) else e.payload end
+      from todo where e.id = todo.id and e.seq is null
+      returning todo.n
+    )
+    update instances set event_seq = (select max(n) from upd) where id = ? and exists (select 1 from upd)
+    returning (select count(*) from upd) as n, pg_notify(?, ?) is null as notified`,
+  stale: 'select distinct instance_id from events where seq is null and created_at < ? limit 100',
+} as const;
+
+const PG_SEQUENCER = forDialect(SEQUENCER_SQL, 'postgres');
 
 export class InboxRepo {
   private readonly sqlText: Record<keyof typeof INBOX_SQL, string>;
@@ -62,6 +91,34 @@ export class InboxRepo {
     return r ? { event_seq: Number(r.event_seq), agent_url: r.agent_url } : undefined;
   }
 
+  /** The instance's agent_url without locking anything (PostgreSQL ingests); undefined when it is gone. */
+  async instanceAgent(trx: Tx, instanceId: string): Promise<{ agent_url: string | null } | undefined> {
+    return (await this.run<{ agent_url: string | null }>(trx, 'instanceAgent', [instanceId]))[0];
+  }
+
+  /** Holds a conversation's row until commit, ordering its events and jobs (status events). */
+  async lockConversation(trx: Tx, conversationId: string): Promise<void> {
+    await this.run(trx, 'lockConversation', [conversationId]);
+  }
+
+  /**
+   * PostgreSQL: numbers up to `limit` of the instance's committed, unnumbered events, in one short
+   * transaction holding the instance's row; returns how many it numbered.
+   */
+  async sequence(instanceId: string, eventsChannel: string, limit: number): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const [inst] = (await trx.executeQuery<{ event_seq: string }>(CompiledQuery.raw(PG_SEQUENCER.lock, [instanceId]))).rows;
+      if (!inst) return 0;
+      const [r] = (await trx.executeQuery<{ n: string }>(CompiledQuery.raw(PG_SEQUENCER.number, [inst.event_seq, instanceId, limit, instanceId, eventsChannel, instanceId]))).rows;
+      return r ? Number(r.n) : 0;
+    });
+  }
+
+  /** Instances with events left unnumbered since before `before` (their node died or failed). */
+  async staleUnsequenced(before: string): Promise<string[]> {
+    return (await this.db.executeQuery<{ instance_id: string }>(CompiledQuery.raw(PG_SEQUENCER.stale, [before]))).rows.map((r) => r.instance_id);
+  }
+
   async setEventSeq(trx: Tx, instanceId: string, seq: number): Promise<void> {
     await this.run(trx, 'setEventSeq', [seq, instanceId]);
   }
@@ -70,7 +127,7 @@ export class InboxRepo {
     return (await this.run(trx, 'eventExists', [dedupeKey])).length > 0;
   }
 
-  async insertEvent(trx: Tx, row: { id: string; instance_id: string; seq: number; channel_id: string | null; conversation_id: string | null; type: string; dedupe_key: string; payload: string; created_at: string }): Promise<void> {
+  async insertEvent(trx: Tx, row: { id: string; instance_id: string; seq: number | null; channel_id: string | null; conversation_id: string | null; type: string; dedupe_key: string; payload: string; created_at: string }): Promise<void> {
     await this.run(trx, 'insertEvent', [row.id, row.instance_id, row.seq, row.channel_id, row.conversation_id, row.type, row.dedupe_key, row.payload, row.created_at]);
   }
 
@@ -94,7 +151,7 @@ export class InboxRepo {
   }
 
   /** last_event_at, and pending -> active on the first verified traffic; skipped when fresh (hot rows). */
-  async touchChannel(trx: Tx, channelId: string, now: string, staleBefore: string): Promise<void> {
+  async touchChannel(trx: Tx | Kysely<Database>, channelId: string, now: string, staleBefore: string): Promise<void> {
     await trx
       .updateTable('channels')
       .set({ last_event_at: now, status: sql`case when status = 'pending' then 'active' else status end` })
@@ -103,7 +160,7 @@ export class InboxRepo {
       .execute();
   }
 
-  async notify(trx: Tx, channel: string): Promise<void> {
-    if (this.dialect === 'postgres') await sql`select pg_notify(${channel}, '')`.execute(trx);
+  async notify(trx: Tx, channel: string, payload = ''): Promise<void> {
+    if (this.dialect === 'postgres') await sql`select pg_notify(${channel}, ${payload})`.execute(trx);
   }
 }
