@@ -15,6 +15,7 @@
  *   off();
  */
 import type { Notifier } from '../queue/notifier.js';
+import type { MediaItem } from '../media/service.js';
 import type { MessageRow } from '../store/repos/inbox.js';
 
 /** A message as a widget sees it (no provider content, no internal fields). */
@@ -27,6 +28,8 @@ export interface WebChatMessage {
   client_message_id: string | null;
   created_at: string;
   updated_at: string;
+  /** Files sent with it (media items with signed links), when there are any. */
+  attachments?: MediaItem[];
 }
 
 export type WebChatEvent =
@@ -39,6 +42,8 @@ export type WebChatListener = (event: WebChatEvent) => void;
 
 export interface MessageReader {
   message(id: string): Promise<MessageRow | undefined>;
+  /** The files of a message, when the process stores media. */
+  attachments?(messageId: string): Promise<MediaItem[]>;
 }
 
 /** The wire form of a notification; short keys keep deltas well under PostgreSQL's 8000 bytes. */
@@ -59,9 +64,11 @@ interface Partial {
   at: number;
 }
 
-export function toWebChatMessage(r: MessageRow): WebChatMessage {
+export function toWebChatMessage(r: MessageRow, attachments?: MediaItem[]): WebChatMessage {
   const out = r.direction === 'out';
-  return { id: r.id, direction: out ? 'out' : 'in', text: r.text ?? '', status: r.status, client_message_id: out ? null : r.provider_message_id, created_at: r.created_at, updated_at: r.updated_at };
+  const m: WebChatMessage = { id: r.id, direction: out ? 'out' : 'in', text: r.text ?? '', status: r.status, client_message_id: out ? null : r.provider_message_id, created_at: r.created_at, updated_at: r.updated_at };
+  if (attachments?.length) m.attachments = attachments;
+  return m;
 }
 
 export class WebChatHub {
@@ -159,7 +166,7 @@ export class WebChatHub {
       const row = await this.messages.message(n.m);
       if (!row || row.conversation_id !== n.c) return;
       if ((row.text ?? '') !== '') this.partial.delete(n.m);
-      this.emit(n.c, { type: 'message', conversationId: n.c, message: toWebChatMessage(row) });
+      this.emit(n.c, { type: 'message', conversationId: n.c, message: toWebChatMessage(row, await this.messages.attachments?.(row.id)) });
     }
   }
 

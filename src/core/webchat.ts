@@ -19,6 +19,8 @@ import type { WebChatRepo } from '../store/repos/webchat.js';
 import type { ChannelsService } from './channels.js';
 import { toWebChatMessage, type WebChatHub, type WebChatMessage } from './webchat-hub.js';
 import type { Webhooks } from './webhooks.js';
+import { uploadPolicy, type WebChatMedia } from './webchat-media.js';
+import type { MediaItem } from '../media/service.js';
 
 export const ANON_PREFIX = 'anon_';
 const HISTORY_LIMIT = 100;
@@ -48,6 +50,8 @@ export interface SessionView {
   title: string;
   greeting: string | null;
   agent_name: string | null;
+  /** What the visitor may attach (null: no files on this chat). */
+  uploads: { max_bytes: number; types: string[] } | null;
   conversation_id: string | null;
   messages: WebChatMessage[];
   /** Pass as `after` to the stream: it resumes from here. */
@@ -124,6 +128,8 @@ export interface WebChatOptions {
   sessionRefillMs?: number;
   /** Several nodes: keep the flood buckets in the database through this governor. */
   sharedGovernor?: Pick<RateGovernor, 'take'>;
+  /** Visitors' files (uploads and attachments); without it the chat takes text only. */
+  media?: WebChatMedia;
 }
 
 function str(v: unknown): string | undefined {
@@ -143,6 +149,7 @@ export function originOf(url: string): string | undefined {
 export class WebChat {
   private readonly messageGate: Gate;
   private readonly sessionGate: Gate;
+  readonly media: WebChatMedia | undefined;
 
   constructor(
     private readonly repo: WebChatRepo,
@@ -157,6 +164,27 @@ export class WebChat {
       opts.sharedGovernor ? new SharedGate(opts.sharedGovernor, name, burst, refillMs) : new FloodGate(burst, refillMs);
     this.messageGate = gate('msg', opts.messageBurst ?? 5, opts.messageRefillMs ?? 2_000);
     this.sessionGate = gate('session', opts.sessionBurst ?? 30, opts.sessionRefillMs ?? 2_000);
+    this.media = opts.media;
+  }
+
+  private uploads(ch: WebChannel): SessionView['uploads'] {
+    if (!this.media) return null;
+    const p = uploadPolicy(JSON.parse(ch.row.config) as Record<string, unknown>, this.media.media.config.maxBytes);
+    return p.enabled ? { max_bytes: p.maxBytes, types: p.types } : null;
+  }
+
+  /** Rows as the widget sees them, with their files. */
+  async views(rows: MessageRow[]): Promise<WebChatMessage[]> {
+    const files = this.media ? await this.media.of(rows.map((r) => r.id)) : new Map<string, MediaItem[]>();
+    return rows.map((r) => toWebChatMessage(r, files.get(r.id)));
+  }
+
+  /** A visitor's file, stored for a message to name; counts against their message flood limit. */
+  async upload(ch: WebChannel, v: Visitor, bytes: Buffer, mimeType: string | undefined, fileName: string | undefined): Promise<MediaItem> {
+    if (!this.media) throw new Forbidden('This chat does not take files');
+    const gate = await this.messageGate.take(`${ch.row.id}\n${v.visitorId}`);
+    if (!gate.ok) throw new TooManyRequests('You are sending files too fast; wait a moment', gate.retryAfterMs / 1000);
+    return this.media.upload(ch.row, v.visitorId, bytes, mimeType, fileName);
   }
 
   /** The web_chat channel behind a widget; anything else (or a disabled chat) is refused. */
@@ -227,8 +255,9 @@ export class WebChat {
       title: ch.title,
       greeting: ch.greeting,
       agent_name: ch.agentName,
+      uploads: this.uploads(ch),
       conversation_id: conv?.id ?? null,
-      messages: rows.map(toWebChatMessage),
+      messages: await this.views(rows),
       cursor: cursorOf(rows),
     };
   }
@@ -251,18 +280,22 @@ export class WebChat {
    * a RawRequest signed with the visitor's token, verified and parsed by the web adapter, committed
    * by the inbox. The same client_message_id twice is one message.
    */
-  async send(ch: WebChannel, v: Visitor, text: string, clientMessageId: string): Promise<{ conversation_id: string; message: WebChatMessage; duplicate: boolean }> {
+  async send(ch: WebChannel, v: Visitor, text: string, clientMessageId: string, attachmentIds: string[] = []): Promise<{ conversation_id: string; message: WebChatMessage; duplicate: boolean }> {
     const gate = await this.messageGate.take(`${ch.row.id}\n${v.visitorId}`);
     if (!gate.ok) throw new TooManyRequests('You are sending messages too fast; wait a moment', gate.retryAfterMs / 1000);
-    const body = Buffer.from(JSON.stringify({ visitor_id: v.visitorId, text, client_message_id: clientMessageId }));
+    if (attachmentIds.length && !this.media) throw new Forbidden('This chat does not take files');
+    const before = await this.repo.conversationOf(ch.row.id, v.visitorId);
+    const known = before ? await this.repo.inboundByProviderId(before.id, clientMessageId) : undefined;
+    // A resend of a sent message is answered from what was stored; its files are bound already.
+    const files = known || !this.media ? [] : await this.media.check(ch.row.id, v.visitorId, attachmentIds);
+    const attachments = files.map((f) => ({ media_id: f.id, kind: f.kind, mime_type: f.mime_type, file_name: f.file_name, size: Number(f.size), sha256: f.sha256 }));
+    const body = Buffer.from(JSON.stringify({ visitor_id: v.visitorId, text, client_message_id: clientMessageId, ...(attachments.length ? { attachments } : {}) }));
     const raw: RawRequest = {
       method: 'POST',
       publicUrl: `${this.config.publicUrl}/v1/webhooks/${ch.row.id}`,
       headers: { 'content-type': 'application/json', 'x-switchboard-visitor-signature': v.token, 'content-length': String(body.length) },
       body,
     };
-    const before = await this.repo.conversationOf(ch.row.id, v.visitorId);
-    const known = before ? await this.repo.inboundByProviderId(before.id, clientMessageId) : undefined;
     if (!known) {
       const reply = await this.webhooks.channelWebhook(ch.row.id, raw);
       if (reply.status >= 400) {
@@ -277,8 +310,9 @@ export class WebChat {
     const row = known ?? (conv ? await this.repo.inboundByProviderId(conv.id, clientMessageId) : undefined);
     // Stored under another visitor's conversation (a reused client id): not this visitor's to see.
     if (!conv || !row) throw new Conflict('client_message_id was already used; send with a new one');
+    if (files.length) await this.media!.bind(files.map((f) => f.id), row.id);
     if (!known) await this.hub.publishMessage(conv.id, row.id);
-    return { conversation_id: conv.id, message: toWebChatMessage(row), duplicate: known !== undefined };
+    return { conversation_id: conv.id, message: (await this.views([row]))[0], duplicate: known !== undefined };
   }
 }
 

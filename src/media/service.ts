@@ -84,8 +84,11 @@ export class MediaService {
     return out;
   }
 
-  /** An agent's upload: stored, hashed, ready at once. */
-  async upload(instanceId: string, bytes: Buffer, mimeType: string | undefined, fileName: string | undefined): Promise<MediaRow> {
+  /**
+   * An upload: stored, hashed, ready at once. An agent's by default; `inbound` marks a person's own
+   * upload on a channel (a web chat visitor's file, bound to their message when they send it).
+   */
+  async upload(instanceId: string, bytes: Buffer, mimeType: string | undefined, fileName: string | undefined, inbound?: { channelId: string; source: Record<string, unknown> }): Promise<MediaRow> {
     if (bytes.length > this.config.maxBytes) throw tooLarge(this.config.maxBytes);
     if (bytes.length === 0) throw valueError(['body'], 'the file is empty');
     const mime = cleanMime(mimeType) ?? 'application/octet-stream';
@@ -94,9 +97,9 @@ export class MediaService {
     await this.blobs.put(key, bytes, mime);
     const now = new Date().toISOString();
     const row: MediaRow = {
-      id, instance_id: instanceId, channel_id: null, message_id: null, event_id: null, direction: 'out', position: 0,
+      id, instance_id: instanceId, channel_id: inbound?.channelId ?? null, message_id: null, event_id: null, direction: inbound ? 'in' : 'out', position: 0,
       kind: kindOfMime(mime), mime_type: mime, size: bytes.length, sha256: sha256(bytes), file_name: cleanFileName(fileName) ?? null,
-      caption: null, status: 'ready', error: null, source: '{}', blob_key: key, transcript: null, created_at: now, updated_at: now,
+      caption: null, status: 'ready', error: null, source: JSON.stringify(inbound?.source ?? {}), blob_key: key, transcript: null, created_at: now, updated_at: now,
     };
     try {
       await this.repo.insert(this.repo.db, row);

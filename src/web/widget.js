@@ -39,6 +39,10 @@
     '.md code{font:13px ui-monospace,Menlo,monospace;background:rgba(0,0,0,.06);border-radius:3px;padding:0 3px}.md pre{margin:4px 0;padding:6px 8px;background:#f1f3f5;border-radius:6px;overflow-x:auto}.md pre code{background:none;padding:0}' +
     '.md a{color:#1c4ed8}.in a{color:#fff}' +
     '.meta{font-size:11px;opacity:.75;margin-top:3px}.meta b{font-weight:600}' +
+    '.files img{display:block;max-width:100%;max-height:220px;border-radius:8px;margin-top:4px}.files a{display:block;margin-top:4px}.in .files a{color:#fff}' +
+    '.attach{border:0;background:transparent;color:#495057;cursor:pointer;padding:0 4px;border-radius:6px}' +
+    '.chips{display:flex;flex-wrap:wrap;gap:6px;padding:0 10px}.chips:empty{display:none}.chips span{background:#edf2ff;border-radius:12px;padding:3px 4px 3px 10px;font-size:13px;margin-top:8px}' +
+    '.chips button{border:0;background:transparent;cursor:pointer;font-size:15px;padding:0 6px}' +
     '.in{align-self:flex-end;background:#3b5bdb;color:#fff;border-bottom-right-radius:4px}' +
     '.out,.note{align-self:flex-start;background:#fff;border:1px solid #dee2e6;border-bottom-left-radius:4px}' +
     '.note{color:#495057;background:#edf2ff;border-color:#dbe4ff}' +
@@ -53,6 +57,7 @@
     '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}' +
     '@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100vh;max-height:none;border-radius:0}.launcher{right:14px;bottom:14px}}';
 
+  var CLIP_ICON = '<svg width="20" height="20" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M21 11.5l-8.5 8.5a5 5 0 0 1-7-7L14 4.5a3.3 3.3 0 0 1 4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.4-2.4L15.5 7.5"/></svg>';
   var CHAT_ICON = '<svg width="26" height="26" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
 
   // ---- DOM -------------------------------------------------------------------------------------
@@ -74,12 +79,16 @@
     '<header><h2 id="sb-title">Chat</h2><button class="close" type="button" aria-label="Close chat">&times;</button></header>' +
     '<div class="status" role="status" aria-live="polite"></div>' +
     '<div class="log" role="log" aria-live="polite" aria-relevant="additions text" aria-label="Messages" tabindex="0"></div>' +
+    '<div class="chips" aria-live="polite"></div>' +
     '<form><label class="sr" for="sb-input">Your message</label>' +
+    '<button class="attach" type="button" aria-label="Attach a file" title="Attach a file" hidden>' + CLIP_ICON + '</button>' +
+    '<input class="file" type="file" multiple hidden tabindex="-1" aria-hidden="true">' +
     '<textarea id="sb-input" rows="1" maxlength="4000" placeholder="Write a message…" autocomplete="off"></textarea>' +
     '<button class="send" type="submit">Send</button></form></section>';
   var $ = function (sel) { return root.querySelector(sel); };
   var launcher = $('.launcher'), badge = $('.badge'), panel = $('.panel'), title = $('#sb-title'), statusEl = $('.status');
   var log = $('.log'), form = $('form'), input = $('textarea'), closeBtn = $('.close');
+  var attachBtn = $('.attach'), fileInput = $('.file'), chips = $('.chips');
   if (script.dataset.title) title.textContent = script.dataset.title;
   // Who answers, when a message does not name its author: data-agent-name, else the session's agent_name.
   var agentName = script.dataset.agentName || 'Agent';
@@ -94,6 +103,7 @@
   var byClientId = {}; // client_message_id -> message id
   var es = null, backoff = 1000, reconnectTimer = null, sessionPromise = null, sending = false, unread = 0;
   var typingEl = null, typingTimer = null, greetingShown = false;
+  var uploads = null, staged = []; // what may be attached (from the session); files uploaded, not sent yet
 
   function load() {
     try { return JSON.parse(localStorage.getItem(storeKey) || '{}'); } catch (e) { return {}; }
@@ -179,6 +189,21 @@
     b.el.appendChild(b.meta);
     return b;
   }
+  /** Files of a message: images inline, anything else as a link. */
+  function paintFiles(b, files) {
+    if (!files || !files.length) return;
+    if (!b.files) { b.files = el('div'); b.files.className = 'files'; b.el.insertBefore(b.files, b.meta); }
+    b.files.replaceChildren();
+    files.forEach(function (f) {
+      var name = f.file_name || f.caption || f.kind || 'file';
+      if (f.status && f.status !== 'ready' || !f.url) return b.files.appendChild(el('div', name + ' (not available)'));
+      var a = el('a');
+      a.href = f.url; a.target = '_blank'; a.rel = 'noopener';
+      if (f.kind === 'image' || f.kind === 'sticker') { var img = el('img'); img.src = f.url; img.alt = f.caption || f.file_name || 'image'; a.appendChild(img); }
+      else a.textContent = '📄 ' + name;
+      b.files.appendChild(a);
+    });
+  }
   function paintText(b, text, out) {
     b.text = text;
     if (out) { b.txt.className = 'txt md'; b.txt.replaceChildren(markdown(text)); } else b.txt.textContent = text;
@@ -234,6 +259,7 @@
       if (m.text !== b.text || !b.painted) paintText(b, m.text, m.direction === 'out');
       b.painted = true;
     }
+    paintFiles(b, m.attachments);
     paintMeta(b, m);
     place(b.el, m.created_at);
     if (m.direction === 'out') hideTyping();
@@ -263,6 +289,7 @@
   function pendingBubble(item) {
     var b = newBubble('in pending');
     paintText(b, item.text, false);
+    paintFiles(b, item.files);
     bubbles['c:' + item.client_message_id] = b;
     place(b.el);
     scroll();
@@ -323,6 +350,9 @@
         save();
         if (!script.dataset.title && s.title) title.textContent = s.title;
         if (!script.dataset.agentName && s.agent_name) agentName = s.agent_name;
+        uploads = s.uploads || null;
+        attachBtn.hidden = !uploads;
+        if (uploads) fileInput.accept = uploads.types.join(',');
         if (s.greeting && !greetingShown) { greetingShown = true; note(s.greeting); }
         s.messages.forEach(function (m) { upsert(m, false); });
         if (s.cursor && (!cursor || s.cursor > cursor)) cursor = s.cursor;
@@ -371,7 +401,7 @@
     if (sending || !outbox.length || !visitor) return;
     sending = true;
     var item = outbox[0];
-    post('/messages', { visitor_id: visitor.visitor_id, token: visitor.token, text: item.text, client_message_id: item.client_message_id })
+    post('/messages', { visitor_id: visitor.visitor_id, token: visitor.token, text: item.text, client_message_id: item.client_message_id, attachments: (item.files || []).map(function (f) { return { media_id: f.id }; }) })
       .then(function (r) {
         if (r.status === 429) {
           var wait = Number(r.headers.get('retry-after')) || 2;
@@ -399,12 +429,51 @@
   }
 
   function send(text) {
-    var item = { client_message_id: uuid(), text: text };
+    var item = { client_message_id: uuid(), text: text, files: staged.splice(0) };
+    paintChips();
     outbox.push(item);
     save();
     pendingBubble(item);
     if (!visitor) session(); else flush();
   }
+
+  // ---- files -----------------------------------------------------------------------------------
+  function paintChips() {
+    chips.replaceChildren();
+    staged.forEach(function (f, i) {
+      var c = el('span', f.file_name || f.kind), x = el('button', '×');
+      x.type = 'button';
+      x.setAttribute('aria-label', 'Remove ' + (f.file_name || 'file'));
+      x.addEventListener('click', function () { staged.splice(i, 1); paintChips(); input.focus(); });
+      c.appendChild(x);
+      chips.appendChild(c);
+    });
+  }
+  /** Checked here against the chat's allow-list and cap (the server checks again), then uploaded. */
+  function attach(file) {
+    if (!uploads) return;
+    if (uploads.types.indexOf(file.type) < 0) return setStatus('“' + file.name + '” cannot be sent: only ' + uploads.types.join(', '));
+    if (file.size > uploads.max_bytes) return setStatus('“' + file.name + '” is larger than ' + Math.floor(uploads.max_bytes / 1048576) + ' MB');
+    if (staged.length >= 5) return setStatus('At most 5 files per message');
+    setStatus('Uploading ' + file.name + '…');
+    var url = api + '/media?visitor_id=' + encodeURIComponent(visitor.visitor_id) + '&token=' + encodeURIComponent(visitor.token) + '&file_name=' + encodeURIComponent(file.name);
+    fetch(url, { method: 'POST', headers: { 'content-type': file.type }, body: file })
+      .then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (j) {
+          if (!r.ok) throw new Error(typeof j.detail === 'string' ? j.detail : Array.isArray(j.detail) && j.detail[0] ? j.detail[0].msg : 'HTTP ' + r.status);
+          staged.push(j);
+          paintChips();
+          setStatus('');
+        });
+      })
+      .catch(function (e) { setStatus('“' + file.name + '” was not uploaded: ' + e.message); });
+  }
+  attachBtn.addEventListener('click', function () { fileInput.click(); });
+  fileInput.addEventListener('change', function () {
+    var files = Array.prototype.slice.call(fileInput.files || []);
+    fileInput.value = '';
+    (visitor ? Promise.resolve() : session()).then(function () { files.forEach(attach); });
+  });
 
   // ---- interaction -----------------------------------------------------------------------------
   function open() {
@@ -429,7 +498,7 @@
   form.addEventListener('submit', function (e) {
     e.preventDefault();
     var text = input.value.trim();
-    if (!text) return;
+    if (!text && !staged.length) return;
     input.value = '';
     send(text);
     input.focus();

@@ -11,10 +11,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { Services } from '../../core/services.js';
 import { WebChat, cursorOf, type WebChannel, type WebChatOptions } from '../../core/webchat.js';
-import { makeWebChatHub, toWebChatMessage, type WebChatEvent, type WebChatHub } from '../../core/webchat-hub.js';
-import { Forbidden, NotFound } from '../../errors.js';
+import { makeWebChatHub, type WebChatEvent, type WebChatHub } from '../../core/webchat-hub.js';
+import { WEB_MAX_ATTACHMENTS, WebChatMedia } from '../../core/webchat-media.js';
+import { Forbidden, NotFound, PayloadTooLarge, ValidationFailed } from '../../errors.js';
 import { WebChatRepo } from '../../store/repos/webchat.js';
-import { model, nullable, str, uuid, type Infer, type Model, type Shape } from '../validation/fields.js';
+import { list, model, nullable, str, uuid, type Infer, type Model, type Shape } from '../validation/fields.js';
 import { validateRequest } from '../validation/request.js';
 
 const channelPath = model({ channel_id: { field: uuid({ title: 'Channel Id' }), required: true } });
@@ -30,7 +31,8 @@ const messageBody = model(
   {
     visitor_id: { field: str({ minLength: 1, maxLength: 200 }), required: true },
     token: { field: str({ minLength: 1, maxLength: 200 }), required: true },
-    text: { field: str({ minLength: 1, maxLength: 4000 }), required: true },
+    text: { field: str({ maxLength: 4000 }), default: () => '' },
+    attachments: { field: list(model({ media_id: { field: uuid(), required: true } }), { description: `Files uploaded first with POST /v1/webchat/{channel_id}/media (at most ${WEB_MAX_ATTACHMENTS}).` }), default: () => [] },
     client_message_id: { field: str({ minLength: 1, maxLength: 100, description: 'Chosen by the widget; a resend with the same id is the same message.' }), required: true },
   },
   { title: 'WebChatMessageCreate' },
@@ -49,6 +51,7 @@ const messageSchema = {
     text: { type: 'string' },
     status: { type: 'string' },
     client_message_id: { type: ['string', 'null'] },
+    attachments: { type: 'array', items: { type: 'object', additionalProperties: true } },
     created_at: { type: 'string' },
     updated_at: { type: 'string' },
   },
@@ -103,11 +106,13 @@ export function webChatOf(s: Services, opts?: WebChatOptions): WebChat {
   let wc = chats.get(s);
   if (wc) return wc;
   const x = s as Services & { webchat?: WebChatHub; widgets?: unknown };
-  x.webchat ??= makeWebChatHub(s.notifier, s.repos.conversations, s.log);
+  const media = new WebChatMedia(s.media);
+  const reader = { message: (id: string) => s.repos.conversations.message(id), attachments: async (id: string) => (await media.of([id])).get(id) ?? [] };
+  x.webchat ??= makeWebChatHub(s.notifier, reader, s.log);
   x.widgets ??= x.webchat;
   // Several nodes share PostgreSQL: flood buckets live there too, so the limit is not per node.
   const shared = s.store.dialect === 'postgres' ? { sharedGovernor: s.governor } : {};
-  wc = new WebChat(new WebChatRepo(s.store.db), s.repos.channels, s.channels, s.webhooks, x.webchat, s.config, { ...shared, ...opts });
+  wc = new WebChat(new WebChatRepo(s.store.db), s.repos.channels, s.channels, s.webhooks, x.webchat, s.config, { ...shared, media, ...opts });
   chats.set(s, wc);
   return wc;
 }
@@ -157,6 +162,7 @@ export function webChatRoutes(app: FastifyInstance, s: Services, opts?: WebChatO
         type: 'object',
         properties: {
           visitor_id: { type: 'string' }, token: { type: 'string' }, anonymous: { type: 'boolean' }, title: { type: 'string' }, greeting: { type: ['string', 'null'] }, agent_name: { type: ['string', 'null'] },
+          uploads: { type: ['object', 'null'], properties: { max_bytes: { type: 'integer' }, types: { type: 'array', items: { type: 'string' } } } },
           conversation_id: { type: ['string', 'null'] }, messages: { type: 'array', items: messageSchema }, cursor: { type: ['string', 'null'] },
         },
       },
@@ -177,8 +183,42 @@ export function webChatRoutes(app: FastifyInstance, s: Services, opts?: WebChatO
       const ch = await wc.channel(params.channel_id);
       checkOrigin(wc, ch, req, reply);
       const v = wc.authenticate(ch, body.visitor_id, body.token);
-      return wc.send(ch, v, body.text, body.client_message_id);
+      const ids = body.attachments.map((a) => a.media_id);
+      if (!body.text.trim() && !ids.length) throw new ValidationFailed([{ type: 'missing', loc: ['body', 'text'], msg: 'Write a message or attach a file', input: body.text }]);
+      return wc.send(ch, v, body.text, body.client_message_id, ids);
     },
+  });
+
+  // A visitor's file: the raw body with its Content-Type (?file_name=), for a message to attach.
+  const uploadQuery = model({
+    visitor_id: { field: str({ minLength: 1, maxLength: 200 }), required: true },
+    token: { field: str({ minLength: 1, maxLength: 200 }), required: true },
+    file_name: { field: str({ maxLength: 255 }) },
+  });
+  const mediaMax = s.media.config.maxBytes;
+  app.post('/v1/webchat/:channel_id/media', {
+    config: { public: true },
+    bodyLimit: mediaMax,
+    schema: {
+      summary: 'Upload a visitor file (raw body, allow-listed types, size cap of the chat)', tags: ['Web chat'], security: [],
+      params: channelPath.schema, querystring: uploadQuery.schema,
+      response: { 201: { type: 'object', additionalProperties: true } },
+    },
+    // A declared length past the cap is refused before the body is read.
+    preParsing: async (req: FastifyRequest) => {
+      if (Number(req.headers['content-length'] ?? NaN) > mediaMax) {
+        req.raw.resume();
+        throw new PayloadTooLarge(`The file is larger than the limit of ${mediaMax} bytes`);
+      }
+    },
+  }, async (req, reply) => {
+    const { params, query } = validateRequest({ params: req.params, query: req.query }, { params: channelPath, query: uploadQuery });
+    const ch = await wc.channel(params.channel_id);
+    checkOrigin(wc, ch, req, reply);
+    const v = wc.authenticate(ch, query.visitor_id, query.token);
+    const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (!bytes.length) throw new ValidationFailed([{ type: 'missing', loc: ['body'], msg: 'The file is empty', input: null }]);
+    return reply.code(201).send(await wc.upload(ch, v, bytes, req.headers['content-type'], query.file_name));
   });
 
   publicRoute(app, {
@@ -192,7 +232,7 @@ export function webChatRoutes(app: FastifyInstance, s: Services, opts?: WebChatO
       const conv = await wc.conversationId(ch, v);
       if (!conv) return { conversation_id: null, messages: [], cursor: query.after ?? null };
       const rows = await wc.messagesSince(conv, query.after);
-      return { conversation_id: conv, messages: rows.map(toWebChatMessage), cursor: cursorOf(rows) ?? query.after ?? null };
+      return { conversation_id: conv, messages: await wc.views(rows), cursor: cursorOf(rows) ?? query.after ?? null };
     },
   });
 
@@ -238,7 +278,7 @@ async function streamConversation(hub: WebChatHub, wc: WebChat, conversationId: 
     reply.hijack();
     res.writeHead(200, { ...cors, 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write('retry: 2000\n: connected\n\n');
-    for (const r of rows) write({ type: 'message', conversationId, message: toWebChatMessage(r) });
+    for (const message of await wc.views(rows)) write({ type: 'message', conversationId, message });
     for (const p of hub.partials(conversationId)) write({ type: 'delta', conversationId, messageId: p.messageId, offset: 0, text: p.text });
     for (const e of held) write(e);
     held.length = 0;
