@@ -26,6 +26,11 @@ export interface MediaRef {
   providerFileId?: string;
   /** Direct URL where the provider gives one (Twilio MediaUrlN). */
   url?: string;
+  /**
+   * A file Switchboard already holds (a web chat visitor's upload, by media id): bound to the
+   * message as it is, nothing to capture.
+   */
+  uploadId?: string;
   mimeType?: string;
   fileName?: string;
   size?: number;

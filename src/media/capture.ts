@@ -45,7 +45,20 @@ export class MediaCapture {
   /** Inside the ingest transaction: pending rows + the capture job; returns the pending items. */
   async prepare(trx: Tx, channel: ChannelRow, e: MessageEvent, messageId: string, eventId: string, now: string): Promise<MediaItem[]> {
     const refs = e.media ?? [];
-    const rows: MediaRow[] = refs.map((ref, i) => ({
+    // Files Switchboard already holds (web chat uploads) are bound as they are; the rest are captured.
+    const held: MediaItem[] = [];
+    for (const [i, ref] of refs.entries()) {
+      if (!ref.uploadId) continue;
+      // Only the person who uploaded it may send it (the upload names its visitor).
+      const up = await this.media.repo.getIn(trx, ref.uploadId);
+      const owner = up ? (JSON.parse(up.source) as { visitor_id?: unknown }).visitor_id : undefined;
+      const row = up && owner !== undefined && owner === e.from?.id && (await this.media.repo.bindUpload(trx, up.id, channel.id, messageId, eventId, i)) ? await this.media.repo.getIn(trx, up.id) : undefined;
+      if (row) held.push(this.media.item(row));
+      else this.log.warn({ media: ref.uploadId, channel: channel.id }, 'an inbound message named an upload it may not use; left out');
+    }
+    const toCapture = refs.map((ref, i) => ({ ref, i })).filter((x) => !x.ref.uploadId);
+    if (!toCapture.length) return held;
+    const rows: MediaRow[] = toCapture.map(({ ref, i }) => ({
       id: newId(), instance_id: channel.instance_id, channel_id: channel.id, message_id: messageId, event_id: eventId, direction: 'in', position: i,
       kind: itemKind(ref.kind, ref.mimeType), mime_type: cleanMime(ref.mimeType) ?? null, size: ref.size ?? null, sha256: null,
       file_name: cleanFileName(ref.fileName) ?? null, caption: ref.caption ?? null, status: 'pending', error: null,
@@ -53,7 +66,7 @@ export class MediaCapture {
     }));
     for (const r of rows) await this.media.repo.insert(trx, r);
     await this.repos.jobs.enqueue(trx, { kind: 'media', instanceId: channel.instance_id, groupKey: `media:${eventId}`, refId: eventId }, now);
-    return rows.map((r) => this.media.item(r));
+    return [...held, ...rows.map((r) => this.media.item(r))];
   }
 
   /**

@@ -96,6 +96,11 @@ describe('web chat files', { skip: !hasChromium() && 'chromium is not installed 
     const stolen = await s.api('POST', `/v1/webchat/${channelId}/messages`, { visitor_id: other.visitor_id, token: other.token, text: 'mine?', client_message_id: randomUUID(), attachments: [{ media_id: item.id }] }, null);
     assert.equal(stolen.status, 422, stolen.text);
     assert.deepEqual(stolen.body.detail[0].loc, ['body', 'attachments', 0, 'media_id']);
+    // Nor through the channel's webhook directly, with their own valid signature.
+    const body = JSON.stringify({ visitor_id: other.visitor_id, text: 'sneaky', client_message_id: randomUUID(), attachments: [{ media_id: item.id, kind: 'image' }] });
+    const hook = await fetch(`${s.url}/v1/webhooks/${channelId}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchboard-visitor-signature': other.token }, body });
+    assert.ok(hook.status < 300, String(hook.status));
+    assert.equal((await s.services.repos.media.get(item.id))?.message_id, null, 'not bound to the other visitor’s message');
     // Its owner can, without text; then it is bound to that message.
     const sent = await s.api('POST', `/v1/webchat/${channelId}/messages`, { visitor_id: v.visitor_id, token: v.token, client_message_id: randomUUID(), attachments: [{ media_id: item.id }] }, null);
     assert.equal(sent.status, 202, sent.text);
@@ -140,8 +145,13 @@ describe('web chat files', { skip: !hasChromium() && 'chromium is not installed 
     assert.equal(await page.getByRole('button', { name: 'Remove dot.png' }).count(), 0, 'chips cleared once sent');
     await agent.waitFor((ds) => ds.some((d) => d.body?.data?.text === 'here is a photo'));
     const ev = agent.accepted().find((d) => d.body?.data?.text === 'here is a photo')!.body;
-    // The event names the file by its media id; the agent's key fetches it (a fresh signed link).
-    assert.ok(JSON.stringify(ev.data).includes(mediaId), JSON.stringify(ev.data));
+    // The event carries the file as a ready media item on the first delivery, with a working link.
+    const att = ev.data.attachments?.[0];
+    assert.equal(att?.id, mediaId, JSON.stringify(ev.data));
+    assert.equal(att.status, 'ready');
+    assert.equal(Buffer.compare(Buffer.from(await (await fetch(att.url)).arrayBuffer()), image), 0);
+    // The agent's key can also fetch it (a fresh signed link).
+
     const item = await s.api('GET', `/v1/instances/${instanceId}/media/${mediaId}`);
     assert.equal(item.status, 200, item.text);
     assert.equal(item.body.mime_type, 'image/png');

@@ -25,7 +25,7 @@ function attachments(v: unknown): MediaRef[] {
     const opt = (x: unknown) => (typeof x === 'string' && x ? x : undefined);
     return {
       kind: (opt(o.kind) ?? 'document') as MediaKind,
-      providerFileId: bounded(o.media_id, `attachments[${i}].media_id`, MAX_ID),
+      uploadId: bounded(o.media_id, `attachments[${i}].media_id`, MAX_ID),
       mimeType: opt(o.mime_type),
       fileName: opt(o.file_name),
       size: typeof o.size === 'number' ? o.size : undefined,

@@ -25,6 +25,27 @@ export class MediaRepo {
     return this.db.selectFrom('media').selectAll().where('message_id', 'in', messageIds).orderBy('message_id').orderBy('position').execute();
   }
 
+  /**
+   * Binds a person's upload (a web chat visitor's file) to their inbound message, inside the
+   * ingest transaction; false when it is not an unbound upload of this channel.
+   */
+  async bindUpload(trx: Kysely<Database> | Transaction<Database>, id: string, channelId: string, messageId: string, eventId: string, position: number): Promise<boolean> {
+    const r = await trx
+      .updateTable('media')
+      .set({ message_id: messageId, event_id: eventId, position })
+      .where('id', '=', id)
+      .where('channel_id', '=', channelId)
+      .where('direction', '=', 'in')
+      .where('status', '=', 'ready')
+      .where('message_id', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  getIn(trx: Kysely<Database> | Transaction<Database>, id: string): Promise<MediaRow | undefined> {
+    return trx.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
   async update(id: string, patch: Partial<MediaRow>): Promise<void> {
     await this.db.updateTable('media').set(patch).where('id', '=', id).execute();
   }
