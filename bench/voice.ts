@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { WebSocket } from 'ws';
+import { retell } from '../src/adapters/retell/index.js';
 import { startAgentStub } from '../test/voice/agent-stub.js';
 import { REPO_ROOT } from './lib/load.js';
 import type { BenchResult, Row } from './lib/report.js';
@@ -57,8 +58,8 @@ async function serve(): Promise<void> {
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   config.publicUrl = `http://127.0.0.1:${port}`;
   const { VoiceService } = await import('../src/voice/service.js');
-  const voice = new VoiceService(services.repos, services.inbox, services.channels, services.accounts, undefined as never, logger);
-  const token = voice.retellToken((await voice.channel(ch.id, 'retell'))!);
+  const voice = new VoiceService(services.repos, services.inbox, services.contexts, undefined as never, logger);
+  const token = voice.retellToken((await voice.channel(ch.id, retell))!);
   process.stdout.write(JSON.stringify({ port, socketUrl: `ws://127.0.0.1:${port}/v1/voice/retell/${ch.id}/${token}`, instance: instance.signing_secret }) + '\n');
   process.on('SIGTERM', () => {
     void (async () => {

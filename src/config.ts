@@ -1,5 +1,6 @@
 /** Process configuration, read once from the environment. Every knob is listed in the README. */
 import { resolve } from 'node:path';
+import { providers } from './adapters/registry.js';
 
 export interface Config {
   host: string;
@@ -12,7 +13,10 @@ export interface Config {
   secretKey?: string;
   logLevel: string;
   allowPrivateUrls: boolean;
-  /** Provider API base URLs (fakes plug in here); a connection's settings.api_base_url wins. */
+  /**
+   * Provider name -> API base URL: each adapter's `api.env` variable, else its default (fakes plug
+   * in here); a connection's settings.api_base_url wins over both.
+   */
   providerApi: Record<string, string>;
   /** Agent delivery retry delays (ms); SWITCHBOARD_DELIVERY_SCHEDULE as comma-separated seconds. */
   deliveryScheduleMs?: number[];
@@ -39,24 +43,6 @@ export interface MediaConfig {
   captureWaitMs: number;
 }
 
-export const PROVIDER_API_DEFAULTS: Record<string, string> = {
-  telegram: 'https://api.telegram.org',
-  meta_cloud: 'https://graph.facebook.com/v21.0',
-  twilio: 'https://api.twilio.com',
-  resend: 'https://api.resend.com',
-  gmail: 'https://gmail.googleapis.com',
-  retell: 'https://api.retellai.com',
-};
-
-const PROVIDER_API_ENV: Record<string, string> = {
-  telegram: 'SWITCHBOARD_TELEGRAM_API_URL',
-  meta_cloud: 'SWITCHBOARD_META_GRAPH_URL',
-  twilio: 'SWITCHBOARD_TWILIO_API_URL',
-  resend: 'SWITCHBOARD_RESEND_API_URL',
-  gmail: 'SWITCHBOARD_GMAIL_API_URL',
-  retell: 'SWITCHBOARD_RETELL_API_URL',
-};
-
 function bool(v: string | undefined): boolean {
   return v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
 }
@@ -66,7 +52,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be 0-65535, got ${env.PORT}`);
   const providerApi: Record<string, string> = {};
-  for (const [p, def] of Object.entries(PROVIDER_API_DEFAULTS)) providerApi[p] = env[PROVIDER_API_ENV[p]] ?? def;
+  for (const a of providers()) if (a.api) providerApi[a.name] = env[a.api.env] ?? a.api.defaultBaseUrl;
   return {
     host,
     port,

@@ -1,25 +1,39 @@
 /**
- * Provider name -> inbound adapter. Adding a provider is one folder plus one line here.
+ * The one list of providers. Adding a provider is one folder plus one line here (docs/providers.md).
  *
- * Example: `const a = getAdapter(channel.provider); if (!a) throw new UnknownProvider();`
+ * Example: `const a = getProvider(channel.provider); if (!a?.outbound) throw new Unsupported();`
  */
-import type { InboundAdapter } from './types.js';
-import { gmailAdapter } from './gmail/index.js';
-import { metaCloudAdapter } from './meta_cloud/index.js';
-import { resendAdapter } from './resend/index.js';
-import { retellAdapter } from './retell/index.js';
-import { telegramAdapter } from './telegram/index.js';
-import { twilioAdapter } from './twilio/index.js';
-import { webAdapter } from './web/index.js';
+import type { ProviderAdapter } from './contract.js';
+import { gmail } from './gmail/index.js';
+import { metaCloud } from './meta_cloud/index.js';
+import { resend } from './resend/index.js';
+import { retell } from './retell/index.js';
+import { telegram } from './telegram/index.js';
+import { twilio } from './twilio/index.js';
+import { web } from './web/index.js';
 
-const ADAPTERS: ReadonlyMap<string, InboundAdapter> = new Map(
-  [telegramAdapter, metaCloudAdapter, twilioAdapter, resendAdapter, retellAdapter, gmailAdapter, webAdapter].map((a) => [a.provider, a]),
-);
+const PROVIDERS: readonly ProviderAdapter[] = [
+  telegram,
+  metaCloud,
+  twilio,
+  resend,
+  retell,
+  gmail,
+  web,
+];
 
-export function getAdapter(provider: string): InboundAdapter | undefined {
-  return ADAPTERS.get(provider);
+const BY_NAME: ReadonlyMap<string, ProviderAdapter> = new Map(PROVIDERS.map((a) => [a.name, a]));
+
+/** The adapter of a provider name; undefined for a name Switchboard does not know. */
+export function getProvider(name: string): ProviderAdapter | undefined {
+  return BY_NAME.get(name);
+}
+
+/** Every registered provider, in registry order. */
+export function providers(): readonly ProviderAdapter[] {
+  return PROVIDERS;
 }
 
 export function knownProviders(): string[] {
-  return [...ADAPTERS.keys()];
+  return PROVIDERS.map((a) => a.name);
 }

@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health.js';
 import { instanceRoutes } from './routes/instances.js';
 import { eventRoutes } from './routes/events.js';
 import { messageRoutes } from './routes/messages.js';
+import { providerRoutes } from './routes/providers.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { webChatRoutes } from './routes/webchat.js';
 import { webPageRoutes } from './routes/web-pages.js';
@@ -74,6 +75,7 @@ export async function buildApp(s: Services, opts: AppOptions): Promise<FastifyIn
   instanceRoutes(app, s);
   apiKeyRoutes(app, s);
   accountRoutes(app, s);
+  providerRoutes(app);
   channelRoutes(app, s);
   eventRoutes(app, s);
   messageRoutes(app, s);

@@ -11,7 +11,7 @@ import type { Repos } from '../store/repos/index.js';
 import { Conflict } from '../errors.js';
 import { nowIso } from './clock.js';
 import { canSeeInstance, requireOperator, type Principal } from './principal.js';
-import { providerInfo } from './provider-catalog.js';
+import { getProvider } from '../adapters/registry.js';
 
 export interface AccountView {
   id: string;
@@ -52,9 +52,9 @@ export function toAccountView(r: AccountRow): AccountView {
 /** Provider-specific rules on top of the generic shape: required secret names, api_base_url. */
 function checkAccountInput(input: AccountInput): void {
   const issues: ValidationIssue[] = [];
-  const info = providerInfo(input.provider);
-  if (info) {
-    for (const name of info.requiredSecrets) {
+  const adapter = getProvider(input.provider);
+  if (adapter) {
+    for (const name of adapter.secrets.required) {
       if (!(name in input.secrets)) issues.push({ type: 'missing', loc: ['body', 'secrets', name], msg: 'Field required', input: {} });
       else if (input.secrets[name] === '') issues.push({ type: 'string_too_short', loc: ['body', 'secrets', name], msg: 'String should have at least 1 character', input: '', ctx: { min_length: 1 } });
     }

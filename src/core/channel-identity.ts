@@ -2,12 +2,12 @@
  * A channel's canonical identities, from its provider's rules (adapters/<p>/identity.ts, read off
  * the adapter object): what uniqueness, account-level routing and provisioning checks compare.
  */
-import { getAdapter } from '../adapters/registry.js';
+import { getProvider } from '../adapters/registry.js';
 import { channelIdentities, defaultIdentityRules, type IdentityRules } from '../adapters/shared/identity.js';
 import type { ValidationIssue } from '../errors.js';
 
 export function identityRules(provider: string): IdentityRules {
-  return getAdapter(provider)?.identity ?? defaultIdentityRules;
+  return getProvider(provider)?.identity ?? defaultIdentityRules;
 }
 
 /** The canonical form of an identity named by a provider's event or API answer. */

@@ -7,10 +7,11 @@ import { DuplicateIdentity, type ChannelRow } from '../store/repos/channels.js';
 import type { Repos } from '../store/repos/index.js';
 import type { WriteWatch } from '../store/write-watch.js';
 import type { AccountsService } from './accounts.js';
+import type { ChannelDraft } from '../adapters/contract.js';
 import type { ChannelType } from './channel-types.js';
 import { nowIso } from './clock.js';
 import { channelNotFound, type Principal } from './principal.js';
-import { providerInfo } from './provider-catalog.js';
+import { getProvider } from '../adapters/registry.js';
 import { canonicalIdentity, identitiesOf } from './channel-identity.js';
 
 /** The 13 fields of the seed's channel response, in its order, plus `webhook_url`. */
@@ -62,10 +63,6 @@ export const webhookSecretAad = (channelId: string) => `channel:${channelId}:web
 export function identityKey(provider: string, externalIdentifier: string): string {
   return `${provider.toLowerCase()}\n${canonicalIdentity(provider, externalIdentifier)}`;
 }
-
-/** Providers whose webhook secret Switchboard chooses itself (the others are issued by the provider). */
-const SELF_CHOSEN_SECRET = new Set(['telegram', 'web']);
-const TELEGRAM_SECRET = /^[A-Za-z0-9_-]{1,256}$/;
 
 /** Provider-side registration, run after the row is written (see core/provisioning.ts). */
 export interface ChannelProvisioner {
@@ -128,22 +125,27 @@ export class ChannelsService {
     return row;
   }
 
-  /** Rules that tie provider, channel type and secrets together; all issues reported at once. */
-  private checkProviderRules(issues: ValidationIssue[], provider: string, channelType: string, webhookSecret: string | null | undefined): void {
-    const info = providerInfo(provider);
-    if (info && !info.channelTypes.includes(channelType as ChannelType)) {
-      const msg = `provider '${provider}' serves ${info.channelTypes.join(', ')} channels, not '${channelType}'`;
+  /**
+   * Rules that tie provider, channel type and secrets together, then the adapter's own
+   * (validateChannel); all issues reported at once. A provider Switchboard does not know is
+   * accepted as free text (the seed says "etc."), without these checks.
+   */
+  private checkProviderRules(issues: ValidationIssue[], provider: string, draft: ChannelDraft): void {
+    const adapter = getProvider(provider);
+    if (!adapter) return;
+    if (!adapter.channelTypes.includes(draft.channelType)) {
+      const msg = `provider '${provider}' serves ${adapter.channelTypes.join(', ')} channels, not '${draft.channelType}'`;
       issues.push({ type: 'value_error', loc: ['body', 'provider'], msg: `Value error, ${msg}`, input: provider, ctx: { error: msg } });
     }
-    if (provider === 'telegram' && typeof webhookSecret === 'string' && !TELEGRAM_SECRET.test(webhookSecret)) {
-      const msg = 'a Telegram secret_token is 1-256 characters of A-Z, a-z, 0-9, _ and -';
-      issues.push({ type: 'value_error', loc: ['body', 'webhook_secret'], msg: `Value error, ${msg}`, input: '[redacted]', ctx: { error: msg } });
+    for (const issue of adapter.validateChannel?.(draft) ?? []) {
+      const input = issue.field === 'webhook_secret' ? '[redacted]' : issue.field === 'config' ? draft.config : draft.externalIdentifier;
+      issues.push({ type: 'value_error', loc: ['body', issue.field], msg: `Value error, ${issue.message}`, input, ctx: { error: issue.message } });
     }
   }
 
   async create(p: Principal, instanceId: string, input: ChannelCreate): Promise<ChannelView> {
     const issues: ValidationIssue[] = [];
-    this.checkProviderRules(issues, input.provider, input.channel_type, input.webhook_secret);
+    this.checkProviderRules(issues, input.provider, { channelType: input.channel_type, externalIdentifier: input.external_identifier, config: input.config, webhookSecret: input.webhook_secret });
     const identities = identitiesOf(input.provider, input.external_identifier, input.config, issues);
     if (input.connection_id) {
       const conn = await this.accounts.usableConnection(p, instanceId, input.connection_id);
@@ -168,7 +170,8 @@ export class ChannelsService {
     const id = randomUUID();
     const now = nowIso();
     let secret = input.webhook_secret ?? null;
-    if (secret === null && SELF_CHOSEN_SECRET.has(input.provider)) secret = randomToken(32);
+    // Providers whose webhook secret Switchboard chooses itself (the others are issued by the provider).
+    if (secret === null && getProvider(input.provider)?.generatesWebhookSecret) secret = randomToken(32);
     const row: ChannelRow = {
       id,
       instance_id: instanceId,
@@ -202,9 +205,9 @@ export class ChannelsService {
     const provider = patch.provider ?? row.provider;
     const externalIdentifier = patch.external_identifier ?? row.external_identifier;
     const issues: ValidationIssue[] = [];
-    this.checkProviderRules(issues, provider, row.channel_type, patch.webhook_secret);
     const identityChange = Boolean(patch.provider || patch.external_identifier || patch.config);
     const config = patch.config ?? (JSON.parse(row.config) as Record<string, unknown>);
+    this.checkProviderRules(issues, provider, { channelType: row.channel_type as ChannelType, externalIdentifier, config, webhookSecret: patch.webhook_secret });
     const identities = identityChange ? identitiesOf(provider, externalIdentifier, config, issues) : undefined;
     if (patch.provider && patch.provider !== row.provider) {
       for (const [field, accId] of [['connection_id', row.connection_id], ['credential_id', row.credential_id]] as const) {

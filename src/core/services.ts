@@ -18,7 +18,7 @@ import { EventSequencer } from './event-sequencer.js';
 import { channelName } from '../queue/notifier.js';
 import { InstancesService } from './instances.js';
 import { WebhookMetrics } from './metrics.js';
-import { SendContextFactory } from './outbound/context.js';
+import { ChannelContexts } from './channel-context.js';
 import { RateGovernor } from './outbound/governor.js';
 import { ChannelHealth } from './outbound/health.js';
 import { SendJob, type WidgetPublisher } from './outbound/send-job.js';
@@ -49,7 +49,7 @@ export interface Services {
   outbound: OutboundService;
   governor: RateGovernor;
   health: ChannelHealth;
-  contexts: SendContextFactory;
+  contexts: ChannelContexts;
   runner: JobRunner;
   media: MediaService;
   /** Set by the web chat module: pushes outbound messages to widgets. */
@@ -90,8 +90,8 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   const delivery = new AgentDelivery(repos, box, makeGuardedRequest(config.allowPrivateUrls), opts.replies ?? outbound, log, { builtins: { echo: (e) => echoAgent(e) }, bridge: (i, e) => bridge.handle(i, e), limits: opts.agentLimits, sequence: sequencer && ((id) => sequencer.sequence(id)) }, store.writes);
   const governor = new RateGovernor(store.db, store.dialect);
   const health = new ChannelHealth(repos, inbox);
-  const contexts = new SendContextFactory(config, repos, accounts, channels, guardedFetch);
-  const provisioner = new Provisioner(repos, channels, contexts, log);
+  const contexts = new ChannelContexts(config, repos, accounts, channels, guardedFetch);
+  const provisioner = new Provisioner(repos, contexts, log);
   channels.provisioner = provisioner;
   const sendScheduleMs = opts.sendScheduleMs ?? SEND_SCHEDULE_MS;
   // `services` is referenced lazily so the web chat module can attach its publisher after construction.
@@ -116,7 +116,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
     scheduleMs: { deliver: opts.scheduleMs ?? config.deliveryScheduleMs ?? DEFAULT_SCHEDULE_MS, send: sendScheduleMs, media: opts.captureScheduleMs ?? CAPTURE_SCHEDULE_MS },
     jitter: 0.2,
   });
-  let gmailWatchTimer: NodeJS.Timeout | undefined;
+  let renewTimer: NodeJS.Timeout | undefined;
   let bucketsTimer: NodeJS.Timeout | undefined;
   let mediaTimer: NodeJS.Timeout | undefined;
   services = {
@@ -132,7 +132,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
     accounts,
     channels,
     inbox,
-    webhooks: new Webhooks(config, repos, accounts, channels, inbox, new WebhookMetrics(metrics.registry), guardedFetch, store.writes),
+    webhooks: new Webhooks(repos, contexts, inbox, new WebhookMetrics(metrics.registry), store.writes),
     delivery,
     outbound,
     governor,
@@ -146,10 +146,10 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
         media.cleanup().catch((err: unknown) => log.error({ err }, 'media cleanup failed'));
       }, 3600_000);
       mediaTimer.unref();
-      gmailWatchTimer = setInterval(() => {
-        provisioner.renewGmailWatches().catch((err: unknown) => log.error({ err }, 'renewing Gmail watches failed'));
+      renewTimer = setInterval(() => {
+        provisioner.renewDue().catch((err: unknown) => log.error({ err }, 'renewing provider registrations failed'));
       }, config.gmailWatchCheckMs);
-      gmailWatchTimer.unref();
+      renewTimer.unref();
       // Idle rate buckets (per chat, per web visitor) are dropped after two hours, hourly.
       bucketsTimer = setInterval(() => {
         governor.prune(2 * 3600_000).catch((err: unknown) => log.error({ err }, 'pruning rate buckets failed'));
@@ -164,7 +164,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
       runner.start();
     },
     async stop() {
-      clearInterval(gmailWatchTimer);
+      clearInterval(renewTimer);
       clearInterval(bucketsTimer);
       clearInterval(mediaTimer);
       sequencer?.stop();

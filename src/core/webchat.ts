@@ -9,8 +9,9 @@
  * one, and one visitor's token never opens another's conversation.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { getProvider } from '../adapters/registry.js';
 import { hmacSha256Hex, safeEqual } from '../adapters/shared/compare.js';
-import type { RawRequest } from '../adapters/types.js';
+import type { RawRequest } from '../adapters/contract.js';
 import type { RateGovernor } from './outbound/governor.js';
 import { BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, UpstreamUnavailable } from '../errors.js';
 import type { ChannelRow } from '../store/repos/channels.js';
@@ -190,7 +191,7 @@ export class WebChat {
   /** The web_chat channel behind a widget; anything else (or a disabled chat) is refused. */
   async channel(channelId: string): Promise<WebChannel> {
     const row = await this.channelsRepo.get(channelId);
-    if (!row || row.provider !== 'web' || row.channel_type !== 'web_chat') throw new NotFound('Chat not found');
+    if (!row || !getProvider(row.provider)?.widget || row.channel_type !== 'web_chat') throw new NotFound('Chat not found');
     if (row.enabled !== 1) throw new Forbidden('This chat is not available');
     const secret = this.channels.webhookSecret(row);
     if (!secret) throw new UpstreamUnavailable('This chat has no webhook_secret; set one on the channel');

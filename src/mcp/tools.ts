@@ -7,6 +7,8 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import type { ChannelType } from '../adapters/channel-types.js';
+import { getProvider } from '../adapters/registry.js';
 import { canSeeInstance, type Principal } from '../core/principal.js';
 import type { Services } from '../core/services.js';
 import { AppError, BadRequest, Conflict, NotFound, ValidationFailed } from '../errors.js';
@@ -242,8 +244,9 @@ export function recipientKey(channelType: string, provider: string, recipient: s
   if (channelType === 'sms' || channelType === 'whatsapp') {
     const digits = r.replace(/^whatsapp:/, '').replace(/[\s().-]/g, '');
     if (!/^\+?\d{6,15}$/.test(digits)) throw new BadRequest('recipient must be a phone number in E.164 form, e.g. +15550001111');
-    // Meta keys WhatsApp conversations by wa_id (digits only); Twilio by the +E.164 number.
-    return provider === 'meta_cloud' ? digits.replace(/^\+/, '') : digits.startsWith('+') ? digits : `+${digits}`;
+    // Keyed as the provider's inbound messages are (Meta: wa_id digits; Twilio: +E.164).
+    const e164 = digits.startsWith('+') ? digits : `+${digits}`;
+    return getProvider(provider)?.conversationKeyFor?.(e164, channelType as ChannelType) ?? e164;
   }
   return r;
 }

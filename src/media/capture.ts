@@ -7,10 +7,10 @@
  * delivery carries working links.
  */
 import type { Logger } from 'pino';
-import { getProviderMedia } from '../adapters/media.js';
+import { getProvider } from '../adapters/registry.js';
 import { MediaFetchError, type MediaFetchContext } from '../adapters/shared/media.js';
 import type { MediaRef, MessageEvent } from '../core/events.js';
-import type { SendContextFactory } from '../core/outbound/context.js';
+import type { ChannelContexts } from '../core/channel-context.js';
 import type { JobRow } from '../queue/jobs.js';
 import type { JobOutcome } from '../queue/runner.js';
 import type { ChannelRow } from '../store/repos/channels.js';
@@ -36,7 +36,7 @@ export class MediaCapture {
   constructor(
     private readonly media: MediaService,
     private readonly repos: Repos,
-    private readonly contexts: SendContextFactory,
+    private readonly contexts: ChannelContexts,
     private readonly guardedFetch: typeof fetch,
     private readonly log: Logger,
     private readonly maxAttempts = CAPTURE_SCHEDULE_MS.length + 1,
@@ -89,13 +89,13 @@ export class MediaCapture {
     const ctx = channel ? await this.context(channel) : undefined;
     for (const row of rows) {
       if (row.status !== 'pending') continue;
-      const provider = channel ? getProviderMedia(channel.provider) : undefined;
-      if (!ctx || !provider) {
+      const fetchMedia = channel ? getProvider(channel.provider)?.media?.fetchMedia : undefined;
+      if (!ctx || !fetchMedia) {
         await this.finish(row, 'failed', channel ? `capturing media from ${channel.provider} is not supported` : 'the channel was deleted');
         continue;
       }
       try {
-        await this.captureOne(row, provider.fetchMedia.bind(provider), ctx);
+        await this.captureOne(row, fetchMedia, ctx);
       } catch (err) {
         const e = err instanceof MediaFetchError ? err : new MediaFetchError('retry', (err as Error).message);
         if (e.kind === 'retry' && !lastTry) {
@@ -154,7 +154,7 @@ export class MediaCapture {
   }
 
   private async context(channel: ChannelRow): Promise<MediaFetchContext> {
-    const c = await this.contexts.build(channel, '', 'media');
+    const c = await this.contexts.send(channel, '', 'media');
     return { secrets: c.secrets, settings: c.settings, config: c.config, apiBaseUrl: c.apiBaseUrl, fetch: c.fetch, guardedFetch: this.guardedFetch, maxBytes: this.media.config.maxBytes, timeoutMs: 60_000 };
   }
 }

@@ -4,10 +4,11 @@
  * stream, but not queued: the voice code delivers it itself), and the agent's answer stored as
  * the conversation's outbound message.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AccountsService } from '../core/accounts.js';
-import type { ChannelsService } from '../core/channels.js';
+import type { ProviderAdapter } from '../adapters/contract.js';
+import { retellSocketToken } from '../adapters/retell/urls.js';
+import type { ChannelContexts } from '../core/channel-context.js';
 import type { MessageEvent } from '../core/events.js';
 import type { Inbox } from '../core/inbox.js';
 import type { ChannelRow } from '../store/repos/channels.js';
@@ -39,36 +40,31 @@ export interface SavedAnswer {
   failed: boolean;
 }
 
-const ACCOUNT_SECRET: Record<string, string> = { retell: 'api_key', twilio: 'auth_token' };
-
 export class VoiceService {
   constructor(
     readonly repos: Repos,
     private readonly inbox: Inbox,
-    private readonly channels: ChannelsService,
-    private readonly accounts: AccountsService,
+    private readonly contexts: ChannelContexts,
     readonly agent: VoiceAgent,
     readonly log: Logger,
   ) {}
 
   /** The voice channel of this provider, with its verification secret; undefined when there is none. */
-  async channel(channelId: string, provider: string): Promise<VoiceChannel | undefined> {
+  async channel(channelId: string, adapter: ProviderAdapter): Promise<VoiceChannel | undefined> {
     const row = await this.repos.channels.get(channelId);
-    if (!row || row.provider !== provider || row.channel_type !== 'voice') return undefined;
-    const accountId = row.connection_id ?? row.credential_id;
-    const account = accountId ? await this.repos.accounts.get(accountId) : undefined;
-    const accountSecret = account ? this.accounts.decryptSecrets(account)[ACCOUNT_SECRET[provider]] : undefined;
-    return { row, config: JSON.parse(row.config) as Record<string, unknown>, verifySecret: this.channels.webhookSecret(row) ?? accountSecret };
+    if (!row || row.provider !== adapter.name || row.channel_type !== 'voice') return undefined;
+    return { row, config: JSON.parse(row.config) as Record<string, unknown>, verifySecret: await this.verifySecret(adapter, row) };
   }
 
-  /**
-   * The token Retell's custom-LLM WebSocket URL must carry for this channel:
-   * base64url(HMAC-SHA256(verify secret, "switchboard:retell-llm:" + channel id)). Derived, so it
-   * changes when the secret is rotated and reveals nothing about the secret.
-   */
+  /** The channel's webhook_secret, else its account's verify secret (see core/channel-context). */
+  async verifySecret(adapter: ProviderAdapter, row: ChannelRow): Promise<string | undefined> {
+    const ctx = this.contexts.api(adapter.name, await this.contexts.accountOf(row), row);
+    return this.contexts.verifySecret(adapter, ctx.secrets, row);
+  }
+
+  /** The token Retell's custom-LLM WebSocket URL must carry for this channel (adapters/retell/urls.ts). */
   retellToken(ch: VoiceChannel): string | undefined {
-    if (!ch.verifySecret) return undefined;
-    return createHmac('sha256', ch.verifySecret).update(`switchboard:retell-llm:${ch.row.id}`).digest('base64url');
+    return ch.verifySecret ? retellSocketToken(ch.verifySecret, ch.row.id) : undefined;
   }
 
   instance(ch: VoiceChannel): Promise<InstanceRow | undefined> {

@@ -17,10 +17,11 @@
  * an in-memory promise only lets the node running the request answer the poll without polling
  * the store.
  */
+import { twilio } from '../adapters/twilio/index.js';
 import { parseTwilio } from '../adapters/twilio/parse.js';
 import { formParams } from '../adapters/twilio/signature.js';
 import { verifyTwilio } from '../adapters/twilio/verify.js';
-import type { AdapterContext, RawRequest, WebhookReply } from '../adapters/types.js';
+import type { AdapterContext, RawRequest, WebhookReply } from '../adapters/contract.js';
 import type { MessageEvent } from '../core/events.js';
 import type { Inbox } from '../core/inbox.js';
 import { renderSpeech, speechChunks } from '../render/speech.js';
@@ -77,7 +78,7 @@ export class TwilioVoice {
   }
 
   async handle(step: TwilioVoiceStep, channelId: string, raw: RawRequest): Promise<WebhookReply> {
-    const ch = await this.voice.channel(channelId, 'twilio');
+    const ch = await this.voice.channel(channelId, twilio);
     if (!ch) return json(404, 'Unknown voice endpoint');
     const ctx: AdapterContext = { verifySecret: ch.verifySecret, secrets: {}, settings: {}, config: ch.config, apiBaseUrl: '', now: Date.now, fetch };
     const v = await verifyTwilio(raw, ctx);

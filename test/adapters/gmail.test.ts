@@ -4,7 +4,7 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } 
 import { gmailAdapter as gm } from '../../src/adapters/gmail/index.js';
 import { parseMail } from '../../src/adapters/gmail/mime.js';
 import { ProviderFetchError } from '../../src/adapters/shared/errors.js';
-import { PayloadError } from '../../src/adapters/types.js';
+import { PayloadError } from '../../src/adapters/contract.js';
 import { ctx, json, JUNK_BODIES, NOW, req } from './helpers.js';
 import { localServer, sendJson, type LocalServer } from './local-server.js';
 

@@ -1,4 +1,4 @@
-import type { AdapterContext, RawRequest } from '../../src/adapters/types.js';
+import type { AdapterContext, RawRequest } from '../../src/adapters/contract.js';
 
 /** Fixed clock for tests: 2024-05-01T12:00:00Z. */
 export const NOW = Date.UTC(2024, 4, 1, 12, 0, 0);

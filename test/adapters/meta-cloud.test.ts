@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { metaCloudAdapter as meta } from '../../src/adapters/meta_cloud/index.js';
-import { PayloadError } from '../../src/adapters/types.js';
+import { PayloadError } from '../../src/adapters/contract.js';
 import { ctx, json, JUNK_BODIES, req } from './helpers.js';
 
 const APP_SECRET = 'meta-app-secret';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Webhook } from 'svix';
 import { resendAdapter as rs } from '../../src/adapters/resend/index.js';
 import { ProviderFetchError } from '../../src/adapters/shared/errors.js';
-import { PayloadError } from '../../src/adapters/types.js';
+import { PayloadError } from '../../src/adapters/contract.js';
 import { ctx, json, JUNK_BODIES, NOW, req } from './helpers.js';
 import { localServer, sendJson, type LocalServer } from './local-server.js';
 

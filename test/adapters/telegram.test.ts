@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { telegramAdapter as tg } from '../../src/adapters/telegram/index.js';
-import { PayloadError } from '../../src/adapters/types.js';
+import { PayloadError } from '../../src/adapters/contract.js';
 import { ctx, json, JUNK_BODIES, NOW, req } from './helpers.js';
 
 const SECRET = 'tg_secret-ABC_123';

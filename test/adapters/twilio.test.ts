@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import twilio from 'twilio';
 import { twilioAdapter as tw } from '../../src/adapters/twilio/index.js';
-import { PayloadError } from '../../src/adapters/types.js';
+import { PayloadError } from '../../src/adapters/contract.js';
 import { ctx, NOW, req } from './helpers.js';
 
 const TOKEN = 'twilio-auth-token-0123456789';

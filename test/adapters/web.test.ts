@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { webAdapter as web } from '../../src/adapters/web/index.js';
-import { PayloadError } from '../../src/adapters/types.js';
+import { PayloadError } from '../../src/adapters/contract.js';
 import { ctx, json, JUNK_BODIES, NOW, req } from './helpers.js';
 
 const SECRET = 'site-secret';

@@ -1,4 +1,5 @@
 /** Starts a real Switchboard HTTP server on a loopback port, on a fresh store, for one test file. */
+import { providers } from '../../src/adapters/registry.js';
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
@@ -38,7 +39,7 @@ export async function startServer(kind: StoreKind, opts: StartOptions = {}): Pro
   // Tests never reach the internet: providers' default API URLs point at a closed loopback port
   // unless a test plugs a fake in.
   const offline: Record<string, string> = {};
-  for (const v of ['SWITCHBOARD_TELEGRAM_API_URL', 'SWITCHBOARD_META_GRAPH_URL', 'SWITCHBOARD_TWILIO_API_URL', 'SWITCHBOARD_RESEND_API_URL', 'SWITCHBOARD_GMAIL_API_URL', 'SWITCHBOARD_RETELL_API_URL']) offline[v] = 'http://127.0.0.1:9';
+  for (const p of providers()) if (p.api) offline[p.api.env] = 'http://127.0.0.1:9';
   const config: Config = loadConfig({ ...offline, SWITCHBOARD_ADMIN_KEY: adminKey, DATABASE_URL: target.url, PORT: '0', LOG_LEVEL: 'info', ...opts.env });
   const logs: string[] = [];
   const sink = new Writable({

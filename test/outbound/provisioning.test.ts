@@ -107,14 +107,14 @@ for (const kind of storeKinds()) {
       const first = c.body.config as { history_id: string; watch_expiration: string };
       assert.ok(Number(first.watch_expiration) > Date.now() + 6 * 24 * 3600_000);
       const config = async () => (await s.api('GET', `/v1/instances/${instanceId}/channels`)).body.channels.find((x: any) => x.id === c.body.id);
-      const provisioner = s.services.channels.provisioner as unknown as { renewGmailWatches(now?: number): Promise<number> };
+      const provisioner = s.services.channels.provisioner as unknown as { renewDue(now?: number): Promise<number> };
 
       // Six days on: not due yet. Six and a half: due, renewed; the reading cursor is kept even
       // though the mailbox moved on (replacing it would skip the mail in between).
-      assert.equal(await provisioner.renewGmailWatches(Date.now() + 5 * 24 * 3600_000), 0);
+      assert.equal(await provisioner.renewDue(Date.now() + 5 * 24 * 3600_000), 0);
       assert.equal(watches(), 1);
       gm.addMessage({ rfc2822: `From: a@example.com\r\nTo: ${gm.emailAddress}\r\nSubject: hi\r\n\r\nhello` });
-      assert.equal(await provisioner.renewGmailWatches(Date.now() + 6.5 * 24 * 3600_000), 1);
+      assert.equal(await provisioner.renewDue(Date.now() + 6.5 * 24 * 3600_000), 1);
       assert.equal(watches(), 2);
       const after = (await config()).config;
       assert.equal(after.history_id, first.history_id, 'history cursor kept');
@@ -130,7 +130,7 @@ for (const kind of storeKinds()) {
       // A revoked grant: the renewal fails and the channel says why.
       gm.revokeRefreshToken(gm.credentials.refreshToken);
       clearGmailTokenCache();
-      assert.equal(await provisioner.renewGmailWatches(Date.now() + 6.9 * 24 * 3600_000), 0);
+      assert.equal(await provisioner.renewDue(Date.now() + 6.9 * 24 * 3600_000), 0);
       const broken = await config();
       assert.equal(broken.status, 'error');
       assert.match(broken.error_message, /^Gmail refused the credentials/);

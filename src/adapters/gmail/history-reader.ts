@@ -3,7 +3,7 @@
  * history, messages.get raw).
  * Only reads, for parse; the outbound Gmail API client (api.ts) is another engineer's.
  */
-import type { AdapterContext } from '../types.js';
+import type { AdapterContext } from '../contract.js';
 import { ProviderFetchError } from '../shared/errors.js';
 import { fetchJson } from '../shared/fetch-json.js';
 import { isObj } from '../shared/guards.js';

@@ -1,18 +1,12 @@
 import { gmailIdentity } from './identity.js';
-import type { InboundAdapter } from '../types.js';
+import type { InboundPart, ProviderAdapter } from '../contract.js';
 import { notificationOf, parseGmail } from './parse.js';
+import { gmailProvision } from './provision.js';
+import { gmailOutbound } from './send.js';
 import { verifyGmail } from './verify.js';
 
-/**
- * Gmail via Pub/Sub push on a customer-owned OAuth connection. Verified by Google's OIDC token
- * (no shared secret); conversationKey = Gmail threadId, channelIdentity = the mailbox address,
- * providerEventId = Gmail message id.
- */
-export const gmailAdapter: InboundAdapter = {
-  provider: 'gmail',
-  identity: gmailIdentity,
-  channelTypes: ['email'],
-  secretNames: ['client_id', 'client_secret', 'refresh_token'],
+/** The inbound part on its own (adapter unit tests call it directly). */
+export const gmailAdapter: InboundPart = {
   verify: verifyGmail,
   parse: parseGmail,
   // The next read starts where this push ended, so mail that arrives between two pushes (or whose
@@ -24,4 +18,22 @@ export const gmailAdapter: InboundAdapter = {
     if (BigInt(note.historyId) <= prev) return undefined;
     return { identity: note.emailAddress, patch: { history_id: note.historyId, history_at: new Date().toISOString() } };
   },
+};
+
+/**
+ * Gmail via Pub/Sub push on a customer-owned OAuth connection. Verified by Google's OIDC token
+ * (no shared secret); conversationKey = Gmail threadId, channelIdentity = the mailbox address,
+ * providerEventId = Gmail message id.
+ */
+export const gmail: ProviderAdapter = {
+  name: 'gmail',
+  displayName: 'Gmail',
+  channelTypes: ['email'],
+  secrets: { required: ['client_id', 'client_secret', 'refresh_token'], optional: [] },
+  api: { defaultBaseUrl: 'https://gmail.googleapis.com', env: 'SWITCHBOARD_GMAIL_API_URL' },
+  capabilities: { format: 'email', maxTextLength: Infinity, maxAttachments: Infinity, drafts: false, typing: false, edit: false, customerCareWindowHours: null },
+  identity: gmailIdentity,
+  inbound: gmailAdapter,
+  outbound: gmailOutbound,
+  provision: gmailProvision,
 };

@@ -1,6 +1,6 @@
-import type { InboundEvent, MessageEvent } from '../../core/events.js';
-import type { AdapterContext, RawRequest } from '../types.js';
-import { PayloadError } from '../types.js';
+import type { InboundEvent, MessageEvent } from '../events.js';
+import type { AdapterContext, RawRequest } from '../contract.js';
+import { PayloadError } from '../contract.js';
 import { messageIds, parseAddress, splitAddressList } from '../shared/email-address.js';
 import { obj, parseJsonObject, str, isObj, id } from '../shared/guards.js';
 import { isoFromMillis } from '../shared/time.js';

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import type { AdapterContext, RawRequest, VerifyResult } from '../types.js';
+import type { AdapterContext, RawRequest, VerifyResult } from '../contract.js';
 import { deny, header, ok, stringSetting } from '../shared/webhook.js';
 
 const GOOGLE_JWKS = 'https://www.googleapis.com/oauth2/v3/certs';

@@ -1,5 +1,5 @@
-import type { Contact, DeliveryStatus, InboundEvent, MediaKind, MediaRef, MessageEvent, Party } from '../../core/events.js';
-import type { AdapterContext, RawRequest } from '../types.js';
+import type { Contact, DeliveryStatus, InboundEvent, MediaKind, MediaRef, MessageEvent, Party } from '../events.js';
+import type { AdapterContext, RawRequest } from '../contract.js';
 import { bodyDigest } from '../shared/compare.js';
 import { arr, id, num, obj, optArr, optObj, optStr, parseJsonObject, str, type Obj } from '../shared/guards.js';
 import { isoFromSeconds } from '../shared/time.js';

@@ -1,5 +1,5 @@
 /** Sending on WhatsApp Cloud: text (with quoted replies), media by link, templates, typing. */
-import type { OutboundSender, SendContext } from '../types.js';
+import type { OutboundPart, SendContext } from '../contract.js';
 import { metaCloudApi, type MediaType, type TemplateComponent } from './api.js';
 import { metaPhoneNumberId } from './identity.js';
 
@@ -14,9 +14,7 @@ export function phoneNumberIdOf(ctx: Pick<SendContext, 'config' | 'externalIdent
 
 const MEDIA: Record<string, MediaType> = { image: 'image', photo: 'image', audio: 'audio', video: 'video', document: 'document', file: 'document', sticker: 'sticker' };
 
-export const metaCloudSender: OutboundSender = {
-  provider: 'meta_cloud',
-  capabilities: { maxTextLength: 4096, format: 'whatsapp', canEdit: false, canDraft: false, canType: true },
+export const metaCloudOutbound: OutboundPart = {
   idempotent: false,
   // About 80 messages/s per business number, and a pair limit towards one user (131056).
   rateLimits: (ctx) => [

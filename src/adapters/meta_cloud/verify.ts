@@ -1,4 +1,4 @@
-import type { AdapterContext, RawRequest, VerifyResult, WebhookReply } from '../types.js';
+import type { AdapterContext, RawRequest, VerifyResult, WebhookReply } from '../contract.js';
 import { hmacSha256Hex, safeEqual } from '../shared/compare.js';
 import { deny, header, ok, stringSetting } from '../shared/webhook.js';
 

@@ -1,6 +1,6 @@
-import type { DeliveryStatus, EmailFields, InboundEvent, MessageEvent } from '../../core/events.js';
-import type { AdapterContext, RawRequest } from '../types.js';
-import { PayloadError } from '../types.js';
+import type { DeliveryStatus, EmailFields, InboundEvent, MessageEvent } from '../events.js';
+import type { AdapterContext, RawRequest } from '../contract.js';
+import { PayloadError } from '../contract.js';
 import { ProviderFetchError } from '../shared/errors.js';
 import { fetchJson } from '../shared/fetch-json.js';
 import { isObj, obj, optArr, optObj, optStr, parseJsonObject, str, type Obj } from '../shared/guards.js';

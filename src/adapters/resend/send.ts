@@ -1,14 +1,12 @@
 /** Sending email through Resend, threaded with In-Reply-To/References; idempotent per message chunk. */
-import type { OutboundSender } from '../types.js';
+import type { OutboundPart } from '../contract.js';
 import { createHash } from 'node:crypto';
 import { resendApi } from './api.js';
 
 /** A bucket key for an API key that does not contain the key. */
 const keyId = (k: string) => createHash('sha256').update(k).digest('hex').slice(0, 16);
 
-export const resendSender: OutboundSender = {
-  provider: 'resend',
-  capabilities: { maxTextLength: Number.POSITIVE_INFINITY, format: 'email', canEdit: false, canDraft: false, canType: false },
+export const resendOutbound: OutboundPart = {
   // Resend keeps an Idempotency-Key for 24 h: a retry after a timeout returns the first send's id.
   idempotent: true,
   // Resend's default: 2 requests/s per API key (keyed by the sending identity's account).

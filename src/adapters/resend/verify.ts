@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { AdapterContext, RawRequest, VerifyResult } from '../types.js';
+import type { AdapterContext, RawRequest, VerifyResult } from '../contract.js';
 import { safeEqual } from '../shared/compare.js';
 import { deny, header, ok } from '../shared/webhook.js';
 

@@ -1,5 +1,5 @@
-import type { CallEvent, CallPhase, InboundEvent, Party } from '../../core/events.js';
-import type { AdapterContext, RawRequest } from '../types.js';
+import type { CallEvent, CallPhase, InboundEvent, Party } from '../events.js';
+import type { AdapterContext, RawRequest } from '../contract.js';
 import { obj, optArr, optNum, optObj, optStr, parseJsonObject, str, type Obj } from '../shared/guards.js';
 import { isoFromMillis } from '../shared/time.js';
 

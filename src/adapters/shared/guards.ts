@@ -2,7 +2,7 @@
  * Small narrowing helpers for untrusted webhook bodies: every failure is a PayloadError with a
  * path in its message, so a malformed body is answered 400 and never surfaces as a TypeError.
  */
-import { PayloadError } from '../types.js';
+import { PayloadError } from '../contract.js';
 
 export type Obj = Record<string, unknown>;
 

@@ -4,7 +4,7 @@
  * the size cap in memory: a declared Content-Length past it is refused before the body is read,
  * and a body that grows past it is cut off.
  */
-import type { MediaRef } from '../../core/events.js';
+import type { MediaRef } from '../events.js';
 
 export interface MediaFetchContext {
   secrets: Record<string, string>;

@@ -1,4 +1,4 @@
-import type { RawRequest, VerifyResult } from '../types.js';
+import type { RawRequest, VerifyResult } from '../contract.js';
 
 /** A header by (case-insensitive) name; empty values count as missing. */
 export function header(req: RawRequest, name: string): string | undefined {

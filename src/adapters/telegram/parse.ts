@@ -1,6 +1,6 @@
-import type { Contact, InboundEvent, MediaKind, MediaRef, MessageEvent, Party } from '../../core/events.js';
-import type { AdapterContext, RawRequest } from '../types.js';
-import { PayloadError } from '../types.js';
+import type { Contact, InboundEvent, MediaKind, MediaRef, MessageEvent, Party } from '../events.js';
+import type { AdapterContext, RawRequest } from '../contract.js';
+import { PayloadError } from '../contract.js';
 import { id, isObj, num, obj, optArr, optNum, optObj, optStr, parseJsonObject, type Obj } from '../shared/guards.js';
 import { isoFromSeconds } from '../shared/time.js';
 

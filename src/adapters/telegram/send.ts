@@ -1,9 +1,9 @@
 /** Sending on Telegram: HTML parse mode, replies threaded with reply_parameters, typing actions. */
-import type { OutboundSender, SendContext } from '../types.js';
+import type { ApiContext, OutboundPart, SendContext } from '../contract.js';
 import { ProviderError } from '../shared/provider-error.js';
 import { telegramApi } from './api.js';
 
-function api(ctx: SendContext) {
+function api(ctx: ApiContext & { timeoutMs: number }) {
   return telegramApi({ botToken: ctx.secrets.bot_token ?? '', baseUrl: ctx.apiBaseUrl, fetch: ctx.fetch, timeoutMs: ctx.timeoutMs });
 }
 
@@ -21,9 +21,7 @@ async function toChat<T>(ctx: SendContext, send: (chatId: string) => Promise<T>)
   }
 }
 
-export const telegramSender: OutboundSender = {
-  provider: 'telegram',
-  capabilities: { maxTextLength: 4096, format: 'telegram_html', canEdit: true, canDraft: true, canType: true },
+export const telegramOutbound: OutboundPart = {
   idempotent: false,
   // About 1 message/s per chat (20/min in groups, whose ids are negative) and 30/s per bot.
   rateLimits: (ctx) => [
@@ -55,6 +53,13 @@ export const telegramSender: OutboundSender = {
   },
   async typing(ctx) {
     await toChat(ctx, (chat_id) => api(ctx).sendChatAction({ chat_id, action: 'typing' }));
+  },
+  // sendMessageDraft works in private chats only (group ids are negative).
+  draft: {
+    available: (conversationKey) => !conversationKey.startsWith('-'),
+    async update(ctx, draftId, text) {
+      await api(ctx).sendMessageDraft({ chat_id: Number(ctx.conversationKey), draft_id: draftId, text, parse_mode: 'HTML' });
+    },
   },
 };
 

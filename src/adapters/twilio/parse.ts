@@ -1,6 +1,6 @@
-import type { CallEvent, CallPhase, DeliveryStatus, InboundEvent, MediaKind, MediaRef, MessageEvent, Party } from '../../core/events.js';
-import type { AdapterContext, RawRequest } from '../types.js';
-import { PayloadError } from '../types.js';
+import type { CallEvent, CallPhase, DeliveryStatus, InboundEvent, MediaKind, MediaRef, MessageEvent, Party } from '../events.js';
+import type { AdapterContext, RawRequest } from '../contract.js';
+import { PayloadError } from '../contract.js';
 import { bodyDigest } from '../shared/compare.js';
 import { isObj } from '../shared/guards.js';
 import { isoFromDateString } from '../shared/time.js';

@@ -1,13 +1,11 @@
 /** Sending through Twilio Messages: SMS/MMS from our number, or WhatsApp with the `whatsapp:` prefix. */
-import type { OutboundSender } from '../types.js';
+import type { OutboundPart } from '../contract.js';
 import { twilioApi } from './api.js';
 import { canonicalPhone } from '../shared/identity.js';
 
 const wa = (n: string) => (n.startsWith('whatsapp:') ? n : `whatsapp:${n}`);
 
-export const twilioSender: OutboundSender = {
-  provider: 'twilio',
-  capabilities: { maxTextLength: 1600, format: 'plain', canEdit: false, canDraft: false, canType: false },
+export const twilioOutbound: OutboundPart = {
   idempotent: false,
   // A long code sends about 1 message/s; queue beyond a small burst instead of drawing 20429s.
   rateLimits: (ctx) => [{ key: `twilio:from:${ctx.externalIdentifier}`, burst: 5, perSecond: 1 }],

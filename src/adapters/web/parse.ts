@@ -1,6 +1,6 @@
-import type { InboundEvent, MediaKind, MediaRef } from '../../core/events.js';
-import type { AdapterContext, RawRequest } from '../types.js';
-import { PayloadError } from '../types.js';
+import type { InboundEvent, MediaKind, MediaRef } from '../events.js';
+import type { AdapterContext, RawRequest } from '../contract.js';
+import { PayloadError } from '../contract.js';
 import { parseJsonObject, str } from '../shared/guards.js';
 
 const MAX_ID = 200;

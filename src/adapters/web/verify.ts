@@ -1,4 +1,4 @@
-import type { AdapterContext, RawRequest, VerifyResult } from '../types.js';
+import type { AdapterContext, RawRequest, VerifyResult } from '../contract.js';
 import { hmacSha256Hex, safeEqual } from '../shared/compare.js';
 import { isObj } from '../shared/guards.js';
 import { deny, header, ok } from '../shared/webhook.js';

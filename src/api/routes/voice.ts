@@ -8,8 +8,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WebSocketServer } from 'ws';
+import { getProvider } from '../../adapters/registry.js';
+import { retell } from '../../adapters/retell/index.js';
 import { safeEqual } from '../../adapters/shared/compare.js';
-import type { RawRequest } from '../../adapters/types.js';
+import type { RawRequest } from '../../adapters/contract.js';
 import type { Services } from '../../core/services.js';
 import { echoAgent } from '../../demo/echo-agent.js';
 import { makeGuardedFetch } from '../../net/ssrf.js';
@@ -17,7 +19,6 @@ import { VoiceAgent } from '../../voice/agent-call.js';
 import { RetellSession } from '../../voice/retell-socket.js';
 import { VoiceService } from '../../voice/service.js';
 import { TwilioVoice, type TwilioVoiceStep } from '../../voice/twilio-voice.js';
-import { retellSocketUrl, twilioVoiceUrl } from '../../voice/urls.js';
 import { defineRoute } from '../route.js';
 import { channelPath } from '../schemas.js';
 import { parseUuid } from '../validation/fields.js';
@@ -44,7 +45,7 @@ function refuse(socket: Duplex, status: number, detail: string): void {
 export function parseRetellPath(url: string): { channelId: string; callId: string; token: string | undefined } | undefined {
   const u = new URL(url, 'http://x');
   const parts = u.pathname.split('/').filter(Boolean);
-  if (parts[0] !== 'v1' || parts[1] !== 'voice' || parts[2] !== 'retell') return undefined;
+  if (parts[0] !== 'v1' || parts[1] !== 'voice' || parts[2] !== retell.name) return undefined;
   const [channelId, a, b] = parts.slice(3);
   if (!channelId || !UUID.test(channelId)) return undefined;
   if (parts.length === 6 && a && b && CALL_ID.test(b)) return { channelId, token: a, callId: b };
@@ -54,7 +55,7 @@ export function parseRetellPath(url: string): { channelId: string; callId: strin
 
 export function voiceRoutes(app: FastifyInstance, s: Services): void {
   const agent = new VoiceAgent(s.box, makeGuardedFetch(s.config.allowPrivateUrls), { headerTimeoutMs: 10_000, idleMs: 30_000, builtins: { echo: (e) => echoAgent(e) } });
-  const voice = new VoiceService(s.repos, s.inbox, s.channels, s.accounts, agent, s.log);
+  const voice = new VoiceService(s.repos, s.inbox, s.contexts, agent, s.log);
   const twilio = new TwilioVoice(voice, s.inbox, () => s.config.publicUrl, { answerTimeoutMs: 8_000, maxPolls: 5 });
 
   const opts = { config: { public: true }, schema: { hide: true } };
@@ -73,10 +74,9 @@ export function voiceRoutes(app: FastifyInstance, s: Services): void {
     async handler({ principal, params }) {
       await s.instances.require(principal, params.instance_id);
       const row = await s.channels.require(params.instance_id, params.endpoint_id);
-      if (row.provider === 'twilio' && row.channel_type === 'voice') return { twilio_voice_url: twilioVoiceUrl(s.config.publicUrl, row.id) };
-      const ch = row.provider === 'retell' ? await voice.channel(row.id, 'retell') : undefined;
-      const token = ch ? voice.retellToken(ch) : undefined;
-      return token ? { retell_llm_websocket_url: retellSocketUrl(s.config.publicUrl, row.id, token) } : {};
+      const adapter = getProvider(row.provider);
+      if (!adapter?.voiceLinks || !adapter.channelTypes.includes('voice') || row.channel_type !== 'voice') return {};
+      return adapter.voiceLinks({ publicUrl: s.config.publicUrl, channelId: row.id, channelType: 'voice', verifySecret: await voice.verifySecret(adapter, row) });
     },
   });
 
@@ -92,7 +92,7 @@ export function voiceRoutes(app: FastifyInstance, s: Services): void {
     void (async () => {
       const p = parseRetellPath(req.url ?? '');
       if (!p) return refuse(socket, 404, 'Unknown voice endpoint');
-      const ch = await voice.channel(p.channelId, 'retell');
+      const ch = await voice.channel(p.channelId, retell);
       if (!ch) return refuse(socket, 404, 'Unknown voice endpoint');
       if (!p.token) return refuse(socket, 401, 'missing token');
       const want = voice.retellToken(ch);

@@ -8,6 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { getProvider } from '../../adapters/registry.js';
+import { WEB_PROVIDER } from '../../adapters/web/index.js';
 import { identityKey } from '../../core/channels.js';
 import type { Services } from '../../core/services.js';
 import { DEMO_CHANNEL_IDENTIFIER } from '../../demo/seed.js';
@@ -114,9 +116,9 @@ export function webPageRoutes(app: FastifyInstance, s: Services): void {
   app.get('/demo', pub, async (req, reply) => {
     const asked = (req.query as { channel?: string }).channel;
     let channelId = asked ? parseUuid(asked) : undefined;
-    if (!channelId) channelId = (await s.repos.channels.byIdentity(identityKey('web', DEMO_CHANNEL_IDENTIFIER)))?.id;
+    if (!channelId) channelId = (await s.repos.channels.byIdentity(identityKey(WEB_PROVIDER, DEMO_CHANNEL_IDENTIFIER)))?.id;
     const ch = channelId ? await s.repos.channels.get(channelId) : undefined;
-    if (!ch || ch.provider !== 'web') {
+    if (!ch || !getProvider(ch.provider)?.widget) {
       return reply.code(404).type('text/html; charset=utf-8').send('<!doctype html><title>No demo</title><p>No web chat channel to show. Start Switchboard with the demo seed, or pass <code>?channel=&lt;web chat channel id&gt;</code>.</p>');
     }
     return reply.code(200).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(demoPage(s.config.publicUrl, ch.id));

@@ -3,7 +3,7 @@
  * by the channel's adapter instead. The body reaches the adapter as the exact bytes received.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { RawRequest, WebhookReply } from '../../adapters/types.js';
+import type { RawRequest, WebhookReply } from '../../adapters/contract.js';
 import type { Services } from '../../core/services.js';
 import { parseUuid } from '../validation/fields.js';
 

@@ -4,7 +4,7 @@
  * bucket that applies, or learns how long to wait — it never fails because of a limit.
  */
 import { sql, type Kysely } from 'kysely';
-import type { RateLimit } from '../../adapters/types.js';
+import type { RateLimit } from '../../adapters/contract.js';
 import type { DialectName } from '../../store/database.js';
 import type { Database } from '../../store/schema.js';
 

@@ -6,16 +6,16 @@
  */
 import type { Logger } from 'pino';
 import { ProviderError } from '../../adapters/shared/provider-error.js';
-import { getSender } from '../../adapters/senders.js';
-import type { OutboundChunk, OutboundSender } from '../../adapters/types.js';
+import { getProvider } from '../../adapters/registry.js';
+import { capabilitiesFor, type OutboundChunk, type OutboundPart, type ProviderAdapter } from '../../adapters/contract.js';
 import type { JobRow } from '../../queue/jobs.js';
 import type { JobOutcome } from '../../queue/runner.js';
-import { renderFor, type RenderFormat } from '../../render/index.js';
+import { renderFor } from '../../render/index.js';
 import type { ChannelRow } from '../../store/repos/channels.js';
 import type { ConversationRow, MessageRow } from '../../store/repos/inbox.js';
 import type { Repos } from '../../store/repos/index.js';
 import type { Inbox } from '../inbox.js';
-import type { SendContextFactory } from './context.js';
+import type { ChannelContexts } from '../channel-context.js';
 import type { RateGovernor } from './governor.js';
 import type { SendInput } from './service.js';
 import { ChannelHealth } from './health.js';
@@ -31,13 +31,11 @@ interface Progress {
   ids: string[];
 }
 
-const FORMAT_BY_TYPE: Record<string, RenderFormat> = { telegram: 'telegram_html', whatsapp: 'whatsapp', sms: 'plain', email: 'email', voice: 'speech', web_chat: 'markdown' };
-
 export class SendJob {
   constructor(
     private readonly repos: Repos,
     private readonly inbox: Inbox,
-    private readonly contexts: SendContextFactory,
+    private readonly contexts: ChannelContexts,
     private readonly governor: RateGovernor,
     private readonly health: ChannelHealth,
     private readonly log: Logger,
@@ -52,14 +50,15 @@ export class SendJob {
     const channel = conv ? await this.repos.channels.get(conv.channel_id) : undefined;
     if (!conv || !channel) return { kind: 'done' };
 
-    if (channel.provider === 'web') return this.toWidget(channel, msg);
-    const sender = getSender(channel.provider);
-    if (!sender) return this.fail(channel, msg, { code: 'unsupported', message: `Switchboard cannot send through provider '${channel.provider}'.` }, 'done', 'unsupported');
+    const adapter = getProvider(channel.provider);
+    if (adapter?.widget) return this.toWidget(channel, msg);
+    const sender = adapter?.outbound;
+    if (!adapter || !sender) return this.fail(channel, msg, { code: 'unsupported', message: `Switchboard cannot send through provider '${channel.provider}'.` }, 'done', 'unsupported');
 
     const input = JSON.parse(msg.content) as SendInput & { reply_to_provider_message_id?: string };
     let chunks: OutboundChunk[];
     try {
-      chunks = await this.render(channel, conv, sender, input);
+      chunks = await this.render(channel, conv, adapter, input);
     } catch (err) {
       return this.fail(channel, msg, { code: 'render', message: (err as Error).message }, 'done', 'render_failed');
     }
@@ -87,8 +86,9 @@ export class SendJob {
     return { kind: 'done' };
   }
 
-  private async render(channel: ChannelRow, conv: ConversationRow, sender: OutboundSender, input: SendInput & { reply_to_provider_message_id?: string }): Promise<OutboundChunk[]> {
-    const format = FORMAT_BY_TYPE[channel.channel_type] ?? 'plain';
+  private async render(channel: ChannelRow, conv: ConversationRow, adapter: ProviderAdapter, input: SendInput & { reply_to_provider_message_id?: string }): Promise<OutboundChunk[]> {
+    const caps = capabilitiesFor(adapter, channel.channel_type);
+    const format = caps.format;
     const attachments = input.attachments?.map((a) => ({ url: a.url, kind: a.kind, fileName: a.file_name }));
     if (input.template) return [{ text: '', template: input.template }];
     if (format === 'email') {
@@ -96,11 +96,11 @@ export class SendJob {
       return [{ text: r.chunks.join('\n\n'), html: r.html, ...(attachments?.length ? { attachments } : {}), ...(await this.emailHeaders(channel, conv, input)) }];
     }
     const md = input.text ?? '';
-    const texts = md ? renderFor(format, md, { limit: sender.capabilities.maxTextLength }).chunks : [];
+    const texts = md ? renderFor(format, md, { limit: caps.maxTextLength }).chunks : [];
     const replyTo = input.reply_to_provider_message_id ? { replyToProviderMessageId: input.reply_to_provider_message_id } : {};
-    // Telegram and WhatsApp carry one attachment per message: each becomes its own chunk after
-    // the text. Twilio MMS carries them with the (last) text.
-    if (sender.provider === 'telegram' || sender.provider === 'meta_cloud') {
+    // One attachment per message (Telegram, WhatsApp Cloud): each becomes its own chunk after
+    // the text. Otherwise (Twilio MMS) they ride on the (last) text.
+    if (caps.maxAttachments === 1) {
       const chunks: OutboundChunk[] = [...texts.map((text) => ({ text })), ...(attachments ?? []).map((a) => ({ text: '', attachments: [a] }))];
       if (chunks.length) Object.assign(chunks[0], replyTo);
       return chunks;
@@ -152,7 +152,7 @@ export class SendJob {
     return { kind: 'defer', delayMs: ms, reason };
   }
 
-  private async onError(err: unknown, job: JobRow, p: Progress, channel: ChannelRow, msg: MessageRow, sender: OutboundSender, limits: ReturnType<OutboundSender['rateLimits']>): Promise<JobOutcome> {
+  private async onError(err: unknown, job: JobRow, p: Progress, channel: ChannelRow, msg: MessageRow, sender: OutboundPart, limits: ReturnType<OutboundPart['rateLimits']>): Promise<JobOutcome> {
     if (!(err instanceof ProviderError)) {
       this.log.warn({ err: (err as Error).message, message: msg.id }, 'send failed');
       return this.fail(channel, msg, { code: 'error', message: (err as Error).message }, 'done', 'send_error');

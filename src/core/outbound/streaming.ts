@@ -11,13 +11,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { getSender } from '../../adapters/senders.js';
-import { telegramClientFor } from '../../adapters/telegram/send.js';
+import { capabilitiesFor, type ProviderAdapter } from '../../adapters/contract.js';
+import { getProvider } from '../../adapters/registry.js';
 import { renderFor } from '../../render/index.js';
 import type { Repos } from '../../store/repos/index.js';
 import type { EventEnvelope } from '../event-envelope.js';
 import { agentDeltas, lastSentenceEnd } from './agent-stream.js';
-import type { SendContextFactory } from './context.js';
+import type { ChannelContexts } from '../channel-context.js';
 import type { WidgetPublisher } from './send-job.js';
 import type { AnswerFailure, OutboundService } from './service.js';
 import { AgentIdleTimeout, AgentSuperseded } from '../delivery.js';
@@ -27,18 +27,19 @@ export type StreamingMode = 'live' | 'sentences' | 'final';
 const DRAFT_INTERVAL_MS = 400;
 const TYPING_INTERVAL_MS = 4_000;
 
-export function streamingMode(channelType: string, config: Record<string, unknown>): StreamingMode {
+/** The channel's `config.streaming`; by default `live` where the channel can show it (drafts, the widget). */
+export function streamingMode(adapter: ProviderAdapter | undefined, channelType: string, config: Record<string, unknown>): StreamingMode {
   const v = config.streaming;
   if (v === 'live' || v === 'sentences' || v === 'final') return v;
   if (v === 'off') return 'final';
-  return channelType === 'telegram' || channelType === 'web_chat' ? 'live' : 'final';
+  return adapter && (adapter.widget || capabilitiesFor(adapter, channelType).drafts) ? 'live' : 'final';
 }
 
 export class StreamRelay {
   constructor(
     private readonly repos: Repos,
     private readonly outbound: OutboundService,
-    private readonly contexts: SendContextFactory,
+    private readonly contexts: ChannelContexts,
     private readonly widgets: () => WidgetPublisher | undefined,
     private readonly log: Logger,
   ) {}
@@ -51,11 +52,16 @@ export class StreamRelay {
       return;
     }
     const config = JSON.parse(channel.config) as Record<string, unknown>;
-    let mode = streamingMode(channel.channel_type, config);
-    const privateTelegram = channel.provider === 'telegram' && !conv.key.startsWith('-');
-    if (mode === 'live' && !(channel.provider === 'web' || privateTelegram)) mode = channel.provider === 'telegram' ? 'final' : 'sentences';
+    const adapter = getProvider(channel.provider);
+    const caps = adapter ? capabilitiesFor(adapter, channel.channel_type) : undefined;
+    let mode = streamingMode(adapter, channel.channel_type, config);
+    const sender = adapter?.outbound;
+    // Drafts where this conversation can show them (Telegram: private chats only).
+    const drafts = caps?.drafts && sender?.draft?.available(conv.key) ? sender.draft : undefined;
+    // Live is not possible here: a channel that shows drafts elsewhere waits for the whole
+    // answer (a Telegram group); the others get whole sentences.
+    if (mode === 'live' && !(adapter?.widget || drafts)) mode = caps?.drafts ? 'final' : 'sentences';
 
-    const sender = getSender(channel.provider);
     const ctx = sender ? await this.contexts.forConversation(channel, conv, `stream:${event.id}`) : undefined;
     const lastInbound = typeof event.data.providerMessageId === 'string' ? event.data.providerMessageId : undefined;
     const typing = async () => {
@@ -69,7 +75,7 @@ export class StreamRelay {
     let lastTyping = 0;
     const draftId = 1 + Math.floor(Math.random() * 2_000_000_000);
     const webMessageId = randomUUID();
-    const widget = channel.provider === 'web' ? this.widgets() : undefined;
+    const widget = adapter?.widget ? this.widgets() : undefined;
 
     await typing();
     lastTyping = Date.now();
@@ -79,14 +85,10 @@ export class StreamRelay {
       const now = Date.now();
       if (mode === 'live' && widget) {
         await widget.publishDelta(conv.id, webMessageId, delta);
-      } else if (mode === 'live' && privateTelegram && ctx && now - lastDraft >= DRAFT_INTERVAL_MS) {
+      } else if (mode === 'live' && drafts && caps && ctx && now - lastDraft >= DRAFT_INTERVAL_MS) {
         lastDraft = now;
-        const preview = renderFor('telegram_html', text, { limit: 4096 }).chunks[0] ?? '';
-        if (preview) {
-          await telegramClientFor(ctx)
-            .sendMessageDraft({ chat_id: Number(conv.key), draft_id: draftId, text: preview, parse_mode: 'HTML' })
-            .catch((err: Error) => this.log.debug({ err: err.message }, 'draft update failed'));
-        }
+        const preview = renderFor(caps.format, text, { limit: caps.maxTextLength }).chunks[0] ?? '';
+        if (preview) await drafts.update(ctx, draftId, preview).catch((err: Error) => this.log.debug({ err: err.message }, 'draft update failed'));
       } else if (mode === 'sentences') {
         const end = lastSentenceEnd(text);
         if (end > sentUpTo && text.slice(sentUpTo, end).trim()) {
