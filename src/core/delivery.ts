@@ -17,6 +17,8 @@ import type { WriteWatch } from '../store/write-watch.js';
 import type { EventEnvelope } from './event-envelope.js';
 import type { EventRow } from '../store/repos/events.js';
 import { signingSecretAad } from './instances.js';
+import { turnsOf, type TurnControl, type TurnsConfig } from './turns.js';
+import type { ChannelRow } from '../store/repos/channels.js';
 
 /** What an agent may put in its response body to answer right away. */
 export interface AgentReply {
@@ -31,8 +33,10 @@ export interface ReplySink {
   /** A streamed answer (text/event-stream or chunked text); optional until streaming exists. */
   acceptAgentStream?(event: EventEnvelope, body: AsyncIterable<Uint8Array>, contentType: string): Promise<void>;
   /** The agent's answer to `event` will not come (timeout, a cut connection): record it as failed. */
-  answerFailed?(event: EventEnvelope, reason: 'agent_timeout' | 'agent_error', detail: string): Promise<void>;
+  answerFailed?(event: EventEnvelope, reason: AgentFailure, detail: string): Promise<void>;
 }
+
+export type AgentFailure = 'agent_timeout' | 'agent_error' | 'agent_superseded';
 
 /** An agent that runs inside Switchboard (`agent_url: builtin:<name>`), answering with a text stream. */
 export type BuiltinAgent = (event: EventEnvelope) => AsyncIterable<string>;
@@ -56,6 +60,8 @@ export interface DeliveryOptions {
   builtins?: Record<string, BuiltinAgent>;
   /** Answers instances whose agent_url is `openai+https://...` (core/bridges/openai-bridge.ts). */
   bridge?: (instance: InstanceRow, event: EventEnvelope) => Promise<JobOutcome>;
+  /** Turn control (config.turns); without it every channel queues. */
+  turns?: TurnControl;
   /** Installation-wide defaults; an instance's own limits win. */
   limits?: Partial<AgentLimits>;
   /** PostgreSQL: numbers an instance's committed events (an event is delivered with its cursor). */
@@ -99,7 +105,8 @@ async function* readWithIdleTimeout(body: AsyncIterable<Uint8Array>, abort: Abor
       timer = arm();
     }
   } catch (err) {
-    throw idled ? new AgentIdleTimeout(idleMs) : err;
+    if (idled) throw new AgentIdleTimeout(idleMs);
+    throw abort.signal.reason instanceof AgentSuperseded ? abort.signal.reason : err;
   } finally {
     clearTimeout(timer);
   }
@@ -110,6 +117,7 @@ export class AgentDelivery {
   mediaWaitMs?: (event: EventRow) => number | undefined;
   /** Instance rows by id, while unchanged (SQLite; see store/read-cache.ts). */
   private readonly instanceRows: ReadCache<InstanceRow>;
+  private readonly channelRows: ReadCache<ChannelRow>;
 
   constructor(
     private readonly repos: Repos,
@@ -121,7 +129,11 @@ export class AgentDelivery {
     writes?: WriteWatch,
   ) {
     this.instanceRows = new ReadCache(writes, ['instances']);
+    this.channelRows = new ReadCache(writes, ['channels']);
+    this.turnControl = opts.turns;
   }
+
+  private readonly turnControl?: TurnControl;
 
   async handle(job: JobRow): Promise<JobOutcome> {
     let event = await this.repos.events.get(job.ref_id);
@@ -141,8 +153,20 @@ export class AgentDelivery {
       return this.opts.bridge ? this.opts.bridge(instance, JSON.parse(event.payload) as EventEnvelope) : { kind: 'dead', error: 'the OpenAI bridge is not available' };
     }
     const limits = agentLimitsOf(instance, this.opts.limits);
+    const answerable = event.type === 'message.received';
+    // Turn control (core/turns.ts): a burst waits for the person's next messages and takes them
+    // in; a superseded answer's messages come along with the next one.
+    let body = event.payload;
+    let turns: TurnsConfig = { mode: 'queue', debounceMs: 0, maxWaitMs: 0 };
+    if (answerable && this.turnControl && event.channel_id) {
+      const channel = await this.channelRows.get(event.channel_id, () => this.repos.channels.get(event.channel_id!));
+      turns = turnsOf(channel ? (JSON.parse(channel.config) as Record<string, unknown>) : {});
+      const stored = JSON.parse(body) as EventEnvelope;
+      const prepared = await this.turnControl.prepare(job, stored, turns);
+      if (prepared.kind === 'defer') return { kind: 'defer', delayMs: prepared.delayMs, reason: 'turns: burst, waiting for more messages' };
+      if (prepared.envelope !== stored) body = JSON.stringify(prepared.envelope);
+    }
     const secret = this.box.decrypt(instance.signing_secret_enc, signingSecretAad(instance.id));
-    const body = event.payload;
     const headers = {
       'content-type': 'application/json',
       'user-agent': 'Switchboard-Webhooks/1',
@@ -150,18 +174,40 @@ export class AgentDelivery {
       'webhook-attempt': String(job.attempts),
       ...standardWebhookHeaders(secret, event.id, body),
     };
-    const answerable = event.type === 'message.received';
 
     // Time to first byte: until the response headers arrive. A streamed answer may then take as
     // long as it keeps coming, bounded by the idle limit between chunks (readWithIdleTimeout).
     const abort = new AbortController();
+    let superseded = false;
+    const stopWatching =
+      turns.mode === 'supersede' && this.turnControl
+        ? this.turnControl.watch(job, () => {
+            superseded = true;
+            abort.abort(new AgentSuperseded());
+          })
+        : () => undefined;
+    try {
+      return await this.exchange(instance.agent_url, headers, body, abort, limits, answerable, () => superseded, event.id);
+    } finally {
+      stopWatching();
+      if (superseded && this.turnControl) await this.turnControl.carryForward(job, JSON.parse(body) as EventEnvelope);
+    }
+  }
+
+  /** One POST to the agent and what its answer becomes. */
+  private async exchange(url: string, headers: Record<string, string>, body: string, abort: AbortController, limits: AgentLimits, answerable: boolean, superseded: () => boolean, eventId: string): Promise<JobOutcome> {
+    const event = { id: eventId };
     const headerTimer = setTimeout(() => abort.abort(new DOMException('timeout', 'TimeoutError')), limits.firstByteMs);
     let res: GuardedResponse;
     try {
-      res = await this.postAgent(instance.agent_url, { method: 'POST', headers, body, signal: abort.signal });
+      res = await this.postAgent(url, { method: 'POST', headers, body, signal: abort.signal });
     } catch (err) {
       if (err instanceof BlockedUrlError || (err as { cause?: unknown }).cause instanceof BlockedUrlError) {
         return { kind: 'dead', error: `agent_url refused: ${(err as Error).message}. Private addresses need SWITCHBOARD_ALLOW_PRIVATE_URLS=true.` };
+      }
+      if (superseded()) {
+        await this.answerFailed(event.id, body, 'agent_superseded', new AgentSuperseded().message);
+        return { kind: 'done' };
       }
       if (abort.signal.aborted) {
         const detail = `the agent sent no response within ${limits.firstByteMs} ms (agent_first_byte_timeout_ms)`;
@@ -203,6 +249,10 @@ export class AgentDelivery {
         try {
           text = await readText(chunks);
         } catch (err) {
+          if (superseded()) {
+            await this.answerFailed(event.id, body, 'agent_superseded', new AgentSuperseded().message);
+            return { kind: 'done' };
+          }
           const detail = err instanceof AgentIdleTimeout ? `${err.message} (agent_idle_timeout_ms)` : `the connection broke while the agent's answer arrived: ${(err as Error).message}`;
           await this.answerFailed(event.id, body, err instanceof AgentIdleTimeout ? 'agent_timeout' : 'agent_error', detail);
           return { kind: 'done' };
@@ -219,7 +269,7 @@ export class AgentDelivery {
     return { kind: 'done' };
   }
 
-  private async answerFailed(eventId: string, payload: string, reason: 'agent_timeout' | 'agent_error', detail: string): Promise<void> {
+  private async answerFailed(eventId: string, payload: string, reason: AgentFailure, detail: string): Promise<void> {
     this.log.warn({ event: eventId, reason, detail }, 'no answer from the agent');
     await this.replies.answerFailed?.(JSON.parse(payload) as EventEnvelope, reason, detail);
   }

@@ -13,6 +13,7 @@ import { ApiKeysService } from './api-keys.js';
 import { ChannelsService } from './channels.js';
 import { AgentDelivery, type AgentLimits, type ReplySink } from './delivery.js';
 import { OpenAIBridge } from './bridges/openai-bridge.js';
+import { TurnControl } from './turns.js';
 import { Inbox } from './inbox.js';
 import { EventSequencer } from './event-sequencer.js';
 import { channelName } from '../queue/notifier.js';
@@ -87,7 +88,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   const inbox = new Inbox(repos.inbox, repos.jobs, notifier, opts.pgSchema, sequencer);
   const outbound = new OutboundService(repos, repos.jobs, notifier, opts.pgSchema, inbox, log);
   const bridge = new OpenAIBridge(repos, box, guardedFetch, opts.replies ?? outbound, log, { limits: opts.agentLimits }, (ids) => media.itemsForMessages(ids));
-  const delivery = new AgentDelivery(repos, box, makeGuardedRequest(config.allowPrivateUrls), opts.replies ?? outbound, log, { builtins: { echo: (e) => echoAgent(e) }, bridge: (i, e) => bridge.handle(i, e), limits: opts.agentLimits, sequence: sequencer && ((id) => sequencer.sequence(id)) }, store.writes);
+  const delivery = new AgentDelivery(repos, box, makeGuardedRequest(config.allowPrivateUrls), opts.replies ?? outbound, log, { builtins: { echo: (e) => echoAgent(e) }, bridge: (i, e) => bridge.handle(i, e), limits: opts.agentLimits, sequence: sequencer && ((id) => sequencer.sequence(id)), turns: new TurnControl(repos.turns) }, store.writes);
   const governor = new RateGovernor(store.db, store.dialect);
   const health = new ChannelHealth(repos, inbox);
   const contexts = new ChannelContexts(config, repos, accounts, channels, guardedFetch);

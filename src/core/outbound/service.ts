@@ -11,7 +11,7 @@ import type { JobsRepo } from '../../queue/jobs.js';
 import { channelName, type Notifier } from '../../queue/notifier.js';
 import type { MessageRow, NewMessageRow } from '../../store/repos/inbox.js';
 import type { Repos } from '../../store/repos/index.js';
-import type { AgentReply, ReplySink } from '../delivery.js';
+import type { AgentFailure, AgentReply, ReplySink } from '../delivery.js';
 import type { EventEnvelope } from '../event-envelope.js';
 import type { Inbox } from '../inbox.js';
 import { isUniqueViolation } from '../../store/errors.js';
@@ -196,7 +196,7 @@ export class OutboundService implements ReplySink {
       provider_message_id: null,
       status: 'failed',
       status_reason: reason,
-      text: input.text ?? null,
+      text: input.text || null,
       content: JSON.stringify({ ...input, in_reply_to_event: event.id }),
       error: JSON.stringify(error),
       idempotency_key: key,
@@ -218,7 +218,7 @@ export class OutboundService implements ReplySink {
     return toMessageView(row);
   }
 
-  async answerFailed(event: EventEnvelope, reason: 'agent_timeout' | 'agent_error', detail: string): Promise<void> {
+  async answerFailed(event: EventEnvelope, reason: AgentFailure, detail: string): Promise<void> {
     await this.failAnswer(event, {}, reason, detail, `event:${event.id}`);
   }
 

@@ -8,6 +8,7 @@ import { ConversationsRepo } from './conversations.js';
 import { InboxRepo } from './inbox.js';
 import { JobsRepo } from '../../queue/jobs.js';
 import { MediaRepo } from './media.js';
+import { TurnsRepo } from './turns.js';
 
 export interface Repos {
   instances: InstancesRepo;
@@ -19,6 +20,7 @@ export interface Repos {
   inbox: InboxRepo;
   jobs: JobsRepo;
   media: MediaRepo;
+  turns: TurnsRepo;
 }
 
 export function makeRepos(store: Store): Repos {
@@ -32,5 +34,6 @@ export function makeRepos(store: Store): Repos {
     inbox: new InboxRepo(store.db, store.dialect),
     jobs: new JobsRepo(store.db, store.dialect),
     media: new MediaRepo(store.db),
+    turns: new TurnsRepo(store.db),
   };
 }
