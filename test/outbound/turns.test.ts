@@ -118,7 +118,7 @@ function suite(kind: StoreKind, twoNodes: boolean) {
       assert.equal(ds[0].verified, true);
       assert.deepEqual(data.messages.map((m: any) => m.text), ['b-one', 'b-two', 'b-three']);
       assert.equal(data.text, 'b-one\nb-two\nb-three');
-      assert.equal(data.messages[1].media?.[0]?.kind, 'image', 'the photo is kept');
+      assert.equal(data.messages[1].attachments?.[0]?.kind, 'image', 'the photo is kept');
       assert.equal(data.messages.every((m: any) => typeof m.message_id === 'string' && m.raw === undefined), true);
       // The events API still has each message as its own event.
       const evs = await r.back.api('GET', `/v1/instances/${r.instanceId}/events?limit=500`);
