@@ -112,7 +112,11 @@ function renderShell() {
   nav.append(list, newInstanceForm(), h('h2', {}, 'Account'), account);
   const main = h('main', { id: 'main' });
   const name = h('input', { value: operatorName(), maxlength: 80, 'aria-label': 'Your name', title: 'Shown as the author of your messages and on conversations you claim' });
-  name.addEventListener('change', () => (name.value.trim() ? localStorage.setItem(NAME_STORE, name.value.trim()) : localStorage.removeItem(NAME_STORE)));
+  name.addEventListener('change', () => {
+    if (name.value.trim()) localStorage.setItem(NAME_STORE, name.value.trim());
+    else localStorage.removeItem(NAME_STORE);
+    document.querySelectorAll('.as-name').forEach((e) => (e.textContent = `as ${operatorName()}`));
+  });
   const k = currentKey() ?? '';
   root.replaceChildren(
     h('header', { class: 'top' }, h('h1', {}, 'Switchboard'), h('label', { class: 'me' }, 'You: ', name), h('span', { class: 'who' }, `key …${k.slice(-4)}`), h('button', { type: 'button', onclick: () => signOut() }, 'Sign out')),

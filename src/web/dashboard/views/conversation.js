@@ -148,7 +148,7 @@ function composer(ctx, conv, base, refresh) {
   const form = h('form', { 'aria-label': 'Reply as operator', novalidate: true },
     field('text', 'Reply', text, 'Markdown: **bold**, *italics*, `code`, [links](https://…), - lists. Sent to the person on their channel, signed with your name.', { wide: true }),
     formError(),
-    h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, 'Send'), h('span', { class: 'muted small' }, `as ${ctx.operatorName()}`)));
+    h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, 'Send'), h('span', { class: 'muted small as-name' }, `as ${ctx.operatorName()}`)));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const max = (await ctx.channelCapabilities(conv.channel_id))?.max_text_length;
