@@ -10,6 +10,7 @@ import { resend } from './resend/index.js';
 import { retell } from './retell/index.js';
 import { telegram } from './telegram/index.js';
 import { twilio } from './twilio/index.js';
+import { vonage } from './vonage/index.js';
 import { web } from './web/index.js';
 
 const PROVIDERS: readonly ProviderAdapter[] = [
@@ -20,6 +21,7 @@ const PROVIDERS: readonly ProviderAdapter[] = [
   retell,
   gmail,
   web,
+  vonage,
 ];
 
 const BY_NAME: ReadonlyMap<string, ProviderAdapter> = new Map(PROVIDERS.map((a) => [a.name, a]));

@@ -17,6 +17,7 @@ import { startFakeTwilio } from '../../fakes/twilio.js';
 import { startFakeGmail, type FakeGmail } from '../../fakes/gmail.js';
 import { startFakeResend, type FakeResend } from '../../fakes/resend.js';
 import type { TestServer } from '../helpers/server.js';
+import { vonageKit } from '../providers/vonage/kit.js';
 
 export interface WireRequest {
   url: string;
@@ -370,6 +371,7 @@ export const KITS: Record<string, (c: KitContext) => Promise<Kit>> = {
   retell: (c) => retellKit(c),
   gmail: (c) => gmailKit(c),
   web: webKit,
+  vonage: (c) => vonageKit(c),
 };
 
 /** Counts of the rows the inbound pipeline writes for a channel, straight from the store. */

@@ -6,12 +6,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { providers } from '../../src/adapters/registry.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { storeKinds } from '../helpers/stores.js';
 import { startFakeAgent, type FakeAgent } from './fake-agent.js';
 import { channelCounts, createInstance, KITS, PRIVATE_OK, send, sleep, waitUntil, type Kit } from './helpers.js';
 
-const PROVIDERS = ['telegram', 'meta_cloud', 'twilio', 'resend', 'retell', 'gmail', 'web'];
+/** Every registered provider with webhooks must have a kit: a new provider cannot skip this suite. */
+const PROVIDERS = providers().filter((p) => p.inbound).map((p) => p.name);
+for (const p of PROVIDERS) if (!KITS[p]) throw new Error(`provider '${p}' has no inbound test kit in test/inbound/helpers.ts KITS`);
 /** Providers whose first event is a message (retell's is a call event: no message row). */
 const MESSAGE_ROWS: Record<string, number> = { retell: 0 };
 

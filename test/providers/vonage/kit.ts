@@ -1,0 +1,38 @@
+/**
+ * The Vonage kit for the inbound provider suite (test/inbound/providers.test.ts): a connection on
+ * the fake Vonage, an SMS channel, and webhooks signed as Vonage signs them.
+ */
+import { startFakeVonage, type FakeVonage } from '../../../fakes/vonage.js';
+import type { Kit, KitContext } from '../../inbound/helpers.js';
+
+export async function vonageKit({ s, instanceId }: KitContext, opts: { fake?: FakeVonage; channelType?: 'sms' | 'whatsapp' } = {}): Promise<Kit & { fake: FakeVonage; number: string; connectionId: string }> {
+  const fake = opts.fake ?? (await startFakeVonage());
+  const number = `4477009${String(Math.floor(Math.random() * 1e5)).padStart(5, '0')}`;
+  const conn = await s.api('POST', `/v1/instances/${instanceId}/connections`, {
+    provider: 'vonage',
+    secrets: { api_key: fake.credentials.apiKey, api_secret: fake.credentials.apiSecret, signature_secret: fake.credentials.signatureSecret },
+    settings: { api_base_url: fake.url },
+  });
+  if (conn.status !== 201) throw new Error(`connection create failed: ${conn.status} ${conn.text}`);
+  const ch = await s.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: opts.channelType ?? 'sms', provider: 'vonage', external_identifier: `+${number}`, connection_id: conn.body.id });
+  if (ch.status !== 201) throw new Error(`channel create failed: ${ch.status} ${ch.text}`);
+  const url: string = ch.body.webhook_url;
+  const secret = fake.credentials.signatureSecret;
+  // The same n and conv give the same message_uuid: Vonage's retry of one event.
+  const uuid = (n: number, conv: number) => `00000000-0000-4000-8000-${String(conv).padStart(4, '0')}${String(n).padStart(8, '0')}`;
+  const body = (n: number, conv = 1) =>
+    JSON.stringify(fake.inboundText({ from: `4479460${String(conv).padStart(5, '0')}`, to: number, text: `hello ${n}`, messageUuid: uuid(n, conv), channel: opts.channelType ?? 'sms' }));
+  const headers = async (b: string | Buffer, claims?: Parameters<FakeVonage['signature']>[2], key = secret) => ({ 'content-type': 'application/json', authorization: await fake.signature(b, key, claims) });
+  return {
+    provider: 'vonage', channelId: ch.body.id, url, format: 'json', fake, number, connectionId: conn.body.id,
+    valid: async (n, conv) => {
+      const b = body(n, conv);
+      return { url, headers: await headers(b), body: b };
+    },
+    badSignature: async (n) => ({ url, headers: await headers(body(n), undefined, secret + 'x'), body: body(n) }),
+    missingSignature: async (n) => ({ url, headers: { 'content-type': 'application/json' }, body: body(n) }),
+    staleSignature: async (n) => ({ url, headers: await headers(body(n), { iat: Math.floor(Date.now() / 1000) - 3600 }), body: body(n) }),
+    signRaw: async (b, ct) => ({ url, headers: { ...(await headers(b)), 'content-type': ct }, body: b }),
+    close: () => (opts.fake ? Promise.resolve() : fake.close()),
+  };
+}
