@@ -23,6 +23,7 @@ import { webPageRoutes } from './routes/web-pages.js';
 import { voiceRoutes } from './routes/voice.js';
 import { mediaRoutes } from './routes/media.js';
 import { lazyChildLogger } from './lazy-logger.js';
+import { registerAccessLog, requestLogMode } from './access-log.js';
 import { mcpRoutes } from '../mcp/http.js';
 
 export interface AppOptions {
@@ -32,8 +33,10 @@ export interface AppOptions {
 }
 
 export async function buildApp(s: Services, opts: AppOptions): Promise<FastifyInstance> {
+  const requestLog = requestLogMode();
   const app: FastifyInstance = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger, childLoggerFactory: lazyChildLogger } : { logger: false }),
+    disableRequestLogging: requestLog !== 'full',
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true },
@@ -48,6 +51,7 @@ export async function buildApp(s: Services, opts: AppOptions): Promise<FastifyIn
   // Validation is ours (api/validation); Fastify's schemas are documentation and serialisation.
   app.setValidatorCompiler(() => () => true);
 
+  if (opts.logger && requestLog === 'access') registerAccessLog(app, opts.logger);
   registerErrorHandler(app);
   registerAuth(app, s.apiKeys);
   registerMetrics(app, s.metrics, s.config.metricsToken);
