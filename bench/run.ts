@@ -19,6 +19,7 @@ const BENCHES: Record<string, () => Promise<{ default: Bench }>> = {
   api: () => import('./api.js'),
   voice: () => import('./voice.js'),
   ingress: () => import('./ingress.js'),
+  store: () => import('./store.js'),
   outbound: () => import('./outbound.js'),
   queue: () => import('./queue.js'),
 };

@@ -22,10 +22,11 @@ import { openStore } from '../../src/store/database.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-outbound-'));
 const logLevel = process.env.LOG_LEVEL ?? 'warn';
-const adminKey = 'sb_bench_admin_' + randomBytes(16).toString('hex');
+const adminKey = process.env.BENCH_SB_ADMIN_KEY || 'sb_bench_admin_' + randomBytes(16).toString('hex');
 const providerUrls = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => /^SWITCHBOARD_[A-Z_]+_(API|GRAPH)_URL$/.test(k) && v)) as Record<string, string>;
 const config = loadConfig({
-  DATABASE_URL: `sqlite:${join(dir, 'switchboard.db')}`,
+  // BENCH_SB_DATABASE_URL: a PostgreSQL database instead (bench/store.ts; several nodes share it).
+  DATABASE_URL: process.env.BENCH_SB_DATABASE_URL || `sqlite:${join(dir, 'switchboard.db')}`,
   SWITCHBOARD_DATA_DIR: dir,
   SWITCHBOARD_ADMIN_KEY: adminKey,
   SWITCHBOARD_ALLOW_PRIVATE_URLS: 'true',
@@ -33,9 +34,10 @@ const config = loadConfig({
   LOG_LEVEL: logLevel,
   ...providerUrls,
 });
-const logger = pino(loggerOptions(logLevel), pino.destination(2));
+// BENCH_SB_LOG_FILE: where log lines go (default stderr), so `info` can be measured without a flood.
+const logger = pino(loggerOptions(logLevel), process.env.BENCH_SB_LOG_FILE ? pino.destination({ dest: process.env.BENCH_SB_LOG_FILE, sync: true }) : pino.destination(2));
 const store = await openStore(config.databaseUrl);
-const services = makeServices(config, store, SecretBox.fromKey(randomBytes(32)), logger);
+const services = makeServices(config, store, SecretBox.fromKey(process.env.BENCH_SB_SECRET_KEY ? Buffer.from(process.env.BENCH_SB_SECRET_KEY, 'hex') : randomBytes(32)), logger);
 
 const app = await buildApp(services, { logger });
 await app.listen({ host: '127.0.0.1', port: 0 });

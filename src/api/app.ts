@@ -36,7 +36,7 @@ export async function buildApp(s: Services, opts: AppOptions): Promise<FastifyIn
   const requestLog = requestLogMode();
   const app: FastifyInstance = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger, childLoggerFactory: lazyChildLogger } : { logger: false }),
-    disableRequestLogging: requestLog !== 'full',
+    ...(requestLog === 'full' ? {} : { logController: new Fastify.LogController({ disableRequestLogging: true }) }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true },
