@@ -61,8 +61,14 @@ export interface FakeGraph extends FakeServer {
   addMedia(bytes: Uint8Array, mimeType: string, opts?: { sha256?: string }): string;
   /** Forgets media (Graph keeps it ~7 days): lookups answer "does not exist" from now on. */
   removeMedia(mediaId: string): void;
-  /** The webhook body Meta sends for one inbound text message, and its wamid. */
-  inboundText(input: { from: string; text: string; name?: string; phoneNumberId?: string; replyTo?: string }): { payload: Record<string, unknown>; wamid: string };
+  /**
+   * The webhook body Meta sends for one inbound text message, and its wamid. With `userId` the
+   * person's business-scoped user id (BSUID) is in `contacts[].user_id` and `from_user_id`; with
+   * `withholdPhone` (a user with a username) there is no `from` and no `wa_id`.
+   */
+  inboundText(input: { from?: string; text: string; name?: string; phoneNumberId?: string; replyTo?: string; userId?: string; username?: string; withholdPhone?: boolean }): { payload: Record<string, unknown>; wamid: string };
+  /** A `user_id_update` webhook: the person's BSUID changed from `previous` to `current`. */
+  userIdUpdate(input: { previous: string; current: string; waId?: string; phoneNumberId?: string }): Record<string, unknown>;
   /** POSTs a webhook body signed with X-Hub-Signature-256 as Meta does; returns the receiver's status. */
   deliverWebhook(url: string, payload: Record<string, unknown>, appSecret: string): Promise<number>;
 }
@@ -88,6 +94,8 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
   });
   const param = (message: string) => graphError(400, 100, `(#100) ${message}`);
   const digits = (to: string) => to.replace(/\D/g, '');
+  /** A recipient as the fake files it: a BSUID as is, a phone number as its digits. */
+  const key = (to: string) => (/^[A-Z]{2}\./.test(to) ? to : digits(to));
 
   function sendMessage(phoneNumberId: string, req: RecordedRequest): FakeReply {
     const b = fields(req.body);
@@ -101,7 +109,11 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
       return { status: 200, json: { success: true } };
     }
 
-    if (typeof b.to !== 'string' || digits(b.to).length < 8) return param('The parameter to is required.');
+    // `to` (a phone number) or `recipient` (a BSUID); `to` wins when both are given.
+    const recipient = typeof b.recipient === 'string' ? b.recipient : undefined;
+    if (recipient !== undefined && !/^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$/.test(recipient)) return param('Param recipient must be a business-scoped user id.');
+    if (recipient === undefined && (typeof b.to !== 'string' || digits(b.to).length < 8)) return param('The parameter to is required.');
+    const address = typeof b.to === 'string' ? b.to : (recipient as string);
     const type = typeof b.type === 'string' ? b.type : 'text';
     let text: string | undefined;
     if (type === 'text') {
@@ -119,15 +131,16 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
     } else {
       return param(`Param type must be one of {TEXT, IMAGE, DOCUMENT, AUDIO, VIDEO, STICKER, TEMPLATE, ...} - got "${type}".`);
     }
-    if (type !== 'template' && closed.has(digits(b.to))) {
+    if (type !== 'template' && closed.has(key(address))) {
       return graphError(400, 131047, '(#131047) Re-engagement message', {
         error_data: { messaging_product: 'whatsapp', details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.' },
       });
     }
     const id = 'wamid.' + Buffer.from(`${phoneNumberId}:${randomBytes(12).toString('hex')}`).toString('base64url');
     const replyTo = fields(b.context).message_id;
-    sent.push({ id, phoneNumberId, to: b.to, type, payload: b, text, replyTo: typeof replyTo === 'string' ? replyTo : undefined });
-    return { status: 200, json: { messaging_product: 'whatsapp', contacts: [{ input: b.to, wa_id: digits(b.to) }], messages: [{ id }] } };
+    sent.push({ id, phoneNumberId, to: address, type, payload: b, text, replyTo: typeof replyTo === 'string' ? replyTo : undefined });
+    const contact = typeof b.to === 'string' ? { input: b.to, wa_id: digits(b.to) } : { input: recipient, user_id: recipient };
+    return { status: 200, json: { messaging_product: 'whatsapp', contacts: [contact], messages: [{ id }] } };
   }
 
   function handler(req: RecordedRequest): FakeReply {
@@ -183,7 +196,7 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
     return { ...reply, headers };
   }
 
-  const openWindow = (to: string): void => void closed.delete(digits(to));
+  const openWindow = (to: string): void => void closed.delete(key(to));
   const server = await startFakeServer({ handler, failure, port: opts.port });
   base = server.url;
   return {
@@ -191,15 +204,16 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
     baseUrl: `${server.url}/${FAKE_GRAPH_VERSION}`,
     accessToken: tokens[0],
     phoneNumberId: phoneIds[0],
-    sentMessages: (to) => (to === undefined ? [...sent] : sent.filter((m) => digits(m.to) === digits(to))),
+    sentMessages: (to) => (to === undefined ? [...sent] : sent.filter((m) => key(m.to) === key(to))),
     readReceipts: () => [...reads],
-    closeWindow: (to) => void closed.add(digits(to)),
+    closeWindow: (to) => void closed.add(key(to)),
     openWindow,
     inboundText(input) {
       const phoneNumberId = input.phoneNumberId ?? phoneIds[0];
       const wamid = 'wamid.' + Buffer.from(`in:${randomBytes(12).toString('hex')}`).toString('base64url');
+      const phone = input.from && !input.withholdPhone ? digits(input.from) : undefined;
       const message: Record<string, unknown> = {
-        from: digits(input.from), id: wamid, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: input.text },
+        ...(phone ? { from: phone } : {}), ...(input.userId ? { from_user_id: input.userId } : {}), id: wamid, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: input.text },
         ...(input.replyTo ? { context: { from: '15550000000', id: input.replyTo } } : {}),
       };
       const payload = {
@@ -211,14 +225,34 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
             value: {
               messaging_product: 'whatsapp',
               metadata: { display_phone_number: '15550000000', phone_number_id: phoneNumberId },
-              contacts: [{ profile: { name: input.name ?? 'Test User' }, wa_id: digits(input.from) }],
+              contacts: [{
+                profile: { name: input.name ?? 'Test User', ...(input.username ? { username: input.username } : {}) },
+                ...(phone ? { wa_id: phone } : {}), ...(input.userId ? { user_id: input.userId } : {}),
+              }],
               messages: [message],
             },
           }],
         }],
       };
-      openWindow(input.from);
+      if (input.from) openWindow(input.from);
+      if (input.userId) openWindow(input.userId);
       return { payload, wamid };
+    },
+    userIdUpdate(input) {
+      return {
+        object: 'whatsapp_business_account',
+        entry: [{
+          id: 'WABA_FAKE',
+          changes: [{
+            field: 'user_id_update',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550000000', phone_number_id: input.phoneNumberId ?? phoneIds[0] },
+              user_id_update: [{ previous_user_id: input.previous, user_id: input.current, ...(input.waId ? { wa_id: digits(input.waId) } : {}), timestamp: String(Math.floor(Date.now() / 1000)) }],
+            },
+          }],
+        }],
+      };
     },
     deliverWebhook(url, payload, appSecret) {
       const body = JSON.stringify(payload);

@@ -82,6 +82,12 @@ interface EventBase {
    */
   conversationKey?: string;
   /**
+   * Keys the same person had before on this channel (WhatsApp: the wa_id a BSUID now stands for,
+   * or the previous BSUID after a `user_id_update`): a conversation under one of them moves to
+   * `conversationKey`, so the person keeps one conversation.
+   */
+  previousConversationKeys?: string[];
+  /**
    * The channel identity the event was addressed to (`metadata.phone_number_id`, recipient email,
    * Gmail `emailAddress`, Retell `agent_id`/`to_number`), used to route per-connection webhooks.
    */

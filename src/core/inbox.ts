@@ -355,6 +355,7 @@ export class Inbox {
     let messageId: string | undefined;
     let attachments: unknown[] | undefined;
 
+    if (e.conversationKey && e.previousConversationKeys?.length) await this.repo.moveConversationKey(trx, channel.id, e.conversationKey, e.previousConversationKeys);
     if (e.kind === 'message') {
       const conv = await this.repo.upsertConversation(trx, { instanceId: channel.instance_id, channelId: channel.id, key: e.conversationKey, participant: e.from, inboundAt: e.occurredAt, now });
       conversationId = conv.id;

@@ -90,6 +90,11 @@ export interface MetaCloudApi {
   listPhoneNumbers(wabaId: string): Promise<{ id: string; display_phone_number?: string }[]>;
 }
 
+/** A WhatsApp business-scoped user id: a two-letter country code, a dot, then letters/digits (`US.ENT.…` for a parent BSUID). */
+export function isBsuid(v: string): boolean {
+  return /^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$/.test(v);
+}
+
 export function metaCloudApi(opts: MetaCloudApiOptions): MetaCloudApi {
   const base = opts.baseUrl ?? GRAPH_API_BASE_URL;
   const auth = { authorization: `Bearer ${opts.accessToken}` };
@@ -104,10 +109,15 @@ export function metaCloudApi(opts: MetaCloudApiOptions): MetaCloudApi {
   }
 
   async function send(phoneNumberId: string, message: Record<string, unknown>): Promise<SendResult> {
+    // A person known only by their business-scoped user id (BSUID, e.g. "US.13491208655302741918")
+    // is addressed with `recipient` instead of `to` (a phone number).
+    const { to, ...rest } = message;
+    const address = typeof to === 'string' && isBsuid(to) ? { recipient: to } : { to };
     const body = await request('POST', `${encodeURIComponent(phoneNumberId)}/messages`, {
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
-      ...message,
+      ...address,
+      ...rest,
     }, false);
     const first = asRecord(Array.isArray(body.messages) ? body.messages[0] : undefined);
     const contact = asRecord(Array.isArray(body.contacts) ? body.contacts[0] : undefined);

@@ -1,3 +1,4 @@
+import { PayloadError } from '../contract.js';
 import type { Contact, DeliveryStatus, InboundEvent, MediaKind, MediaRef, MessageEvent, Party } from '../events.js';
 import type { AdapterContext, RawRequest } from '../contract.js';
 import { bodyDigest } from '../shared/compare.js';
@@ -31,6 +32,10 @@ export async function parseMeta(req: RawRequest, ctx: AdapterContext): Promise<I
       const change = obj(c, `entry[${i}].changes[${j}]`);
       const field = str(change.field, `entry[${i}].changes[${j}].field`);
       const value = obj(change.value, `entry[${i}].changes[${j}].value`);
+      if (field === 'user_id_update') {
+        events.push(...userIdUpdates(value, `entry[${i}].changes[${j}].value`, `${digest}:${i}.${j}`, ctx));
+        return;
+      }
       if (field !== 'messages') {
         events.push({ kind: 'unsupported', providerType: field, providerEventId: `${field}:${digest}:${i}.${j}`, occurredAt: now, raw: value });
         return;
@@ -47,16 +52,10 @@ function changeEvents(value: Obj, path: string, ctx: AdapterContext): InboundEve
   const to: Party = { id: phoneNumberId };
   const display = optStr(meta.display_phone_number, `${path}.metadata.display_phone_number`);
   if (display) to.phone = display;
-  const names = new Map<string, string>();
-  optArr(value.contacts, `${path}.contacts`).forEach((c, i) => {
-    const contact = obj(c, `${path}.contacts[${i}]`);
-    const name = optStr(optObj(contact.profile, `${path}.contacts[${i}].profile`)?.name, `${path}.contacts[${i}].profile.name`);
-    const waId = optStr(contact.wa_id, `${path}.contacts[${i}].wa_id`);
-    if (waId && name) names.set(waId, name);
-  });
+  const contacts = contactsOf(value, path);
   const out: InboundEvent[] = [];
   optArr(value.messages, `${path}.messages`).forEach((m, i) => {
-    out.push(messageEvent(obj(m, `${path}.messages[${i}]`), `${path}.messages[${i}]`, phoneNumberId, to, names, ctx));
+    out.push(messageEvent(obj(m, `${path}.messages[${i}]`), `${path}.messages[${i}]`, phoneNumberId, to, contacts, ctx));
   });
   optArr(value.statuses, `${path}.statuses`).forEach((s, i) => {
     out.push(statusEvent(obj(s, `${path}.statuses[${i}]`), `${path}.statuses[${i}]`, phoneNumberId, ctx));
@@ -64,14 +63,66 @@ function changeEvents(value: Obj, path: string, ctx: AdapterContext): InboundEve
   return out;
 }
 
-function messageEvent(m: Obj, path: string, channelIdentity: string, to: Party, names: Map<string, string>, ctx: AdapterContext): InboundEvent {
+/** What the `contacts` array says about the people of a change: by wa_id and by BSUID. */
+interface ContactInfo {
+  waId?: string;
+  userId?: string;
+  name?: string;
+  username?: string;
+}
+
+function contactsOf(value: Obj, path: string): ContactInfo[] {
+  return optArr(value.contacts, `${path}.contacts`).map((c, i) => {
+    const contact = obj(c, `${path}.contacts[${i}]`);
+    const profile = optObj(contact.profile, `${path}.contacts[${i}].profile`);
+    const info: ContactInfo = {};
+    const waId = optStr(contact.wa_id, `${path}.contacts[${i}].wa_id`);
+    const userId = optStr(contact.user_id, `${path}.contacts[${i}].user_id`);
+    const name = optStr(profile?.name, `${path}.contacts[${i}].profile.name`);
+    const username = optStr(profile?.username, `${path}.contacts[${i}].profile.username`);
+    if (waId) info.waId = waId;
+    if (userId) info.userId = userId;
+    if (name) info.name = name;
+    if (username) info.username = username;
+    return info;
+  });
+}
+
+/**
+ * Who sent a message. Since WhatsApp usernames, Meta sends a business-scoped user id (BSUID,
+ * `user_id` in contacts, `from_user_id` on the message) with every message, and the phone number
+ * (`from`, `wa_id`) only when it may share it. The conversation is keyed on the BSUID when there
+ * is one (it outlives a withheld phone number), and the wa_id it stood for is named as the
+ * previous key, so a conversation begun under the phone number follows the person.
+ */
+function senderOf(m: Obj, path: string, contacts: ContactInfo[]): { key: string; previous?: string[]; from: Party } {
+  const waId = m.from !== undefined ? id(m.from, `${path}.from`) : undefined;
+  const declared = optStr(m.from_user_id, `${path}.from_user_id`);
+  const contact = contacts.find((c) => (declared && c.userId === declared) || (waId && c.waId === waId)) ?? (contacts.length === 1 ? contacts[0] : undefined);
+  const userId = declared ?? contact?.userId;
+  const key = userId ?? waId ?? contact?.waId;
+  if (!key) throw new PayloadError(`${path}: a message needs "from" or a user_id`);
+  const phone = waId ?? contact?.waId;
+  const from: Party = { id: key };
+  if (phone) from.phone = phone;
+  if (contact?.name) from.name = contact.name;
+  if (contact?.username) from.username = contact.username;
+  return { key, ...(userId && phone && phone !== userId ? { previous: [phone] } : {}), from };
+}
+
+function messageEvent(m: Obj, path: string, channelIdentity: string, to: Party, contacts: ContactInfo[], ctx: AdapterContext): InboundEvent {
   const wamid = str(m.id, `${path}.id`);
-  const waId = id(m.from, `${path}.from`);
+  const sender = senderOf(m, path, contacts);
   const type = str(m.type, `${path}.type`);
-  const base = { providerEventId: wamid, occurredAt: isoFromSeconds(m.timestamp, ctx.now), conversationKey: waId, channelIdentity, raw: m };
-  const from: Party = { id: waId, phone: waId };
-  const name = names.get(waId);
-  if (name) from.name = name;
+  const base = {
+    providerEventId: wamid,
+    occurredAt: isoFromSeconds(m.timestamp, ctx.now),
+    conversationKey: sender.key,
+    ...(sender.previous ? { previousConversationKeys: sender.previous } : {}),
+    channelIdentity,
+    raw: m,
+  };
+  const from = sender.from;
   const ev: MessageEvent = { kind: 'message', ...base, providerMessageId: wamid, from, to };
   const context = optObj(m.context, `${path}.context`);
   const replyTo = context ? optStr(context.id, `${path}.context.id`) : undefined;
@@ -142,7 +193,8 @@ function contactOf(c: Obj, path: string): Contact {
 function statusEvent(s: Obj, path: string, channelIdentity: string, ctx: AdapterContext): InboundEvent {
   const wamid = str(s.id, `${path}.id`);
   const providerStatus = str(s.status, `${path}.status`);
-  const recipient = optStr(s.recipient_id, `${path}.recipient_id`);
+  // The BSUID when the status has one (the conversation's key), else the phone number.
+  const recipient = optStr(s.recipient_user_id, `${path}.recipient_user_id`) ?? optStr(s.recipient_id, `${path}.recipient_id`);
   const base = {
     providerEventId: `${wamid}:${providerStatus}`,
     occurredAt: isoFromSeconds(s.timestamp, ctx.now),
@@ -166,4 +218,30 @@ function statusEvent(s: Obj, path: string, channelIdentity: string, ctx: Adapter
     };
   }
   return ev;
+}
+
+/**
+ * `user_id_update`: a person's BSUID changed (Meta issues a new one when they change their phone
+ * number). Each update names the previous and the new id; the conversation under the previous id
+ * (or the wa_id, when given) moves to the new one. Field names are read leniently
+ * (`previous_user_id`/`old_user_id`/`previous.user_id`, `user_id`/`new_user_id`/`current.user_id`),
+ * as the payload is young; anything without both ids is kept as unsupported.
+ */
+function userIdUpdates(value: Obj, path: string, digest: string, ctx: AdapterContext): InboundEvent[] {
+  const meta = optObj(value.metadata, `${path}.metadata`);
+  const channelIdentity = meta ? optStr(meta.phone_number_id, `${path}.metadata.phone_number_id`) : undefined;
+  const items = Array.isArray(value.user_id_update) ? value.user_id_update : [value];
+  return items.map((raw, k) => {
+    const item = obj(raw, `${path}.user_id_update[${k}]`);
+    const prevObj = optObj(item.previous, `${path}.previous`);
+    const curObj = optObj(item.current, `${path}.current`);
+    const previous = optStr(item.previous_user_id, 'previous_user_id') ?? optStr(item.old_user_id, 'old_user_id') ?? (prevObj ? optStr(prevObj.user_id, 'previous.user_id') : undefined);
+    const current = optStr(item.new_user_id, 'new_user_id') ?? (curObj ? optStr(curObj.user_id, 'current.user_id') : undefined) ?? optStr(item.user_id, 'user_id');
+    const waId = optStr(item.wa_id, 'wa_id');
+    const occurredAt = isoFromSeconds(item.timestamp, ctx.now);
+    const providerEventId = `user_id_update:${previous ?? ''}:${current ?? ''}:${digest}:${k}`;
+    const base = { kind: 'unsupported' as const, providerType: 'user_id_update', providerEventId, occurredAt, ...(channelIdentity ? { channelIdentity } : {}), raw: item };
+    if (!previous || !current || previous === current) return base;
+    return { ...base, conversationKey: current, previousConversationKeys: [previous, ...(waId ? [waId] : [])] };
+  });
 }

@@ -138,6 +138,21 @@ export class InboxRepo {
     return row;
   }
 
+  /**
+   * Moves the channel's conversation keyed by one of `fromKeys` to `toKey`, unless `toKey` already
+   * has one (then the person's conversation is that one). Returns whether a conversation moved.
+   */
+  async moveConversationKey(trx: Tx, channelId: string, toKey: string, fromKeys: string[]): Promise<boolean> {
+    const others = fromKeys.filter((k) => k && k !== toKey);
+    if (others.length === 0) return false;
+    const taken = await trx.selectFrom('conversations').select('id').where('channel_id', '=', channelId).where('key', '=', toKey).executeTakeFirst();
+    if (taken) return false;
+    const old = await trx.selectFrom('conversations').select('id').where('channel_id', '=', channelId).where('key', 'in', others).orderBy('updated_at', 'desc').limit(1).executeTakeFirst();
+    if (!old) return false;
+    await trx.updateTable('conversations').set({ key: toKey }).where('id', '=', old.id).execute();
+    return true;
+  }
+
   async insertMessage(trx: Tx | Kysely<Database>, row: NewMessageRow): Promise<void> {
     await this.run(trx, 'insertMessage', [row.id, row.instance_id, row.channel_id, row.conversation_id, row.direction, row.provider_message_id, row.status, row.text, row.content, row.error, row.idempotency_key, row.created_at, row.updated_at]);
   }
