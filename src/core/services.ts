@@ -7,7 +7,7 @@ import { Notifier } from '../queue/notifier.js';
 import { DEFAULT_SCHEDULE_MS, JobRunner, SEND_SCHEDULE_MS } from '../queue/runner.js';
 import type { Store } from '../store/database.js';
 import { makeRepos, type Repos } from '../store/repos/index.js';
-import { createMetrics, type Metrics } from '../api/plugins/metrics.js';
+import { createMetrics, type Metrics } from './metrics-registry.js';
 import { AccountsService } from './accounts.js';
 import { ApiKeysService } from './api-keys.js';
 import { ChannelsService } from './channels.js';
