@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { startFakeAgent, type FakeAgent } from '../inbound/fake-agent.js';
-import { choose, hasChromium, LAUNCH, png, providersFixture, screenshotDir, waitUntil } from './helpers.js';
+import { hasChromium, LAUNCH, png, screenshotDir, waitUntil } from './helpers.js';
 
 const SHOTS = screenshotDir();
 
@@ -37,7 +37,6 @@ describe('dashboard in Chromium', { skip: !hasChromium() && 'chromium is not ins
     browser = await chromium.launch(LAUNCH);
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: s.url });
-    await providersFixture(context, s);
     page = await context.newPage();
   });
   after(async () => {
@@ -62,8 +61,13 @@ describe('dashboard in Chromium', { skip: !hasChromium() && 'chromium is not ins
     await page.getByRole('button', { name: 'Support bot' }).click();
     await page.getByRole('tab', { name: 'Channels' }).click();
     const form = page.getByRole('form', { name: 'Add channel' });
-    await choose(form.getByLabel('Channel type'), 'web_chat');
-    await choose(form.getByLabel('Provider', { exact: true }), 'web');
+    // Channel types and providers are the server's (GET /v1/providers), filtered by type.
+    const catalog = (await s.api('GET', '/v1/providers')).body.providers as { name: string; display_name: string; channel_types: string[] }[];
+    assert.deepEqual(await form.getByLabel('Channel type').locator('option').allTextContents(), [...new Set(catalog.flatMap((p) => p.channel_types))]);
+    await form.getByLabel('Channel type').selectOption('sms');
+    assert.deepEqual(await form.getByLabel('Provider', { exact: true }).locator('option').allTextContents(), catalog.filter((p) => p.channel_types.includes('sms')).map((p) => p.display_name));
+    await form.getByLabel('Channel type').selectOption('web_chat');
+    await form.getByLabel('Provider', { exact: true }).selectOption('web');
     await form.getByLabel('External identifier').fill('x'.repeat(300));
     await form.getByLabel('Webhook secret').fill('s'.repeat(300));
     await form.getByRole('button', { name: 'Create channel' }).click();
@@ -236,16 +240,12 @@ describe('dashboard in Chromium', { skip: !hasChromium() && 'chromium is not ins
   test('connections: the provider’s own secret fields, required ones checked; secrets never shown back', async () => {
     await page.getByRole('tab', { name: 'Connections' }).click();
     const form = page.getByRole('form', { name: 'Add connection' });
-    await choose(form.getByLabel('Provider'), 'telegram');
+    await form.getByLabel('Provider').selectOption('telegram');
     await form.getByLabel('Name').fill('Support bot account');
     await form.getByRole('button', { name: 'Add connection' }).click();
     const tokenErr = form.locator('[data-error-for="secrets.bot_token"]');
-    if ((await form.getByLabel('bot_token').count()) > 0) {
-      await tokenErr.filter({ hasText: 'bot_token is required' }).waitFor();
-      await form.getByLabel('bot_token').fill('123:ABC-secret');
-    } else {
-      await form.getByLabel('Secrets (JSON)').fill('{"bot_token": "123:ABC-secret"}');
-    }
+    await tokenErr.filter({ hasText: 'bot_token is required' }).waitFor();
+    await form.getByLabel('bot_token').fill('123:ABC-secret');
     await form.getByRole('button', { name: 'Add connection' }).click();
     const row = page.locator('tr[data-account-id]', { hasText: 'Support bot account' });
     await row.waitFor();

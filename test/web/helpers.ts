@@ -132,31 +132,6 @@ export async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutM
   }
 }
 
-/** Picks `value` in a <select>, or types it into a plain input. */
-export async function choose(control: import('playwright-core').Locator, value: string): Promise<void> {
-  if ((await control.evaluate((el) => el.tagName)) === 'SELECT') await control.selectOption(value);
-  else await control.fill(value);
-}
-
-/**
- * Until GET /v1/providers is on main, the browser gets the agreed shape (AREAS.md) from a route
- * fixture when the server answers 404; once the server has it, its own answer is used.
- */
-export async function providersFixture(context: import('playwright-core').BrowserContext, s: { url: string; api(method: string, path: string): Promise<{ status: number }> }): Promise<void> {
-  if ((await s.api('GET', '/v1/providers')).status !== 404) return;
-  const p = (name: string, display_name: string, channel_types: string[], required: string[], optional: string[] = []) => ({
-    name, display_name, channel_types, secret_names: { required, optional }, verify_secret_name: null, routing_config_keys: [],
-    capabilities: { format: 'plain', max_text_length: 4096, max_attachments: 10, drafts: false, typing: false, edit: false, customer_care_window_hours: null },
-  });
-  const providers = [
-    p('telegram', 'Telegram', ['telegram'], ['bot_token']),
-    p('meta_cloud', 'WhatsApp Cloud', ['whatsapp'], ['access_token', 'app_secret']),
-    p('twilio', 'Twilio', ['sms', 'voice', 'whatsapp'], ['account_sid', 'auth_token']),
-    p('web', 'Web chat', ['web_chat'], []),
-  ];
-  await context.route('**/v1/providers', (route) => route.fulfill({ json: { providers, count: providers.length } }));
-}
-
 /** A real 24x24 PNG (solid colour), so the browser can decode and size it. */
 export function png(): Buffer {
   const crcTable = Array.from({ length: 256 }, (_, n) => {

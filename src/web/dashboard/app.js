@@ -27,7 +27,7 @@ import { settingsView } from './views/settings.js';
  * @property {Instance} inst
  * @property {HTMLElement} panel
  * @property {Feed} feed
- * @property {() => Promise<Provider[] | null>} providers
+ * @property {() => Promise<Provider[]>} providers
  * @property {string | null} conversationId the open conversation of the inbox
  * @property {(id: string | null) => void} setConversation
  * @property {() => string} operatorName the name operator messages and claims carry

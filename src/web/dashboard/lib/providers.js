@@ -1,22 +1,17 @@
 // @ts-check
 // What the server says about its providers (GET /v1/providers): the dashboard keeps no provider list
 // of its own. Read once per sign-in.
-import { ApiError, api } from './api.js';
+import { api } from './api.js';
 
 /** @typedef {import('./types').Provider} Provider */
 
-/** @type {Promise<Provider[] | null> | null} */
+/** @type {Promise<Provider[]> | null} */
 let cached = null;
 
-/**
- * The server's providers; null from a server without GET /v1/providers (404): the forms then ask
- * for names as free text. (Transitional: goes once every server has the endpoint.)
- * @returns {Promise<Provider[] | null>}
- */
+/** @returns {Promise<Provider[]>} */
 export function providers() {
   cached ??= api('GET', '/v1/providers').then((r) => /** @type {Provider[]} */ (r.providers), (err) => {
     cached = null;
-    if (err instanceof ApiError && err.status === 404) return null;
     throw err;
   });
   return cached;

@@ -39,7 +39,7 @@ async function accountsView(ctx, panel, kind) {
   const [r, list] = await Promise.all([api('GET', kind.path), ctx.providers()]);
   const accounts = r[kind.key];
   const rows = accounts.map((/** @type {any} */ a) => h('tr', { 'data-account-id': a.id },
-    h('td', {}, h('strong', {}, a.name || '(unnamed)'), h('div', { class: 'muted' }, list?.find((p) => p.name === a.provider)?.display_name ?? a.provider)),
+    h('td', {}, h('strong', {}, a.name || '(unnamed)'), h('div', { class: 'muted' }, list.find((p) => p.name === a.provider)?.display_name ?? a.provider)),
     h('td', {}, a.secret_names.length ? a.secret_names.join(', ') : h('span', { class: 'muted' }, 'none')),
     h('td', {}, a.webhook_url ? copyField(a.webhook_url, `Account webhook URL of ${a.name || a.id}`) : null),
     h('td', {}, fmtTime(a.created_at)),
@@ -62,24 +62,18 @@ async function accountsView(ctx, panel, kind) {
  * @param {Pick<ViewContext, 'providers'>} ctx
  * @param {HTMLElement} panel
  * @param {AccountKind} kind
- * @param {Provider[] | null} list
+ * @param {Provider[]} list
  */
 function accountForm(ctx, panel, kind, list) {
-  /** @type {HTMLSelectElement | HTMLInputElement} */
-  const provider = list
-    ? h('select', {}, list.filter((p) => p.secret_names.required.length + p.secret_names.optional.length > 0).map((p) => h('option', { value: p.name }, p.display_name)))
-    : h('input', { autocomplete: 'off' });
+  const provider = h('select', {}, list.filter((p) => p.secret_names.required.length + p.secret_names.optional.length > 0).map((p) => h('option', { value: p.name }, p.display_name)));
   const name = h('input', { maxlength: 200, autocomplete: 'off' });
   const secrets = h('div', { class: 'grid secrets' });
   const settings = h('textarea', { class: 'mono', rows: 2 });
   settings.value = '{}';
   /** @type {Map<string, HTMLInputElement>} */
   let inputs = new Map();
-  /** Free-form secrets for a server that does not describe its providers. */
-  const extra = h('textarea', { class: 'mono', rows: 2 });
-  extra.value = '{}';
   const fill = () => {
-    const p = list?.find((x) => x.name === provider.value);
+    const p = list.find((x) => x.name === provider.value);
     inputs = new Map();
     const fields = [];
     for (const [names, required] of /** @type {[string[], boolean][]} */ ([[p?.secret_names.required ?? [], true], [p?.secret_names.optional ?? [], false]])) {
@@ -89,7 +83,6 @@ function accountForm(ctx, panel, kind, list) {
         fields.push(field(`secrets.${n}`, `${n}${required ? '' : ' (optional)'}`, input, p?.verify_secret_name === n ? 'Verifies its webhooks.' : undefined));
       }
     }
-    if (!list) fields.push(field('secrets', 'Secrets (JSON)', extra, '{"auth_token": "…"}', { wide: true }));
     secrets.replaceChildren(...fields);
   };
   provider.addEventListener('change', fill);
@@ -103,7 +96,7 @@ function accountForm(ctx, panel, kind, list) {
     h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, `Add ${kind.one}`)));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const p = list?.find((x) => x.name === provider.value);
+    const p = list.find((x) => x.name === provider.value);
     /** @type {Record<string, string | null | false>} */
     const rules = { provider: blank(provider.value) && 'Pick a provider.' };
     for (const n of p?.secret_names.required ?? []) rules[`secrets.${n}`] = blank(inputs.get(n)?.value ?? '') && `${n} is required by ${p?.display_name}.`;
@@ -118,12 +111,10 @@ function accountForm(ctx, panel, kind, list) {
     };
     const settingsObj = obj(settings.value);
     rules.settings = !settingsObj && 'Settings must be a JSON object.';
-    const extraObj = list ? {} : obj(extra.value);
-    if (!list) rules.secrets = !extraObj && 'Secrets must be a JSON object of names to values.';
     if (failsChecks(form, rules)) return;
     clearErrors(form);
     /** @type {Record<string, string>} */
-    const values = { ...extraObj };
+    const values = {};
     for (const [n, input] of inputs) if (input.value) values[n] = input.value;
     try {
       await api('POST', kind.path, { provider: provider.value.trim(), name: name.value.trim() || null, secrets: values, settings: settingsObj });

@@ -18,7 +18,7 @@ export async function channelsView(ctx) {
     ctx.providers(),
     api('GET', `/v1/instances/${inst.id}/connections`),
   ]);
-  const name = (/** @type {string} */ p) => list?.find((x) => x.name === p)?.display_name ?? p;
+  const name = (/** @type {string} */ p) => list.find((x) => x.name === p)?.display_name ?? p;
   const rows = /** @type {Channel[]} */ (channels).map((c) =>
     h('tr', { 'data-channel-id': c.id },
       h('td', {}, h('strong', {}, c.channel_type), h('div', { class: 'muted' }, name(c.provider))),
@@ -65,21 +65,18 @@ const option = (value, label, selected) => h('option', { value, selected: select
 /**
  * Create (c = null) or edit a channel; the API's validation errors appear next to their fields.
  * @param {ViewContext} ctx
- * @param {Provider[] | null} list null: the server does not describe its providers; names are typed
+ * @param {Provider[]} list
  * @param {any[]} connections
  * @param {Channel | null} c
  */
 function channelForm(ctx, list, connections, c) {
   const { inst } = ctx;
-  const types = list ? channelTypes(list) : [];
-  /** @type {HTMLSelectElement | HTMLInputElement} */
-  const type = list ? h('select', { disabled: c ? true : null }, types.map((t) => option(t, t, c?.channel_type === t))) : h('input', { value: c?.channel_type ?? '', disabled: c ? true : null, autocomplete: 'off' });
-  if (c && list && !types.includes(c.channel_type)) type.append(option(c.channel_type, c.channel_type, true));
-  /** @type {HTMLSelectElement | HTMLInputElement} */
-  const provider = list ? h('select', {}) : h('input', { value: c?.provider ?? '', autocomplete: 'off' });
+  const types = channelTypes(list);
+  const type = h('select', { disabled: c ? true : null }, types.map((t) => option(t, t, c?.channel_type === t)));
+  if (c && !types.includes(c.channel_type)) type.append(option(c.channel_type, c.channel_type, true));
+  const provider = h('select', {});
   const connection = h('select', {});
   const fillProviders = () => {
-    if (!list) return fillConnections();
     const fits = providersFor(list, type.value);
     const keep = provider.value || c?.provider;
     provider.replaceChildren(...fits.map((p) => option(p.name, p.display_name, p.name === keep)));
@@ -93,7 +90,6 @@ function channelForm(ctx, list, connections, c) {
   };
   type.addEventListener('change', fillProviders);
   provider.addEventListener('change', fillConnections);
-  provider.addEventListener('input', fillConnections);
   fillProviders();
   const ident = h('input', { value: c?.external_identifier ?? '', autocomplete: 'off', required: true });
   const secret = h('input', { type: 'password', autocomplete: 'new-password', placeholder: c ? 'unchanged' : 'optional' });
