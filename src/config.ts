@@ -26,6 +26,8 @@ export interface Config {
   gmailWatchCheckMs: number;
   /** Media capture, storage and links (docs/media.md). */
   media: MediaConfig;
+  /** How often a node returns idle human-mode conversations to the agent. */
+  handoffSweepMs: number;
 }
 
 export interface MediaConfig {
@@ -76,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       linkTtlSeconds: whole(env.SWITCHBOARD_MEDIA_LINK_TTL, 7 * 86_400, 1, 'SWITCHBOARD_MEDIA_LINK_TTL'),
       captureWaitMs: whole(env.SWITCHBOARD_MEDIA_CAPTURE_WAIT_MS, 15_000, 0, 'SWITCHBOARD_MEDIA_CAPTURE_WAIT_MS'),
     },
+    handoffSweepMs: positiveMs(env.SWITCHBOARD_HANDOFF_SWEEP_MS, 30_000, 'SWITCHBOARD_HANDOFF_SWEEP_MS'),
   };
 }
 

@@ -80,3 +80,11 @@ export class UpstreamUnavailable extends AppError {
 export function valueError(loc: (string | number)[], message: string, input?: unknown): ValidationFailed {
   return new ValidationFailed([{ type: 'value_error', loc, msg: `Value error, ${message}`, input, ctx: { error: message } }]);
 }
+
+/**
+ * An Idempotency-Key reused with different parameters: 422 (as Stripe answers), nothing is sent.
+ * Shaped like every other 422 (a FastAPI issue list), at the header.
+ */
+export function idempotencyMismatch(message: string, key: string): ValidationFailed {
+  return valueError(['header', 'idempotency-key'], message, key);
+}

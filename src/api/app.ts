@@ -17,6 +17,7 @@ import { instanceRoutes } from './routes/instances.js';
 import { eventRoutes } from './routes/events.js';
 import { messageRoutes } from './routes/messages.js';
 import { providerRoutes } from './routes/providers.js';
+import { conversationRoutes } from './routes/conversations.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { webChatRoutes } from './routes/webchat.js';
 import { webPageRoutes } from './routes/web-pages.js';
@@ -83,6 +84,7 @@ export async function buildApp(s: Services, opts: AppOptions): Promise<FastifyIn
   channelRoutes(app, s);
   eventRoutes(app, s);
   messageRoutes(app, s);
+  conversationRoutes(app, s);
   webhookRoutes(app, s);
   webChatRoutes(app, s);
   webPageRoutes(app, s);

@@ -27,6 +27,8 @@ export interface RouteSpec<P extends Shape, B, Q extends Shape = Shape> {
   params?: Model<P>;
   query?: Model<Q>;
   body?: Field<B>;
+  /** JSON schema of documented request headers (OpenAPI only; handlers check their own). */
+  headers?: Record<string, unknown>;
   /** Status -> JSON schema of the success response (also used to serialise, dropping unknown fields). */
   responses: Record<number, Record<string, unknown> | null>;
   handler(ctx: RouteContext<P, B, Q>): Promise<unknown>;
@@ -68,6 +70,7 @@ export function defineRoute<P extends Shape = Shape, B = undefined, Q extends Sh
       ...(spec.params ? { params: spec.params.schema } : {}),
       ...(spec.query ? { querystring: spec.query.schema } : {}),
       ...(spec.body ? { body: spec.body.schema } : {}),
+      ...(spec.headers ? { headers: spec.headers } : {}),
       security: [{ bearer: [] }, { apiKey: [] }],
       response,
     },

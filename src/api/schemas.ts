@@ -98,6 +98,14 @@ const agentTimeouts = {
   agent_first_byte_timeout_ms: { field: nullable(int({ ge: 1000, le: 900_000, description: 'How long the agent may take to start answering (response headers), in ms. Default 120000.' })) },
   agent_idle_timeout_ms: { field: nullable(int({ ge: 1000, le: 900_000, description: 'The longest silence allowed inside an answer being received, in ms. Default 60000.' })) },
 };
+/** Per-instance handoff settings (conversations in human mode; see docs/api.md). */
+const handoffSettings = model(
+  {
+    operator_takeover: { field: bool({ description: 'An operator message in agent mode hands the conversation to humans (default true).' }) },
+    idle_resume_seconds: { field: int({ ge: 0, le: 30 * 86400, description: 'A human conversation with no message for this long goes back to the agent; 0 = never (default 1800).' }) },
+  },
+  { title: 'HandoffSettings' },
+);
 
 export const instanceCreateBody = model(
   {
@@ -105,6 +113,7 @@ export const instanceCreateBody = model(
     agent_url: { field: nullable(agentUrl()) },
     agent_config: { field: nullable(agentConfigBody) },
     ...agentTimeouts,
+    handoff: { field: handoffSettings },
   },
   { title: 'InstanceCreate' },
 );
@@ -114,6 +123,7 @@ export const instanceUpdateBody = model(
     agent_url: { field: nullable(agentUrl()) },
     agent_config: { field: nullable(agentConfigBody) },
     ...agentTimeouts,
+    handoff: { field: handoffSettings },
   },
   { title: 'InstanceUpdate' },
 );
@@ -125,6 +135,11 @@ const instanceProps = {
   agent_config: agentConfigResponse,
   agent_first_byte_timeout_ms: { type: 'integer', description: 'In effect (the default unless set).' },
   agent_idle_timeout_ms: { type: 'integer', description: 'In effect (the default unless set).' },
+  handoff: {
+    type: 'object',
+    properties: { operator_takeover: { type: 'boolean' }, idle_resume_seconds: { type: 'integer' } },
+    required: ['operator_takeover', 'idle_resume_seconds'],
+  },
   created_at: ts,
   updated_at: ts,
 };

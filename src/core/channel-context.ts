@@ -11,7 +11,7 @@ import type { ChannelType } from '../adapters/channel-types.js';
 import type { Config } from '../config.js';
 import type { AccountRow } from '../store/repos/accounts.js';
 import type { ChannelRow } from '../store/repos/channels.js';
-import type { ConversationRow } from '../store/repos/inbox.js';
+import { threadKeyOf, type ConversationRow } from '../store/repos/inbox.js';
 import type { Repos } from '../store/repos/index.js';
 import type { AccountsService } from './accounts.js';
 import type { ChannelsService } from './channels.js';
@@ -74,7 +74,7 @@ export class ChannelContexts {
   }
 
   forConversation(channel: ChannelRow, conv: ConversationRow, idempotencyKey: string): Promise<SendContext> {
-    return this.send(channel, conv.key, idempotencyKey);
+    return this.send(channel, threadKeyOf(conv), idempotencyKey);
   }
 
   /** For registering a channel with its provider. */

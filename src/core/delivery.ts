@@ -25,11 +25,15 @@ export interface AgentReply {
   text?: string;
   attachments?: unknown[];
   reply_to?: string;
+  /** Close the conversation after this answer (the person's next message opens a new one). */
+  close?: boolean;
+  /** Hand the conversation to humans (mode "human"). */
+  handoff?: { reason?: string } | boolean;
 }
 
 /** Receives agent answers (from delivery responses); the outbound pipeline implements it. */
 export interface ReplySink {
-  acceptAgentReply(event: EventEnvelope, reply: AgentReply): Promise<void>;
+  acceptAgentReply(event: EventEnvelope, reply: AgentReply, acceptedAt?: string): Promise<void>;
   /** A streamed answer (text/event-stream or chunked text); optional until streaming exists. */
   acceptAgentStream?(event: EventEnvelope, body: AsyncIterable<Uint8Array>, contentType: string): Promise<void>;
   /** The agent's answer to `event` will not come (timeout, a cut connection): record it as failed. */
@@ -241,6 +245,7 @@ export class AgentDelivery {
     const envelope = JSON.parse(body) as EventEnvelope;
     const type = (header(res, 'content-type') ?? '').toLowerCase();
     const chunks = readWithIdleTimeout(res.body, abort, limits.idleMs);
+    const acceptedAt = new Date().toISOString();
     try {
       if (this.replies.acceptAgentStream && (type.startsWith('text/event-stream') || type.startsWith('text/plain'))) {
         await this.replies.acceptAgentStream(envelope, chunks, type);
@@ -258,7 +263,7 @@ export class AgentDelivery {
           return { kind: 'done' };
         }
         const reply = parseReply(text);
-        if (reply) await this.replies.acceptAgentReply(envelope, reply);
+        if (reply) await this.replies.acceptAgentReply(envelope, reply, acceptedAt);
       } else {
         await res.body.dump().catch(() => undefined);
       }
@@ -313,7 +318,7 @@ function parseReply(text: string): AgentReply | undefined {
   const r = (v as { reply?: unknown })?.reply;
   if (!r || typeof r !== 'object' || Array.isArray(r)) return undefined;
   const reply = r as Record<string, unknown>;
-  if (typeof reply.text !== 'string' && !Array.isArray(reply.attachments)) return undefined;
+  if (typeof reply.text !== 'string' && !Array.isArray(reply.attachments) && reply.close !== true && !reply.handoff) return undefined;
   return reply as AgentReply;
 }
 

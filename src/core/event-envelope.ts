@@ -1,8 +1,9 @@
 /**
  * The JSON an agent receives for each event (by webhook, by the events API and by SSE — the same
- * bytes everywhere). `data` is the normalised event; `raw` inside it is the provider's own payload.
+ * bytes everywhere). `data` is the normalised event, snake_case (core/public-naming.ts); `raw` inside it is the provider's own payload.
  */
 import type { InboundEvent } from './events.js';
+import { toPublic } from './public-naming.js';
 
 export interface EventEnvelope {
   id: string;
@@ -10,6 +11,8 @@ export interface EventEnvelope {
   instance_id: string;
   channel_id: string | null;
   conversation_id: string | null;
+  /** The conversation's status and mode when the event was recorded (null when it has none). */
+  conversation: { id: string; status: string; mode: string } | null;
   /** Position in the instance's event stream: pass it as `after` to read what follows. */
   cursor: string;
   created_at: string;
@@ -20,13 +23,13 @@ export interface EventEnvelope {
 /** The normalised event as the agent sees it, with our message id when a message was stored. */
 export function eventData(e: InboundEvent, messageId?: string): Record<string, unknown> {
   const { kind, ...rest } = e;
-  return { kind, ...(messageId ? { message_id: messageId } : {}), ...rest };
+  return { kind, ...(messageId ? { message_id: messageId } : {}), ...toPublic(rest) };
 }
 
 /** What an inbound message row keeps: the normalised event without the provider's raw payload. */
 export function messageContent(e: InboundEvent): Record<string, unknown> {
   const { kind, raw: _raw, ...rest } = e as InboundEvent & { raw?: unknown };
-  return { kind, ...rest };
+  return { kind, ...toPublic(rest) };
 }
 
 /**

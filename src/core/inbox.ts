@@ -9,7 +9,7 @@ import type { Notifier } from '../queue/notifier.js';
 import { channelName } from '../queue/notifier.js';
 import type { JobsRepo } from '../queue/jobs.js';
 import type { ChannelRow } from '../store/repos/channels.js';
-import type { InboxRepo, Tx } from '../store/repos/inbox.js';
+import type { ConversationState, InboxRepo, Tx } from '../store/repos/inbox.js';
 import type { DeliveryStatus, InboundEvent, MessageEvent } from './events.js';
 import { eventTypeOf } from './events.js';
 import { eventData, messageContent, unsequencedPayload, type EventEnvelope } from './event-envelope.js';
@@ -246,9 +246,21 @@ export class Inbox {
         out.duplicates++;
         continue;
       }
+      const { envelope, opened } = await this.storeOne(trx, channel, e, nowIso);
+      if (opened) {
+        // A new conversation: its conversation.opened event comes first, in the same delivery group.
+        const openSeq = inst.seq === null ? null : ++inst.seq;
+        inst.stored++;
+        const ev = openedEnvelope(channel, opened, openSeq, nowIso);
+        await this.repo.insertEvent(trx, { id: ev.id, instance_id: channel.instance_id, seq: openSeq, channel_id: channel.id, conversation_id: opened.id, type: ev.type, dedupe_key: `conv:${opened.id}:opened`, payload: openSeq === null ? unsequencedPayload(ev) : JSON.stringify(ev), created_at: nowIso });
+        if (inst.agentUrl) {
+          await this.jobs.enqueue(trx, { kind: 'deliver', instanceId: channel.instance_id, groupKey: `deliver:${opened.id}`, refId: ev.id }, nowIso);
+          inst.queued = true;
+        }
+      }
       const seq = inst.seq === null ? null : ++inst.seq;
       inst.stored++;
-      const envelope = await this.storeOne(trx, channel, e, seq, nowIso);
+      envelope.cursor = seq === null ? '' : String(seq); // PostgreSQL: written in by the sequencer
       if (Array.isArray(envelope.data.attachments)) inst.queued = true; // a capture job
       await this.repo.insertEvent(trx, {
         id: envelope.id,
@@ -272,24 +284,30 @@ export class Inbox {
   }
 
   /**
-   * Records an event Switchboard itself raises (an outbound message's status, a channel error)
-   * and queues its delivery, exactly like a provider's event. `dedupeKey` makes it once-only.
+   * Records an event Switchboard itself raises (an outbound message's status, a channel error, a
+   * conversation's lifecycle) and queues its delivery, exactly like a provider's event.
+   * `dedupeKey` makes it once-only. `change`, when given, runs first in the same transaction: the
+   * state change and its event commit together, and `false` from it means nothing changed, so no
+   * event. Returns whether the event was stored.
    */
-  async emit(channel: ChannelRow, conversationId: string | null, type: string, data: Record<string, unknown>, dedupeKey: string): Promise<void> {
-    if (this.pg) return this.emitPg(channel, conversationId, type, data, dedupeKey);
+  async emit(channel: ChannelRow, conversationId: string | null, type: string, data: Record<string, unknown>, dedupeKey: string, change?: (trx: Tx) => Promise<boolean>): Promise<boolean> {
+    if (this.pg) return this.emitPg(channel, conversationId, type, data, dedupeKey, change);
     const nowIso = new Date().toISOString();
     let stored = false;
     let agent = false;
     await this.repo.transaction(async (trx) => {
       const inst = await this.repo.lockInstance(trx, channel.instance_id);
       if (!inst || (await this.repo.eventExists(trx, dedupeKey))) return;
+      if (change && !(await change(trx))) return;
       const seq = inst.event_seq + 1;
+      const conversation = conversationId ? ((await this.repo.conversationState(trx, conversationId)) ?? null) : null;
       const envelope: EventEnvelope = {
         id: newId(),
         type,
         instance_id: channel.instance_id,
         channel_id: channel.id,
         conversation_id: conversationId,
+        conversation,
         cursor: String(seq),
         created_at: nowIso,
         channel: { type: channel.channel_type, provider: channel.provider, external_identifier: channel.external_identifier },
@@ -309,10 +327,11 @@ export class Inbox {
       if (agent) this.notifier.local('jobs');
       this.notifier.local('events', channel.instance_id);
     }
+    return stored;
   }
 
   /** emit() on PostgreSQL: unnumbered, no instance lock; the conversation's row orders it. */
-  private async emitPg(channel: ChannelRow, conversationId: string | null, type: string, data: Record<string, unknown>, dedupeKey: string): Promise<void> {
+  private async emitPg(channel: ChannelRow, conversationId: string | null, type: string, data: Record<string, unknown>, dedupeKey: string, change?: (trx: Tx) => Promise<boolean>): Promise<boolean> {
     const nowIso = new Date().toISOString();
     let stored = false;
     let agent = false;
@@ -321,12 +340,15 @@ export class Inbox {
         const inst = await this.repo.instanceAgent(trx, channel.instance_id);
         if (!inst || (await this.repo.eventExists(trx, dedupeKey))) return;
         if (conversationId) await this.repo.lockConversation(trx, conversationId);
+        if (change && !(await change(trx))) return;
+        const conversation = conversationId ? ((await this.repo.conversationState(trx, conversationId)) ?? null) : null;
         const envelope = {
           id: newId(),
           type,
           instance_id: channel.instance_id,
           channel_id: channel.id,
           conversation_id: conversationId,
+          conversation,
           created_at: nowIso,
           channel: { type: channel.channel_type, provider: channel.provider, external_identifier: channel.external_identifier },
           data,
@@ -341,24 +363,30 @@ export class Inbox {
       });
     } catch (err) {
       // The same event raised on another node at the same moment: that copy is the one.
-      if ((err as { code?: string }).code === '23505') return;
+      if ((err as { code?: string }).code === '23505') return false;
       throw err;
     }
     if (agent) this.notifier.local('jobs');
     if (stored) await this.sequenced(channel.instance_id);
+    return stored;
   }
 
-  /** Conversation + message/status rows for one new event; returns its envelope. */
-  private async storeOne(trx: Tx, channel: ChannelRow, e: InboundEvent, seq: number | null, now: string): Promise<EventEnvelope> {
+  /**
+   * Conversation + message/status rows for one new event; returns its envelope (cursor set by the
+   * caller) and the conversation when this event opened it.
+   */
+  private async storeOne(trx: Tx, channel: ChannelRow, e: InboundEvent, now: string): Promise<{ envelope: EventEnvelope; opened?: ConversationState }> {
     const eventId = newId();
-    let conversationId: string | null = null;
+    let conversation: ConversationState | null = null;
+    let opened: ConversationState | undefined;
     let messageId: string | undefined;
     let attachments: unknown[] | undefined;
 
     if (e.conversationKey && e.previousConversationKeys?.length) await this.repo.moveConversationKey(trx, channel.id, e.conversationKey, e.previousConversationKeys);
     if (e.kind === 'message') {
-      const conv = await this.repo.upsertConversation(trx, { instanceId: channel.instance_id, channelId: channel.id, key: e.conversationKey, participant: e.from, inboundAt: e.occurredAt, now });
-      conversationId = conv.id;
+      const conv = await this.repo.upsertConversation(trx, { instanceId: channel.instance_id, channelId: channel.id, key: e.conversationKey, participant: e.from, inboundAt: e.occurredAt, messageAt: now, now });
+      conversation = { id: conv.id, status: conv.status, mode: conv.mode };
+      if (conv.created) opened = conversation;
       messageId = newId();
       await this.repo.insertMessage(trx, {
         id: messageId,
@@ -376,12 +404,13 @@ export class Inbox {
         idempotency_key: null,
         created_at: now,
         updated_at: now,
+        author: JSON.stringify(contactAuthor(e.from)),
       });
       if (e.media?.length && this.media) attachments = await this.media.prepare(trx, channel, e, messageId, eventId, now);
     } else if (e.kind === 'status') {
       const msg = await this.repo.messageByProviderId(trx, channel.id, e.providerMessageId);
       if (msg) {
-        conversationId = msg.conversation_id;
+        conversation = { id: msg.conversation_id, status: msg.conv_status, mode: msg.conv_mode };
         // Without the instance lock (PostgreSQL), the conversation's row orders its deliveries.
         if (this.pg) await this.repo.lockConversation(trx, msg.conversation_id);
         messageId = msg.id;
@@ -391,21 +420,44 @@ export class Inbox {
       }
     } else if (e.conversationKey) {
       const conv = await this.repo.upsertConversation(trx, { instanceId: channel.instance_id, channelId: channel.id, key: e.conversationKey, participant: e.kind === 'call' ? e.from : undefined, now });
-      conversationId = conv.id;
+      conversation = { id: conv.id, status: conv.status, mode: conv.mode };
+      if (conv.created) opened = conversation;
     }
 
-    return {
+    const envelope: EventEnvelope = {
       id: eventId,
       type: eventTypeOf(e),
       instance_id: channel.instance_id,
       channel_id: channel.id,
-      conversation_id: conversationId,
-      cursor: seq === null ? '' : String(seq), // PostgreSQL: written in by the sequencer
+      conversation_id: conversation?.id ?? null,
+      conversation,
+      cursor: '',
       created_at: now,
       channel: { type: channel.channel_type, provider: channel.provider, external_identifier: channel.external_identifier },
       data: attachments ? withAttachments(eventData(e, messageId), attachments) : eventData(e, messageId),
     };
+    return { envelope, ...(opened ? { opened } : {}) };
   }
+}
+
+/** The author of a person's message, from the provider's party. */
+function contactAuthor(from: { id: string; name?: string } | undefined): Record<string, unknown> {
+  return { kind: 'contact', ...(from?.id ? { id: from.id } : {}), ...(from?.name ? { name: from.name } : {}) };
+}
+
+function openedEnvelope(channel: ChannelRow, conv: ConversationState, seq: number | null, now: string): EventEnvelope {
+  return {
+    id: newId(),
+    type: 'conversation.opened',
+    instance_id: channel.instance_id,
+    channel_id: channel.id,
+    conversation_id: conv.id,
+    conversation: conv,
+    cursor: seq === null ? '' : String(seq),
+    created_at: now,
+    channel: { type: channel.channel_type, provider: channel.provider, external_identifier: channel.external_identifier },
+    data: { kind: 'conversation', status: conv.status, mode: conv.mode, reason: 'first_message' },
+  };
 }
 
 function advances(current: string, next: DeliveryStatus): boolean {

@@ -8,6 +8,7 @@ import type { InstanceRow } from '../store/repos/instances.js';
 import { agentApiKeyAad, checkBridgeUrl, isBridgeUrl, mergeAgentConfig, parseAgentConfig, requireConfigFor, type AgentConfig, type AgentConfigInput } from './agent-config.js';
 import { nowIso } from './clock.js';
 import { agentLimitsOf } from './delivery.js';
+import { handoffSettings, type HandoffSettings } from './conversations.js';
 import { canSeeInstance, instanceNotFound, requireOperator, visibleInstanceIds, type Principal } from './principal.js';
 
 export interface InstanceView {
@@ -19,11 +20,12 @@ export interface InstanceView {
   /** The agent time limits in effect (docs/delivery.md). */
   agent_first_byte_timeout_ms: number;
   agent_idle_timeout_ms: number;
+  handoff: HandoffSettings;
   created_at: string;
   updated_at: string;
 }
 
-type ViewedRow = Pick<InstanceRow, 'id' | 'name' | 'agent_url' | 'created_at' | 'updated_at'> & { agent_config?: string | null } & Partial<Pick<InstanceRow, 'agent_first_byte_timeout_ms' | 'agent_idle_timeout_ms'>>;
+type ViewedRow = Pick<InstanceRow, 'id' | 'name' | 'agent_url' | 'created_at' | 'updated_at'> & { agent_config?: string | null; handoff?: string } & Partial<Pick<InstanceRow, 'agent_first_byte_timeout_ms' | 'agent_idle_timeout_ms'>>;
 
 export function toInstanceView(r: ViewedRow): InstanceView {
   const limits = agentLimitsOf({ agent_first_byte_timeout_ms: r.agent_first_byte_timeout_ms ?? null, agent_idle_timeout_ms: r.agent_idle_timeout_ms ?? null });
@@ -34,6 +36,7 @@ export function toInstanceView(r: ViewedRow): InstanceView {
     agent_config: parseAgentConfig(r.agent_config ?? null),
     agent_first_byte_timeout_ms: limits.firstByteMs,
     agent_idle_timeout_ms: limits.idleMs,
+    handoff: handoffSettings(r),
     created_at: r.created_at,
     updated_at: r.updated_at,
   };
@@ -74,7 +77,7 @@ export class InstancesService {
   }
 
   /** Creates an instance; the signing secret is returned here and on rotation only. */
-  async create(p: Principal, input: { name: string; agent_url?: string | null; agent_config?: AgentConfigInput | null } & AgentTimeouts): Promise<InstanceView & { signing_secret: string }> {
+  async create(p: Principal, input: { name: string; agent_url?: string | null; agent_config?: AgentConfigInput | null; handoff?: Partial<HandoffSettings> } & AgentTimeouts): Promise<InstanceView & { signing_secret: string }> {
     requireOperator(p, 'create instances');
     this.checkAgentUrl(input.agent_url);
     const id = randomUUID();
@@ -88,6 +91,7 @@ export class InstancesService {
       agent_api_key_enc: agent?.apiKey !== undefined ? this.box.encrypt(agent.apiKey, agentApiKeyAad(id)) : null,
       agent_first_byte_timeout_ms: input.agent_first_byte_timeout_ms ?? null,
       agent_idle_timeout_ms: input.agent_idle_timeout_ms ?? null,
+      handoff: JSON.stringify(input.handoff ?? {}),
       created_at: now, updated_at: now,
     };
     await this.repos.instances.insert(row);
@@ -106,7 +110,7 @@ export class InstancesService {
     return (await this.repos.instances.list(visibleInstanceIds(p))).map(toInstanceView);
   }
 
-  async update(p: Principal, id: string, patch: { name?: string; agent_url?: string | null; agent_config?: AgentConfigInput | null } & AgentTimeouts): Promise<InstanceView> {
+  async update(p: Principal, id: string, patch: { name?: string; agent_url?: string | null; agent_config?: AgentConfigInput | null; handoff?: Partial<HandoffSettings> } & AgentTimeouts): Promise<InstanceView> {
     const row = await this.require(p, id);
     this.checkAgentUrl(patch.agent_url);
     const next: Partial<InstanceRow> = { updated_at: nowIso() };
@@ -124,6 +128,8 @@ export class InstancesService {
     // null puts a limit back to its default.
     if (patch.agent_first_byte_timeout_ms !== undefined) next.agent_first_byte_timeout_ms = patch.agent_first_byte_timeout_ms;
     if (patch.agent_idle_timeout_ms !== undefined) next.agent_idle_timeout_ms = patch.agent_idle_timeout_ms;
+    // Settings merge: a PATCH names only what it changes.
+    if (patch.handoff !== undefined) next.handoff = JSON.stringify({ ...(JSON.parse(row.handoff) as object), ...patch.handoff });
     await this.repos.instances.update(id, next);
     return toInstanceView({ ...row, ...next });
   }

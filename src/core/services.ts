@@ -17,6 +17,7 @@ import { TurnControl } from './turns.js';
 import { Inbox } from './inbox.js';
 import { EventSequencer } from './event-sequencer.js';
 import { channelName } from '../queue/notifier.js';
+import { ConversationsService } from './conversations.js';
 import { InstancesService } from './instances.js';
 import { WebhookMetrics } from './metrics.js';
 import { ChannelContexts } from './channel-context.js';
@@ -45,6 +46,7 @@ export interface Services {
   accounts: AccountsService;
   channels: ChannelsService;
   inbox: Inbox;
+  conversations: ConversationsService;
   webhooks: Webhooks;
   delivery: AgentDelivery;
   outbound: OutboundService;
@@ -89,6 +91,12 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   const outbound = new OutboundService(repos, repos.jobs, notifier, opts.pgSchema, inbox, log);
   const bridge = new OpenAIBridge(repos, box, guardedFetch, opts.replies ?? outbound, log, { limits: opts.agentLimits }, (ids) => media.itemsForMessages(ids));
   const delivery = new AgentDelivery(repos, box, makeGuardedRequest(config.allowPrivateUrls), opts.replies ?? outbound, log, { builtins: { echo: (e) => echoAgent(e) }, bridge: (i, e) => bridge.handle(i, e), limits: opts.agentLimits, sequence: sequencer && ((id) => sequencer.sequence(id)), turns: new TurnControl(repos.turns) }, store.writes);
+  const conversations = new ConversationsService(repos, inbox, log);
+  outbound.conversations = conversations;
+  bridge.actions = {
+    handoff: (instanceId, conversationId, p) => conversations.handoff(instanceId, conversationId, { reason: p.reason ?? null, by: { kind: 'agent' } }),
+    close: (instanceId, conversationId) => conversations.close(instanceId, conversationId, { kind: 'agent' }),
+  };
   const governor = new RateGovernor(store.db, store.dialect);
   const health = new ChannelHealth(repos, inbox);
   const contexts = new ChannelContexts(config, repos, accounts, channels, guardedFetch);
@@ -120,6 +128,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   let renewTimer: NodeJS.Timeout | undefined;
   let bucketsTimer: NodeJS.Timeout | undefined;
   let mediaTimer: NodeJS.Timeout | undefined;
+  let handoffTimer: NodeJS.Timeout | undefined;
   services = {
     config,
     store,
@@ -133,6 +142,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
     accounts,
     channels,
     inbox,
+    conversations,
     webhooks: new Webhooks(repos, contexts, inbox, new WebhookMetrics(metrics.registry), store.writes),
     delivery,
     outbound,
@@ -156,6 +166,10 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
         governor.prune(2 * 3600_000).catch((err: unknown) => log.error({ err }, 'pruning rate buckets failed'));
       }, 3600_000);
       bucketsTimer.unref();
+      handoffTimer = setInterval(() => {
+        conversations.resumeIdle().catch((err: unknown) => log.error({ err }, 'resuming idle human conversations failed'));
+      }, config.handoffSweepMs);
+      handoffTimer.unref();
       if (store.dialect === 'postgres') {
         await notifier.listen(store.url, opts.pgSchema);
         sequencer?.startSweep();
@@ -169,6 +183,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
       clearInterval(bucketsTimer);
       clearInterval(mediaTimer);
       sequencer?.stop();
+      clearInterval(handoffTimer);
       await runner.stop();
       await notifier.close();
     },

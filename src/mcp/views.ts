@@ -2,7 +2,7 @@
  * The shapes MCP tools return: the same public JSON as the REST API (conversation, history
  * message, media item), so an MCP agent and an HTTP agent read identical objects.
  */
-import type { ConversationRow, MessageRow } from '../store/repos/inbox.js';
+import { threadKeyOf, type ConversationRow, type MessageRow } from '../store/repos/inbox.js';
 
 type Row = Record<string, unknown>;
 
@@ -25,7 +25,7 @@ export function conversationView(c: ConversationRow): Record<string, unknown> {
     status: typeof r.status === 'string' ? r.status : 'open',
     mode: typeof r.mode === 'string' ? r.mode : 'agent',
     assignee: typeof r.assignee === 'string' ? r.assignee : null,
-    contact: { ...participant, id: typeof participant.id === 'string' ? participant.id : c.key, name: typeof participant.name === 'string' ? participant.name : null },
+    contact: { ...participant, id: typeof participant.id === 'string' ? participant.id : threadKeyOf(c), name: typeof participant.name === 'string' ? participant.name : null },
     created_at: c.created_at,
     updated_at: c.updated_at,
     last_message_at: (typeof r.last_message_at === 'string' ? r.last_message_at : null) ?? c.last_inbound_at,

@@ -6,8 +6,9 @@
  */
 import type { ColumnType, Generated } from 'kysely';
 
-/** A nullable column that inserts may leave out (added by a later migration). */
-type OptionalText = ColumnType<string | null, string | null | undefined, string | null>;
+/** A nullable column that inserts may leave out (added by a later migration, defaulting to null). */
+type OptionalNullable<T> = ColumnType<T | null, T | null | undefined, T | null>;
+type OptionalText = OptionalNullable<string>;
 
 export interface InstancesTable {
   id: string;
@@ -23,6 +24,8 @@ export interface InstancesTable {
   /** Agent time limits in ms; null = the defaults (core/delivery.ts). */
   agent_first_byte_timeout_ms?: number | null;
   agent_idle_timeout_ms?: number | null;
+  /** JSON handoff settings (core/conversations.ts: operator_takeover, idle_resume_seconds). */
+  handoff: Generated<string>;
   created_at: string;
   updated_at: string;
 }
@@ -115,6 +118,18 @@ export interface ConversationsTable {
   last_inbound_at: string | null;
   created_at: string;
   updated_at: string;
+  /** 'open' | 'closed'. */
+  status: Generated<string>;
+  /** 'agent' | 'human': who answers the person. */
+  mode: Generated<string>;
+  assignee: OptionalNullable<string>;
+  /** Why the mode last changed (the handoff reason). */
+  mode_reason: OptionalNullable<string>;
+  mode_changed_at: OptionalNullable<string>;
+  closed_at: OptionalNullable<string>;
+  last_message_at: OptionalNullable<string>;
+  /** The person/thread address for good; `key` becomes `closed\n<id>` once closed. Null = `key`. */
+  thread_key: OptionalNullable<string>;
 }
 
 export interface EventsTable {
@@ -145,8 +160,15 @@ export interface MessagesTable {
   /** Why a message failed, as a stable word (agent_timeout, whatsapp_window_closed...); null otherwise. */
   status_reason?: string | null;
   idempotency_key: string | null;
+  /** When Switchboard accepted it (so history order is causal). */
   created_at: string;
   updated_at: string;
+  /** JSON {kind: contact|agent|operator|system, id?, name?}; null on rows older than authors. */
+  author: OptionalNullable<string>;
+  /** Our id of the inbound message this one answers. */
+  in_reply_to: OptionalNullable<string>;
+  /** When the provider accepted it (or the widget got it). */
+  sent_at: OptionalNullable<string>;
 }
 
 export interface JobsTable {

@@ -103,6 +103,8 @@ export class VoiceService {
         content: JSON.stringify({ text, voice: { in_reply_to_event: turn.eventId, end_call: outcome.endCall === true, ...(outcome.interrupted ? { interrupted: true } : {}) } }),
         error: outcome.error ? JSON.stringify({ code: 'agent', message: outcome.error }) : null,
         idempotency_key: answerKey(turn.eventId),
+        author: JSON.stringify({ kind: 'agent' }),
+        sent_at: status === 'failed' ? null : at,
         created_at: at,
         updated_at: at,
       });

@@ -421,7 +421,8 @@
           setStatus('');
           upsert(j.message);
           if (!j.duplicate) showTyping(true);
-          if (!conversationId || !es) { conversationId = j.conversation_id; connect(); }
+          // A new conversation (the first message, or the one after a close): follow it.
+          if (j.conversation_id !== conversationId || !es) { conversationId = j.conversation_id; connect(); }
         });
       })
       .catch(function () { setStatus('Offline — your message will be sent when the connection is back'); return new Promise(function (res) { setTimeout(res, retryDelay()); }); })

@@ -66,7 +66,7 @@ for (const kind of storeKinds()) {
     test("the provider's raw payload is stored once, on the event; the message keeps the normalised fields", async () => {
       const kit = await telegramKit({ s, instanceId });
       assert.equal((await send(await kit.valid(1))).status, 200);
-      const events = (await s.api('GET', `/v1/instances/${instanceId}/events?after=0&limit=500`)).body.events.filter((e: any) => e.channel_id === kit.channelId);
+      const events = (await s.api('GET', `/v1/instances/${instanceId}/events?after=0&limit=500`)).body.events.filter((e: any) => e.channel_id === kit.channelId && e.type === 'message.received');
       assert.equal(events.length, 1);
       assert.equal(events[0].data.raw.text, 'hello 1', 'the event carries the raw Telegram message');
       const msgs = (await s.api('GET', `/v1/instances/${instanceId}/conversations/${events[0].conversation_id}/messages`)).body.messages;

@@ -151,12 +151,17 @@ for (const kind of storeKinds()) {
       assert.ok(cid);
       const msgs = await waitUntil(async () => {
         const r = await s.api('GET', `/v1/instances/${instanceId}/conversations/${cid}/messages`);
-        return r.body.messages.some((m: any) => m.direction === 'out') ? r.body.messages : undefined;
+        return r.body.messages.some((m: any) => m.direction === 'outbound') ? r.body.messages : undefined;
       }, 5000, 'the stored reply');
-      const out = msgs.filter((m: any) => m.direction === 'out');
+      const out = msgs.filter((m: any) => m.direction === 'outbound');
       assert.equal(out.length, 1);
       assert.equal(out[0].text, 'echo: hello 1');
-      assert.ok(msgs.some((m: any) => m.direction === 'in' && m.text === 'hello 1'));
+      const inbound = msgs.find((m: any) => m.direction === 'inbound' && m.text === 'hello 1');
+      assert.ok(inbound);
+      assert.equal(out[0].in_reply_to, inbound.id, 'the reply says which message it answers');
+      assert.equal(out[0].author.kind, 'agent');
+      assert.equal(inbound.author.kind, 'contact');
+      assert.ok(out[0].created_at >= inbound.created_at);
     });
 
     test('GET /events?after= and the SSE stream show the same events; Last-Event-ID resumes', async () => {
@@ -164,31 +169,42 @@ for (const kind of storeKinds()) {
       for (let n = 1; n <= 6; n++) await send(await kit.valid(n, (n % 2) + 1));
       await agent.waitFor(() => agent.accepted().length === 6);
       const listed = (await s.api('GET', `/v1/instances/${instanceId}/events?after=0`)).body;
-      assert.equal(listed.events.length, 6);
+      // Six messages in two chats: each chat's first message opened its conversation first.
+      assert.equal(listed.events.length, 8);
+      assert.equal(listed.events.filter((e: any) => e.type === 'message.received').length, 6);
+      const opened = listed.events.filter((e: any) => e.type === 'conversation.opened');
+      assert.equal(opened.length, 2);
+      for (const o of opened) {
+        const first = listed.events.find((e: any) => e.type === 'message.received' && e.conversation_id === o.conversation_id);
+        assert.ok(Number(o.cursor) < Number(first.cursor), 'conversation.opened comes before its first message');
+        assert.deepEqual(o.conversation, { id: o.conversation_id, status: 'open', mode: 'agent' });
+      }
       const page = (await s.api('GET', `/v1/instances/${instanceId}/events?after=2&limit=2`)).body;
       assert.deepEqual(page.events.map((e: any) => e.id), listed.events.slice(2, 4).map((e: any) => e.id));
       assert.equal(page.next_cursor, listed.events[3].cursor);
 
       const h = { 'x-api-key': s.adminKey };
       const streamUrl = `${s.url}/v1/instances/${instanceId}/events/stream`;
-      const all = await readSse(streamUrl, h, 6);
+      const all = await readSse(streamUrl, h, 8);
       assert.deepEqual(all.map((e) => e.data), listed.events, 'the stream carries the same envelopes');
       assert.deepEqual(all.map((e) => e.id), listed.events.map((e: any) => e.cursor));
-      assert.ok(all.every((e) => e.event === 'message.received'));
-      // Resume after the 4th; then a live event arrives on the open stream.
-      const resumed = readSse(streamUrl, { ...h, 'last-event-id': all[3].id }, 3);
+      assert.ok(all.every((e) => e.event === 'message.received' || e.event === 'conversation.opened'));
+      // Resume after the 6th; then a live event arrives on the open stream.
+      const resumed = readSse(streamUrl, { ...h, 'last-event-id': all[5].id }, 3);
       await sleep(200);
       await send(await kit.valid(7));
       const r = await resumed;
-      assert.deepEqual(r.map((e) => e.id), [all[4].id, all[5].id, String(Number(all[5].id) + 1)]);
+      assert.deepEqual(r.map((e) => e.id), [all[6].id, all[7].id, String(Number(all[7].id) + 1)]);
       assert.equal(r[2].data.data.text, 'hello 7');
       // ?after= works like Last-Event-ID.
-      const viaQuery = await readSse(`${streamUrl}?after=5`, h, 2);
+      const viaQuery = await readSse(`${streamUrl}?after=7`, h, 2);
       assert.deepEqual(viaQuery.map((e) => e.data.data.text), ['hello 6', 'hello 7']);
       // The agent saw the same event ids as the log.
       await agent.waitFor(() => agent.accepted().length === 7);
-      const log = (await s.api('GET', `/v1/instances/${instanceId}/events?after=0`)).body.events.map((e: any) => e.id).sort();
-      assert.deepEqual(agent.accepted().map((d) => d.id).sort(), log);
+      const log = (await s.api('GET', `/v1/instances/${instanceId}/events?after=0`)).body.events;
+      assert.deepEqual(agent.accepted().map((d) => d.id).sort(), log.filter((e: any) => e.type === 'message.received').map((e: any) => e.id).sort());
+      await agent.waitFor(() => agent.conversationEvents.length === 2);
+      assert.deepEqual(agent.conversationEvents.map((d) => d.id).sort(), opened.map((e: any) => e.id).sort(), 'conversation.opened reached the agent too');
     });
 
     test('the events API needs a key for that instance', async () => {
@@ -227,13 +243,16 @@ for (const kind of storeKinds()) {
         agent.secret = inst.signing_secret;
         const kit = await telegramKit({ s, instanceId: inst.id });
         assert.equal((await send(await kit.valid(1))).status, 200, 'the inbound event is still accepted and stored');
-        const dead = await waitUntil(async () => {
+        const deadLetters: any[] = await waitUntil(async () => {
           const r = await s.api('GET', `/v1/instances/${inst.id}/deliveries/dead`);
-          return r.body.count === 1 ? r.body.deliveries[0] : undefined;
-        }, 5000, 'the dead letter');
-        assert.match(dead.last_error, /agent_url refused/);
-        assert.match(dead.last_error, /SWITCHBOARD_ALLOW_PRIVATE_URLS=true/);
-        assert.equal(dead.attempts, 1, 'refused at once, not retried');
+          // The message's event, and the conversation.opened event before it.
+          return r.body.count === 2 ? r.body.deliveries : undefined;
+        }, 5000, 'the dead letters');
+        for (const dead of deadLetters) {
+          assert.match(dead.last_error, /agent_url refused/);
+          assert.match(dead.last_error, /SWITCHBOARD_ALLOW_PRIVATE_URLS=true/);
+          assert.equal(dead.attempts, 1, 'refused at once, not retried');
+        }
         await sleep(200);
         assert.equal(agent.deliveries.length, 0, 'nothing reached the private address');
       } finally {

@@ -46,8 +46,14 @@ export interface FakeAgent {
   url: string;
   /** The instance's signing secret (whsec_...); deliveries are verified with it. */
   secret: string | undefined;
-  /** Every request received, oldest first (failed attempts included). */
+  /** Every request received, oldest first (failed attempts included); conversation.* events are in `conversationEvents` instead unless `includeConversationEvents`. */
   deliveries: Delivery[];
+  /**
+   * conversation.opened/closed/handoff/resumed deliveries, answered 200 without running `script`
+   * (most tests are about messages; the lifecycle tests set includeConversationEvents).
+   */
+  conversationEvents: Delivery[];
+  includeConversationEvents: boolean;
   /** Per-request behaviour; `n` counts requests for this webhook-id (1 = first attempt). */
   script: (d: Delivery, n: number) => AgentAnswer | Promise<AgentAnswer>;
   /** Distinct webhook-ids answered 2xx, in the order they were accepted. */
@@ -64,6 +70,8 @@ export async function startFakeAgent(): Promise<FakeAgent> {
     url: '',
     secret: undefined,
     deliveries,
+    conversationEvents: [],
+    includeConversationEvents: false,
     script: () => ({ status: 200, json: {} }),
     accepted: () => okIds,
     async waitFor(pred, timeoutMs = 10_000) {
@@ -99,6 +107,11 @@ export async function startFakeAgent(): Promise<FakeAgent> {
         }
         const id = String(req.headers['webhook-id'] ?? '');
         const d: Delivery = { id, attempt: Number(req.headers['webhook-attempt'] ?? 0), headers: req.headers, raw, body, verified, verifyError, at: Date.now() };
+        if (!agent.includeConversationEvents && String((body as { type?: unknown } | undefined)?.type ?? '').startsWith('conversation.')) {
+          agent.conversationEvents.push(d);
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+          return;
+        }
         deliveries.push(d);
         const n = (perId.get(id) ?? 0) + 1;
         perId.set(id, n);

@@ -377,9 +377,11 @@ export const KITS: Record<string, (c: KitContext) => Promise<Kit>> = {
 /** Counts of the rows the inbound pipeline writes for a channel, straight from the store. */
 export async function channelCounts(s: TestServer, channelId: string): Promise<{ events: number; messages: number; jobs: number; conversations: number }> {
   const db = s.services.store.db;
-  const n = async (table: 'events' | 'messages' | 'conversations') => Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('channel_id', '=', channelId).executeTakeFirstOrThrow()).n);
-  const events = await n('events');
-  const ids = (await db.selectFrom('events').select('id').where('channel_id', '=', channelId).execute()).map((r) => r.id);
+  const n = async (table: 'messages' | 'conversations') => Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('channel_id', '=', channelId).executeTakeFirstOrThrow()).n);
+  // The provider's events: a conversation's own lifecycle events (conversation.opened when the
+  // first message opens it) are left out.
+  const ids = (await db.selectFrom('events').select('id').where('channel_id', '=', channelId).where('type', 'not like', 'conversation.%').execute()).map((r) => r.id);
+  const events = ids.length;
   const jobs = ids.length ? Number((await db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).where('ref_id', 'in', ids).executeTakeFirstOrThrow()).n) : 0;
   return { events, messages: await n('messages'), jobs, conversations: await n('conversations') };
 }

@@ -42,7 +42,7 @@ for (const kind of storeKinds()) {
     /** The failed outbound message of conversation `key`, once stored. */
     async function failedAnswer(key: string): Promise<any> {
       const conv = await conversationByKey(s, instanceId, key);
-      return until(async () => (await s.api('GET', `/v1/instances/${instanceId}/conversations/${conv.id}/messages`)).body.messages.find((m: any) => m.direction === 'out' && m.status === 'failed'), `the failed answer in ${key}`);
+      return until(async () => (await s.api('GET', `/v1/instances/${instanceId}/conversations/${conv.id}/messages`)).body.messages.find((m: any) => m.direction === 'outbound' && m.status === 'failed'), `the failed answer in ${key}`);
     }
 
     const warned = (messageId: string) => s.logs.some((l) => l.includes('"level":40') && l.includes(messageId));

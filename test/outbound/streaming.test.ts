@@ -106,7 +106,7 @@ for (const kind of storeKinds()) {
       const r = await fetch(ch.body.webhook_url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchboard-visitor-signature': sig }, body: JSON.stringify({ visitor_id: 'visitor-1', text: 'ping', client_message_id: 'c1' }) });
       assert.equal(r.status, 200);
       const conv = await until(async () => (await s.api('GET', `/v1/instances/${inst.body.id}/conversations`)).body.conversations[0], 'the conversation');
-      const out = await until(async () => (await s.api('GET', `/v1/instances/${inst.body.id}/conversations/${conv.id}/messages`)).body.messages.find((m: any) => m.direction === 'out' && m.status === 'delivered'), 'the echo answer');
+      const out = await until(async () => (await s.api('GET', `/v1/instances/${inst.body.id}/conversations/${conv.id}/messages`)).body.messages.find((m: any) => m.direction === 'outbound' && m.status === 'delivered'), 'the echo answer');
       assert.match(out.text, /^You said: “ping”/);
     });
   });

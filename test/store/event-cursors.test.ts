@@ -91,7 +91,7 @@ describe('event cursors across two nodes (PostgreSQL)', { skip: PG_URL ? false :
       // A slow ingest transaction: its event is inserted (unnumbered) but not committed yet.
       await admin.query('begin');
       await admin.query(`insert into "${schema}".events (id, instance_id, seq, channel_id, conversation_id, type, dedupe_key, payload, created_at)
-        values ($1, $2, null, null, null, 'event.unsupported', $3, $4, $5)`, ['00000000-0000-7000-8000-00000000late', instanceId, 'late-1', unsequencedPayload({ id: 'late', type: 'event.unsupported', instance_id: instanceId, channel_id: null, conversation_id: null, created_at: new Date().toISOString(), channel: null, data: { kind: 'unsupported', provider_type: 'test' } }), new Date().toISOString()]);
+        values ($1, $2, null, null, null, 'event.unsupported', $3, $4, $5)`, ['00000000-0000-7000-8000-00000000late', instanceId, 'late-1', unsequencedPayload({ id: 'late', type: 'event.unsupported', instance_id: instanceId, channel_id: null, conversation_id: null, conversation: null, created_at: new Date().toISOString(), channel: null, data: { kind: 'unsupported', provider_type: 'test' } }), new Date().toISOString()]);
       // Meanwhile another webhook commits and is read.
       assert.equal((await hook(b, update(900_001, 999))).status, 200);
       const mid = (await a.api('GET', `/v1/instances/${instanceId}/events?after=0&limit=500`)).body.events;

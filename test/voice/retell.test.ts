@@ -181,7 +181,7 @@ for (const kind of storeKinds()) {
       assert.ok(seen.includes('out:delivered:**Sure**, I can help with that. See [our site](https://example.com/help?x=1) for more.'));
       assert.ok(seen.includes('out:delivered:Okay, cancelling it.'));
       assert.ok(seen.includes('out:delivered:Thanks for calling, *goodbye*!'));
-      assert.ok(msgs.some((m: any) => m.direction === 'out' && m.status === 'sent' && m.content.voice.interrupted === true), 'the interrupted answer is kept as interrupted');
+      assert.ok(msgs.some((m: any) => m.direction === 'outbound' && m.status === 'sent' && m.content.voice.interrupted === true), 'the interrupted answer is kept as interrupted');
       // Delivered in-process only: no queued delivery of the turns.
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(agent.ofType('message.received').length, 4);

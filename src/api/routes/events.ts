@@ -1,7 +1,7 @@
 /**
  * What happened on an instance, for agents and operators: the event log after a cursor (JSON or a
- * server-sent-events stream), conversations with their messages, and dead-lettered deliveries
- * with replay.
+ * server-sent-events stream) and dead-lettered deliveries with replay (conversations are in
+ * routes/conversations.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../core/services.js';
@@ -15,8 +15,6 @@ const eventsQuery = model({
   after: { field: int({ ge: 0, description: 'Cursor: return events after this one (0 = from the start).' }), default: () => 0 },
   limit: { field: int({ ge: 1, le: 500 }), default: () => 100 },
 });
-const convQuery = model({ limit: { field: int({ ge: 1, le: 500 }), default: () => 100 }, channel_id: { field: uuid() } });
-const convPath = model({ instance_id: { field: uuid(), required: true }, conversation_id: { field: uuid(), required: true } });
 const deliveryPath = model({ instance_id: { field: uuid(), required: true }, delivery_id: { field: int({ ge: 1 }), required: true } });
 
 const envelopeSchema = { type: 'object', additionalProperties: true };
@@ -83,34 +81,6 @@ export function eventRoutes(app: FastifyInstance, s: Services): void {
         off();
         res.end();
       }
-    },
-  });
-
-  defineRoute(app, {
-    method: 'GET', url: '/v1/instances/:instance_id/conversations', summary: 'List conversations', tags: ['Conversations'],
-    params: instancePath, query: convQuery,
-    responses: { 200: obj({ conversations: { type: 'array', items: envelopeSchema }, count: { type: 'integer' } }) },
-    async handler({ principal, params, query }) {
-      await s.instances.require(principal, params.instance_id);
-      const rows = await s.repos.conversations.list(params.instance_id, query.limit, query.channel_id);
-      const conversations = rows.map((c) => ({ id: c.id, channel_id: c.channel_id, key: c.key, participant: c.participant ? JSON.parse(c.participant) : null, last_inbound_at: c.last_inbound_at, created_at: c.created_at, updated_at: c.updated_at }));
-      return { conversations, count: conversations.length };
-    },
-  });
-
-  defineRoute(app, {
-    method: 'GET', url: '/v1/instances/:instance_id/conversations/:conversation_id/messages', summary: 'List the messages of a conversation', tags: ['Conversations'],
-    params: convPath, query: model({ limit: { field: int({ ge: 1, le: 1000 }), default: () => 200 } }),
-    responses: { 200: obj({ messages: { type: 'array', items: envelopeSchema }, count: { type: 'integer' } }) },
-    async handler({ principal, params, query }) {
-      await s.instances.require(principal, params.instance_id);
-      const conv = await s.repos.conversations.get(params.conversation_id);
-      if (!conv || conv.instance_id !== params.instance_id) throw new NotFound('Conversation not found');
-      const messages = (await s.repos.conversations.messages(conv.id, query.limit)).map((m) => ({
-        id: m.id, conversation_id: m.conversation_id, channel_id: m.channel_id, direction: m.direction, status: m.status, status_reason: m.status_reason ?? null, text: m.text,
-        provider_message_id: m.provider_message_id, error: m.error ? JSON.parse(m.error) : null, content: JSON.parse(m.content), created_at: m.created_at, updated_at: m.updated_at,
-      }));
-      return { messages, count: messages.length };
     },
   });
 

@@ -80,7 +80,7 @@ export class SendJob {
       }
     }
     const now = new Date().toISOString();
-    await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'sent', provider_message_id: progress.ids[0] ?? null, updated_at: now });
+    await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'sent', provider_message_id: progress.ids[0] ?? null, sent_at: now, updated_at: now });
     await this.health.succeeded(channel);
     await this.inbox.emit(channel, conv.id, 'message.status', { kind: 'status', message_id: msg.id, status: 'sent', provider_message_ids: progress.ids, chunks: chunks.length }, `out:${msg.id}:sent`);
     return { kind: 'done' };
@@ -123,7 +123,9 @@ export class SendJob {
       .orderBy('created_at', 'desc')
       .limit(1)
       .executeTakeFirst();
-    const email = last ? ((JSON.parse(last.content) as { email?: { subject?: string; from?: string; messageId?: string; references?: string[]; threadId?: string } }).email ?? {}) : {};
+    // snake_case since the public naming (message_id, thread_id); camelCase on older rows.
+    const stored = last ? ((JSON.parse(last.content) as { email?: { subject?: string; from?: string; message_id?: string; messageId?: string; references?: string[]; thread_id?: string; threadId?: string } }).email ?? {}) : {};
+    const email = { ...stored, messageId: stored.message_id ?? stored.messageId, threadId: stored.thread_id ?? stored.threadId };
     const participant = conv.participant ? (JSON.parse(conv.participant) as { id?: string; email?: string }) : {};
     const to = email.from ?? participant.email ?? participant.id;
     if (!to) throw new Error('this conversation has no email address to answer');
@@ -137,7 +139,7 @@ export class SendJob {
 
   private async toWidget(channel: ChannelRow, msg: MessageRow): Promise<JobOutcome> {
     const now = new Date().toISOString();
-    await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'delivered', updated_at: now });
+    await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'delivered', sent_at: now, updated_at: now });
     await this.widgets?.()?.publishMessage(msg.conversation_id, msg.id);
     await this.inbox.emit(channel, msg.conversation_id, 'message.status', { kind: 'status', message_id: msg.id, status: 'delivered' }, `out:${msg.id}:delivered`);
     return { kind: 'done' };

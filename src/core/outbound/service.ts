@@ -6,10 +6,11 @@
  */
 import type { Logger } from 'pino';
 import { newId } from '../../store/ids.js';
-import { Conflict, NotFound } from '../../errors.js';
+import { Conflict, idempotencyMismatch, NotFound } from '../../errors.js';
+import { handoffSettings, toHistoryMessage, type Author, type ConversationsService, type HistoryMessage } from '../conversations.js';
 import type { JobsRepo } from '../../queue/jobs.js';
 import { channelName, type Notifier } from '../../queue/notifier.js';
-import type { MessageRow, NewMessageRow } from '../../store/repos/inbox.js';
+import type { MessageInsert, MessageRow, NewMessageRow } from '../../store/repos/inbox.js';
 import type { Repos } from '../../store/repos/index.js';
 import type { AgentFailure, AgentReply, ReplySink } from '../delivery.js';
 import type { EventEnvelope } from '../event-envelope.js';
@@ -28,35 +29,40 @@ export interface SendInput {
   subject?: string;
 }
 
-export interface MessageView {
-  id: string;
-  conversation_id: string;
-  channel_id: string;
-  direction: string;
-  status: string;
-  /** Why it failed, as a stable word (see docs/delivery.md); null unless failed. */
-  status_reason: string | null;
-  text: string | null;
-  provider_message_id: string | null;
-  error: unknown;
-  created_at: string;
-  updated_at: string;
+/** A message as the API returns it: the history shape (core/conversations.ts). */
+export type MessageView = HistoryMessage;
+
+export function toMessageView(m: MessageInsert): MessageView {
+  return toHistoryMessage(m);
 }
 
-export function toMessageView(m: NewMessageRow): MessageView {
-  return {
-    id: m.id,
-    conversation_id: m.conversation_id,
-    channel_id: m.channel_id,
-    direction: m.direction,
-    status: m.status,
-    status_reason: m.status_reason ?? null,
-    text: m.text,
-    provider_message_id: m.provider_message_id,
-    error: m.error ? (JSON.parse(m.error) as unknown) : null,
-    created_at: m.created_at,
-    updated_at: m.updated_at,
-  };
+export interface EnqueueOptions {
+  /** Who writes: the agent (default) or an operator. */
+  author?: Author;
+  /** The agent's answer to an event: suppressed (stored, not sent) while humans drive. */
+  agentReply?: boolean;
+  /** Our id of the inbound message this answers. */
+  inReplyTo?: string;
+  /** When the answer was accepted (an agent reply: when its response arrived), for causal order. */
+  acceptedAt?: string;
+}
+
+/** The request parameters an Idempotency-Key is bound to, as a canonical string. */
+function fingerprint(conversationId: string, input: SendInput, author: Author | undefined): string {
+  const { reply_to_provider_message_id: _derived, ...rest } = input as SendInput & { reply_to_provider_message_id?: string };
+  return canonical({ conversation_id: conversationId, input: rest, author: author ?? { kind: 'agent' } });
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v as object)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
 }
 
 const WINDOW_MS = 24 * 3600 * 1000;
@@ -77,6 +83,8 @@ export class SendRefused extends Conflict {
 const WINDOW_DETAIL = "This WhatsApp conversation is outside the 24-hour customer-service window: WhatsApp only allows a template message now (send {\"template\": {\"name\", \"language\"}}).";
 
 export class OutboundService implements ReplySink {
+  /** Set at construction (services.ts): handoffs on operator messages and agent replies. */
+  conversations?: ConversationsService;
   /** Set by the streaming module; agents answering with a stream are handed to it. */
   streamSink?: (event: EventEnvelope, body: AsyncIterable<Uint8Array>, contentType: string) => Promise<void>;
 
@@ -89,13 +97,20 @@ export class OutboundService implements ReplySink {
     private readonly log?: Logger,
   ) {}
 
-  async enqueue(instanceId: string, conversationId: string, input: SendInput, idempotencyKey?: string, messageId?: string): Promise<{ message: MessageView; duplicate: boolean }> {
+  async enqueue(instanceId: string, conversationId: string, input: SendInput, idempotencyKey?: string, messageId?: string, opts: EnqueueOptions = {}): Promise<{ message: MessageView; duplicate: boolean }> {
     if (idempotencyKey) {
       const prior = await this.byIdempotencyKey(instanceId, idempotencyKey);
-      if (prior) return { message: toMessageView(prior), duplicate: true };
+      if (prior) return { message: this.replayed(prior, conversationId, input, opts, idempotencyKey), duplicate: true };
     }
     const conv = await this.repos.conversations.get(conversationId);
     if (!conv || conv.instance_id !== instanceId) throw new NotFound('Conversation not found');
+    const author: Author = opts.author ?? { kind: 'agent' };
+    // While humans drive, the agent's answers to events are kept (status "suppressed") but not
+    // sent, and its own sends are refused, naming the mode.
+    const suppressed = author.kind === 'agent' && conv.mode === 'human';
+    if (suppressed && !opts.agentReply) {
+      throw new Conflict('This conversation is in human mode (handed off to an operator): the agent cannot send until it is resumed (POST .../resume), or send as an operator with "author": {"kind": "operator"}.');
+    }
     const channel = await this.repos.channels.get(conv.channel_id);
     if (!channel) throw new NotFound('Conversation not found');
     if (channel.enabled !== 1) throw new SendRefused('channel_disabled', 'The channel of this conversation is disabled; enable it to send.');
@@ -107,29 +122,40 @@ export class OutboundService implements ReplySink {
       if (windowClosedByProvider(conv)) throw new SendRefused('whatsapp_window_closed', `${WINDOW_DETAIL} WhatsApp refused the last free-form message with "re-engagement required".`);
     }
     let replyToProvider: string | undefined;
+    let replyTarget: string | undefined;
     if (input.reply_to) {
       const target = await this.repos.conversations.message(input.reply_to);
-      if (target && target.conversation_id === conv.id) replyToProvider = target.provider_message_id ?? undefined;
+      if (target && target.conversation_id === conv.id) {
+        replyToProvider = target.provider_message_id ?? undefined;
+        replyTarget = target.id;
+      }
     }
     const now = new Date().toISOString();
     const row: NewMessageRow = {
       id: messageId ?? newId(),
+      author: JSON.stringify(author),
+      in_reply_to: opts.inReplyTo ?? replyTarget ?? null,
+      sent_at: null,
       instance_id: instanceId,
       channel_id: channel.id,
       conversation_id: conv.id,
       direction: 'out',
       provider_message_id: null,
-      status: 'queued',
+      status: suppressed ? 'suppressed' : 'queued',
       text: input.text ?? null,
       content: JSON.stringify({ ...input, ...(replyToProvider ? { reply_to_provider_message_id: replyToProvider } : {}) }),
       error: null,
       idempotency_key: idempotencyKey ?? null,
-      created_at: now,
+      // When it was accepted (an agent's answer: when its response arrived, not when the answer
+      // finished), so an answer sorts before messages the person sent after it was given.
+      created_at: opts.acceptedAt && opts.acceptedAt < now ? opts.acceptedAt : now,
       updated_at: now,
     };
     try {
       await this.repos.inbox.transaction(async (trx) => {
         await this.repos.inbox.insertMessage(trx, row);
+        await this.repos.conversations.touch(trx, conv.id, now);
+        if (suppressed) return;
         await this.jobs.enqueue(trx, { kind: 'send', instanceId, groupKey: `send:${conv.id}`, refId: row.id }, now);
         await this.repos.inbox.notify(trx, channelName('jobs', this.pgSchema));
       });
@@ -137,12 +163,32 @@ export class OutboundService implements ReplySink {
       // Two requests with one Idempotency-Key raced: the loser returns the winner's message.
       if (idempotencyKey && isUniqueViolation(err)) {
         const prior = await this.byIdempotencyKey(instanceId, idempotencyKey);
-        if (prior) return { message: toMessageView(prior), duplicate: true };
+        if (prior) return { message: this.replayed(prior, conversationId, input, opts, idempotencyKey), duplicate: true };
       }
       throw err;
     }
-    this.notifier.local('jobs');
+    if (!suppressed) this.notifier.local('jobs');
+    // An operator writing in agent mode takes the conversation over (per-instance, default on).
+    if (author.kind === 'operator' && conv.mode === 'agent' && this.conversations) {
+      const settings = handoffSettings(await this.repos.instances.get(instanceId));
+      if (settings.operator_takeover) await this.conversations.handoff(instanceId, conv.id, { reason: 'operator_message', assignee: author.name ?? null, by: author });
+    }
     return { message: toMessageView(row), duplicate: false };
+  }
+
+  /**
+   * The message first sent under this Idempotency-Key, if this request has the same parameters;
+   * a reuse with other parameters is refused (422) rather than silently answered with the first.
+   */
+  private replayed(prior: MessageRow, conversationId: string, input: SendInput, opts: EnqueueOptions, key: string): MessageView {
+    if (!opts.agentReply) {
+      const priorInput = JSON.parse(prior.content) as SendInput;
+      const priorAuthor = prior.author ? (JSON.parse(prior.author) as Author) : undefined;
+      if (fingerprint(prior.conversation_id, priorInput, priorAuthor) !== fingerprint(conversationId, input, opts.author)) {
+        throw idempotencyMismatch(`this Idempotency-Key was already used with different parameters (for message ${prior.id}); use a new key for a different message`, key);
+      }
+    }
+    return toMessageView(prior);
   }
 
   private byIdempotencyKey(instanceId: string, key: string): Promise<MessageRow | undefined> {
@@ -150,8 +196,26 @@ export class OutboundService implements ReplySink {
   }
 
   /** An agent's answer in its webhook response: sent once even if the event is delivered again. */
-  async acceptAgentReply(event: EventEnvelope, reply: AgentReply): Promise<void> {
-    await this.enqueueAnswer(event, reply as SendInput, `event:${event.id}`);
+  async acceptAgentReply(event: EventEnvelope, reply: AgentReply, acceptedAt?: string): Promise<void> {
+    const { close, handoff, ...send } = reply;
+    if (send.text !== undefined || send.attachments?.length) await this.enqueueAnswer(event, send as SendInput, `event:${event.id}`, undefined, agentReplyOptions(event, acceptedAt));
+    await this.afterAgentAnswer(event, { close, handoff });
+  }
+
+  /** What an agent's answer asks besides text: a handoff to humans, closing the conversation. */
+  async afterAgentAnswer(event: EventEnvelope, a: { close?: boolean; handoff?: { reason?: string } | boolean }): Promise<void> {
+    if (!event.conversation_id || !this.conversations) return;
+    if (a.handoff) {
+      const reason = typeof a.handoff === 'object' && typeof a.handoff.reason === 'string' ? a.handoff.reason : null;
+      await this.conversations.handoff(event.instance_id, event.conversation_id, { reason, by: { kind: 'agent' } }).catch((err: unknown) => {
+        if (!(err instanceof NotFound)) throw err;
+      });
+    }
+    if (a.close === true) {
+      await this.conversations.close(event.instance_id, event.conversation_id, { kind: 'agent' }).catch((err: unknown) => {
+        if (!(err instanceof NotFound)) throw err;
+      });
+    }
   }
 
   /**
@@ -159,10 +223,10 @@ export class OutboundService implements ReplySink {
    * channel disabled) it is stored as a failed message with the reason instead, and the agent
    * told: an answer never vanishes. A conversation or channel that is gone is only logged.
    */
-  async enqueueAnswer(event: EventEnvelope, input: SendInput, key: string, messageId?: string): Promise<MessageView | undefined> {
+  async enqueueAnswer(event: EventEnvelope, input: SendInput, key: string, messageId?: string, opts: EnqueueOptions = agentReplyOptions(event)): Promise<MessageView | undefined> {
     if (!event.conversation_id) return undefined;
     try {
-      return (await this.enqueue(event.instance_id, event.conversation_id, input, key, messageId)).message;
+      return (await this.enqueue(event.instance_id, event.conversation_id, input, key, messageId, opts)).message;
     } catch (err) {
       if (err instanceof SendRefused) return this.failAnswer(event, input, err.reason, err.message, key, messageId);
       if (err instanceof NotFound) {
@@ -187,7 +251,7 @@ export class OutboundService implements ReplySink {
     if (!conv || !channel) return undefined;
     const now = new Date().toISOString();
     const error = { code: reason, message: detail };
-    const row: MessageRow = {
+    const row: NewMessageRow = {
       id: messageId ?? newId(),
       instance_id: event.instance_id,
       channel_id: channel.id,
@@ -196,6 +260,8 @@ export class OutboundService implements ReplySink {
       provider_message_id: null,
       status: 'failed',
       status_reason: reason,
+      author: JSON.stringify({ kind: 'agent' }),
+      in_reply_to: typeof event.data.message_id === 'string' ? event.data.message_id : null,
       text: input.text || null,
       content: JSON.stringify({ ...input, in_reply_to_event: event.id }),
       error: JSON.stringify(error),
@@ -226,4 +292,10 @@ export class OutboundService implements ReplySink {
     if (!this.streamSink) throw new Error('streaming is not available');
     await this.streamSink(event, body, contentType);
   }
+}
+
+/** An agent's answer to an event: authored by the agent, answering the event's message. */
+export function agentReplyOptions(event: EventEnvelope, acceptedAt?: string): EnqueueOptions {
+  const inReplyTo = typeof event.data.message_id === 'string' ? event.data.message_id : undefined;
+  return { author: { kind: 'agent' }, agentReply: true, ...(inReplyTo ? { inReplyTo } : {}), ...(acceptedAt ? { acceptedAt } : {}) };
 }

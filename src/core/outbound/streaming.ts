@@ -14,12 +14,13 @@ import type { Logger } from 'pino';
 import { capabilitiesFor, type ProviderAdapter } from '../../adapters/contract.js';
 import { getProvider } from '../../adapters/registry.js';
 import { renderFor } from '../../render/index.js';
+import { threadKeyOf } from '../../store/repos/inbox.js';
 import type { Repos } from '../../store/repos/index.js';
 import type { EventEnvelope } from '../event-envelope.js';
 import { agentDeltas, lastSentenceEnd } from './agent-stream.js';
 import type { ChannelContexts } from '../channel-context.js';
 import type { WidgetPublisher } from './send-job.js';
-import type { AnswerFailure, OutboundService } from './service.js';
+import { agentReplyOptions, type AnswerFailure, type OutboundService } from './service.js';
 import { AgentIdleTimeout, AgentSuperseded } from '../delivery.js';
 
 export type StreamingMode = 'live' | 'sentences' | 'final';
@@ -51,21 +52,26 @@ export class StreamRelay {
       for await (const _ of agentDeltas(body, contentType)) void _; // drain
       return;
     }
+    const acceptedAt = new Date().toISOString();
+    const opts = agentReplyOptions(event, acceptedAt);
     const config = JSON.parse(channel.config) as Record<string, unknown>;
     const adapter = getProvider(channel.provider);
     const caps = adapter ? capabilitiesFor(adapter, channel.channel_type) : undefined;
     let mode = streamingMode(adapter, channel.channel_type, config);
+    // Humans drive: the agent's answer is kept whole (stored "suppressed"), nothing shows.
+    const human = conv.mode === 'human';
+    if (human) mode = 'final';
     const sender = adapter?.outbound;
     // Drafts where this conversation can show them (Telegram: private chats only).
-    const drafts = caps?.drafts && sender?.draft?.available(conv.key) ? sender.draft : undefined;
+    const drafts = caps?.drafts && sender?.draft?.available(threadKeyOf(conv)) ? sender.draft : undefined;
     // Live is not possible here: a channel that shows drafts elsewhere waits for the whole
     // answer (a Telegram group); the others get whole sentences.
     if (mode === 'live' && !(adapter?.widget || drafts)) mode = caps?.drafts ? 'final' : 'sentences';
 
     const ctx = sender ? await this.contexts.forConversation(channel, conv, `stream:${event.id}`) : undefined;
-    const lastInbound = typeof event.data.providerMessageId === 'string' ? event.data.providerMessageId : undefined;
+    const lastInbound = typeof event.data.provider_message_id === 'string' ? event.data.provider_message_id : undefined;
     const typing = async () => {
-      if (sender?.typing && ctx) await sender.typing(ctx, lastInbound).catch((err: Error) => this.log.debug({ err: err.message }, 'typing indicator failed'));
+      if (sender?.typing && ctx && !human) await sender.typing(ctx, lastInbound).catch((err: Error) => this.log.debug({ err: err.message }, 'typing indicator failed'));
     };
 
     let text = '';
@@ -75,7 +81,7 @@ export class StreamRelay {
     let lastTyping = 0;
     const draftId = 1 + Math.floor(Math.random() * 2_000_000_000);
     const webMessageId = randomUUID();
-    const widget = adapter?.widget ? this.widgets() : undefined;
+    const widget = adapter?.widget && !human ? this.widgets() : undefined;
 
     await typing();
     lastTyping = Date.now();
@@ -92,7 +98,7 @@ export class StreamRelay {
       } else if (mode === 'sentences') {
         const end = lastSentenceEnd(text);
         if (end > sentUpTo && text.slice(sentUpTo, end).trim()) {
-          await this.outbound.enqueueAnswer(event, { text: text.slice(sentUpTo, end).trim() }, `event:${event.id}:${part++}`);
+          await this.outbound.enqueueAnswer(event, { text: text.slice(sentUpTo, end).trim() }, `event:${event.id}:${part++}`, undefined, opts);
           sentUpTo = end;
         }
       }
@@ -114,7 +120,7 @@ export class StreamRelay {
     const rest = text.slice(sentUpTo).trim();
     if (!rest) return;
     const key = mode === 'sentences' ? `event:${event.id}:${part}` : `event:${event.id}`;
-    await this.outbound.enqueueAnswer(event, { text: rest }, key, widget ? webMessageId : undefined);
+    await this.outbound.enqueueAnswer(event, { text: rest }, key, widget ? webMessageId : undefined, opts);
   }
 }
 

@@ -11,6 +11,7 @@ import * as m0050 from './0050-media.js';
 import * as m0060 from './0060-agent-config.js';
 import * as m0045 from './0045-answers.js';
 import * as m0030 from './0030-pg-event-sequencing.js';
+import * as m0040 from './0040-conversations.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-core': m0001,
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0060-agent-config': m0060,
   '0045-answers': m0045,
   '0030-pg-event-sequencing': m0030,
+  '0040-conversations': m0040,
 };
 
 export const migrationProvider: MigrationProvider = {

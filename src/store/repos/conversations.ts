@@ -1,6 +1,25 @@
-import type { Kysely } from 'kysely';
+/**
+ * Conversations and their history: listing with filters and keyset paging, one conversation, its
+ * messages around a cursor, and the lifecycle/mode writes (run inside the transaction that also
+ * records the matching event, see Inbox.emit).
+ */
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
-import type { ConversationRow, MessageRow } from './inbox.js';
+import type { ConversationRow, MessageRow, Tx } from './inbox.js';
+
+export interface ConversationFilter {
+  status?: string;
+  mode?: string;
+  channelId?: string;
+  /** Keyset cursor: conversations after this (updated_at, id) in the list order. */
+  after?: { updatedAt: string; id: string };
+}
+
+export interface HistoryWindow {
+  limit: number;
+  before?: Pick<MessageRow, 'created_at' | 'id'>;
+  after?: Pick<MessageRow, 'created_at' | 'id'>;
+}
 
 export class ConversationsRepo {
   constructor(private readonly db: Kysely<Database>) {}
@@ -9,12 +28,42 @@ export class ConversationsRepo {
     return this.db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  list(instanceId: string, limit: number, channelId?: string): Promise<ConversationRow[]> {
+  /** Most recently active first (updated_at desc, id desc): the order an inbox shows. */
+  list(instanceId: string, limit: number, filter: ConversationFilter | string = {}): Promise<ConversationRow[]> {
+    const f: ConversationFilter = typeof filter === 'string' ? { channelId: filter } : filter;
     let q = this.db.selectFrom('conversations').selectAll().where('instance_id', '=', instanceId);
-    if (channelId) q = q.where('channel_id', '=', channelId);
-    return q.orderBy('updated_at', 'desc').limit(limit).execute();
+    if (f.channelId) q = q.where('channel_id', '=', f.channelId);
+    if (f.status) q = q.where('status', '=', f.status);
+    if (f.mode) q = q.where('mode', '=', f.mode);
+    if (f.after) {
+      const a = f.after;
+      q = q.where((eb) => eb.or([eb('updated_at', '<', a.updatedAt), eb.and([eb('updated_at', '=', a.updatedAt), eb('id', '<', a.id)])]));
+    }
+    return q.orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
   }
 
+  /**
+   * A window of a conversation's messages in (created_at, id) order: the `limit` right after
+   * `after`, else the `limit` right before `before`, else the latest `limit`. Returned oldest
+   * first; `more` says whether messages exist beyond the window in the direction it was taken.
+   */
+  async history(conversationId: string, w: HistoryWindow): Promise<{ rows: MessageRow[]; more: boolean }> {
+    let q = this.db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId);
+    const { before, after } = w;
+    if (after) q = q.where((eb) => eb.or([eb('created_at', '>', after.created_at), eb.and([eb('created_at', '=', after.created_at), eb('id', '>', after.id)])]));
+    if (before) q = q.where((eb) => eb.or([eb('created_at', '<', before.created_at), eb.and([eb('created_at', '=', before.created_at), eb('id', '<', before.id)])]));
+    const forward = after !== undefined;
+    const rows = await q
+      .orderBy('created_at', forward ? 'asc' : 'desc')
+      .orderBy('id', forward ? 'asc' : 'desc')
+      .limit(w.limit + 1)
+      .execute();
+    const more = rows.length > w.limit;
+    const page = rows.slice(0, w.limit);
+    return { rows: forward ? page : page.reverse(), more };
+  }
+
+  /** Oldest first, at most `limit` (the old, unpaged read; kept for internal callers). */
   messages(conversationId: string, limit: number): Promise<MessageRow[]> {
     return this.db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('created_at').orderBy('id').limit(limit).execute();
   }
@@ -40,5 +89,55 @@ export class ConversationsRepo {
   async recentMessages(conversationId: string, limit: number): Promise<MessageRow[]> {
     const rows = await this.db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
     return rows.reverse();
+  }
+
+  /** Open -> closed: the key is given up (kept in thread_key) so a new message opens a new conversation. */
+  async close(trx: Tx, id: string, now: string): Promise<boolean> {
+    const r = await trx
+      .updateTable('conversations')
+      .set({ status: 'closed', closed_at: now, updated_at: now, thread_key: sql`coalesce(thread_key, key)`, key: sql`${'closed\n'} || id` })
+      .where('id', '=', id)
+      .where('status', '=', 'open')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** Closed -> open: takes the key back; a unique violation means a newer conversation holds it. */
+  async reopen(trx: Tx, id: string, now: string): Promise<boolean> {
+    const r = await trx
+      .updateTable('conversations')
+      .set({ status: 'open', closed_at: null, updated_at: now, key: sql`thread_key` })
+      .where('id', '=', id)
+      .where('status', '=', 'closed')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** Sets the mode (and assignee, reason); false when it already was that mode. */
+  async setMode(trx: Tx, id: string, mode: 'agent' | 'human', p: { assignee?: string | null; reason?: string | null; now: string }): Promise<boolean> {
+    const r = await trx
+      .updateTable('conversations')
+      .set({ mode, mode_reason: p.reason ?? null, mode_changed_at: p.now, updated_at: p.now, ...(p.assignee !== undefined ? { assignee: p.assignee } : {}) })
+      .where('id', '=', id)
+      .where('mode', '!=', mode)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** An outbound message was accepted: the conversation's activity times move. */
+  async touch(trx: Tx, id: string, now: string): Promise<void> {
+    await trx.updateTable('conversations').set({ last_message_at: now, updated_at: now }).where('id', '=', id).execute();
+  }
+
+  /** Human-mode conversations with no message since `before` (candidates for the idle resume). */
+  idleHuman(before: string, limit: number): Promise<Pick<ConversationRow, 'id' | 'instance_id' | 'channel_id' | 'last_message_at' | 'mode_changed_at'>[]> {
+    return this.db
+      .selectFrom('conversations')
+      .select(['id', 'instance_id', 'channel_id', 'last_message_at', 'mode_changed_at'])
+      .where('mode', '=', 'human')
+      .where((eb) => eb.or([eb('last_message_at', '<', before), eb('last_message_at', 'is', null)]))
+      .orderBy('last_message_at')
+      .limit(limit)
+      .execute();
   }
 }

@@ -14,8 +14,19 @@ import { UNSEQUENCED_PREFIX } from '../../core/event-envelope.js';
 
 export type ConversationRow = Selectable<ConversationsTable>;
 export type MessageRow = Selectable<MessagesTable>;
-/** A message as inserted: columns added later (status_reason) are set by their own updates. */
-export type NewMessageRow = Omit<MessageRow, 'status_reason'> & { status_reason?: string | null };
+/** A message to insert: the columns added after the first release may be left out (null). */
+export type MessageInsert = Omit<MessageRow, 'status_reason' | 'author' | 'in_reply_to' | 'sent_at'> & Partial<Pick<MessageRow, 'status_reason' | 'author' | 'in_reply_to' | 'sent_at'>>;
+export type NewMessageRow = MessageInsert;
+
+/** The part of a conversation every event envelope carries. */
+export interface ConversationState {
+  id: string;
+  status: string;
+  mode: string;
+}
+
+/** The address a conversation sends to (the person/thread), also once it is closed. */
+export const threadKeyOf = (c: Pick<ConversationRow, 'key' | 'thread_key'>): string => c.thread_key ?? c.key;
 
 export type Tx = Transaction<Database>;
 
@@ -33,13 +44,17 @@ const INBOX_SQL = {
   eventExists: 'select 1 as x from events where dedupe_key = ?',
   // New conversation, or the known one with its participant and last inbound time refreshed
   // (each kept when the event does not carry it): one statement either way.
-  upsertConversation: `insert into conversations (id, instance_id, channel_id, key, participant, state, last_inbound_at, created_at, updated_at) values (?, ?, ?, ?, ?, '{}', ?, ?, ?)
+  // A closed conversation no longer holds its key (see migration 0040), so the person's next
+  // message lands here as an insert: a new conversation.
+  upsertConversation: `insert into conversations (id, instance_id, channel_id, key, thread_key, participant, state, last_inbound_at, last_message_at, created_at, updated_at) values (?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, ?)
     on conflict (channel_id, key) do update set updated_at = excluded.updated_at,
       participant = coalesce(excluded.participant, conversations.participant),
-      last_inbound_at = coalesce(excluded.last_inbound_at, conversations.last_inbound_at)
-    returning id`,
+      last_inbound_at = coalesce(excluded.last_inbound_at, conversations.last_inbound_at),
+      last_message_at = coalesce(excluded.last_message_at, conversations.last_message_at)
+    returning id, status, mode`,
+  conversationState: 'select id, status, mode from conversations where id = ?',
   insertEvent: 'insert into events (id, instance_id, seq, channel_id, conversation_id, type, dedupe_key, payload, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  insertMessage: 'insert into messages (id, instance_id, channel_id, conversation_id, direction, provider_message_id, status, text, content, error, idempotency_key, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  insertMessage: 'insert into messages (id, instance_id, channel_id, conversation_id, direction, provider_message_id, status, text, content, error, idempotency_key, created_at, updated_at, author, in_reply_to, sent_at, status_reason) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
 } as const;
 
 /** PostgreSQL only: the event sequencer's statements (see core/event-sequencer.ts). */
@@ -131,10 +146,19 @@ export class InboxRepo {
     await this.run(trx, 'insertEvent', [row.id, row.instance_id, row.seq, row.channel_id, row.conversation_id, row.type, row.dedupe_key, row.payload, row.created_at]);
   }
 
-  /** The conversation id for (channel, key), created when new; participant and inbound time refreshed. */
-  async upsertConversation(trx: Tx, p: { instanceId: string; channelId: string; key: string; participant?: unknown; inboundAt?: string; now: string }): Promise<{ id: string }> {
+  /**
+   * The open conversation for (channel, key), created when there is none (`created`); participant,
+   * inbound and last message times refreshed.
+   */
+  async upsertConversation(trx: Tx, p: { instanceId: string; channelId: string; key: string; participant?: unknown; inboundAt?: string; messageAt?: string; now: string }): Promise<ConversationState & { created: boolean }> {
     const participant = p.participant === undefined ? null : JSON.stringify(p.participant);
-    const [row] = await this.run<{ id: string }>(trx, 'upsertConversation', [newId(), p.instanceId, p.channelId, p.key, participant, p.inboundAt ?? null, p.now, p.now]);
+    const id = newId();
+    const [row] = await this.run<ConversationState>(trx, 'upsertConversation', [id, p.instanceId, p.channelId, p.key, p.key, participant, p.inboundAt ?? null, p.messageAt ?? null, p.now, p.now]);
+    return { ...row, created: row.id === id };
+  }
+
+  async conversationState(trx: Tx | Kysely<Database>, id: string): Promise<ConversationState | undefined> {
+    const [row] = await this.run<ConversationState>(trx, 'conversationState', [id]);
     return row;
   }
 
@@ -149,16 +173,26 @@ export class InboxRepo {
     if (taken) return false;
     const old = await trx.selectFrom('conversations').select('id').where('channel_id', '=', channelId).where('key', 'in', others).orderBy('updated_at', 'desc').limit(1).executeTakeFirst();
     if (!old) return false;
-    await trx.updateTable('conversations').set({ key: toKey }).where('id', '=', old.id).execute();
+    // thread_key too: it is where sends go (see migration 0040).
+    await trx.updateTable('conversations').set({ key: toKey, thread_key: toKey }).where('id', '=', old.id).execute();
     return true;
   }
 
-  async insertMessage(trx: Tx | Kysely<Database>, row: NewMessageRow): Promise<void> {
-    await this.run(trx, 'insertMessage', [row.id, row.instance_id, row.channel_id, row.conversation_id, row.direction, row.provider_message_id, row.status, row.text, row.content, row.error, row.idempotency_key, row.created_at, row.updated_at]);
+  async insertMessage(trx: Tx | Kysely<Database>, row: MessageInsert): Promise<void> {
+    await this.run(trx, 'insertMessage', [row.id, row.instance_id, row.channel_id, row.conversation_id, row.direction, row.provider_message_id, row.status, row.text, row.content, row.error, row.idempotency_key, row.created_at, row.updated_at, row.author ?? null, row.in_reply_to ?? null, row.sent_at ?? null, row.status_reason ?? null]);
   }
 
-  async messageByProviderId(trx: Tx, channelId: string, providerMessageId: string): Promise<MessageRow | undefined> {
-    return trx.selectFrom('messages').selectAll().where('channel_id', '=', channelId).where('provider_message_id', '=', providerMessageId).where('direction', '=', 'out').executeTakeFirst();
+  /** An outbound message by the provider's id, with its conversation's status and mode (for the event). */
+  async messageByProviderId(trx: Tx, channelId: string, providerMessageId: string): Promise<(MessageRow & { conv_status: string; conv_mode: string }) | undefined> {
+    return trx
+      .selectFrom('messages')
+      .innerJoin('conversations', 'conversations.id', 'messages.conversation_id')
+      .selectAll('messages')
+      .select(['conversations.status as conv_status', 'conversations.mode as conv_mode'])
+      .where('messages.channel_id', '=', channelId)
+      .where('messages.provider_message_id', '=', providerMessageId)
+      .where('messages.direction', '=', 'out')
+      .executeTakeFirst();
   }
 
   async updateMessage(trx: Tx | Kysely<Database>, id: string, patch: Partial<MessageRow>): Promise<void> {
