@@ -31,7 +31,7 @@ function rpcError(reply: FastifyReply, status: number, code: number, message: st
 
 export function mcpRoutes(app: FastifyInstance, s: Services): void {
   const sessions = new Map<string, Session>();
-  const lifecycle = () => (s as Services & { conversations?: Lifecycle }).conversations;
+  const lifecycle = (): Lifecycle => s.conversations;
 
   const sweep = setInterval(() => {
     const now = Date.now();

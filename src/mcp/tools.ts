@@ -12,7 +12,7 @@ import { getProvider } from '../adapters/registry.js';
 import { canSeeInstance, type Principal } from '../core/principal.js';
 import type { Services } from '../core/services.js';
 import { AppError, BadRequest, Conflict, NotFound, ValidationFailed } from '../errors.js';
-import type { ConversationRow } from '../store/repos/inbox.js';
+import type { ConversationRow, MessageRow } from '../store/repos/inbox.js';
 import { conversationView, messageView } from './views.js';
 import { waitForMessages } from './wait.js';
 
@@ -59,7 +59,7 @@ export function registerTools(server: McpServer, s: Services, principalOf: Princ
     return c;
   }
 
-  async function messagesWithMedia(rows: Awaited<ReturnType<Services['repos']['conversations']['recentMessages']>>) {
+  async function messagesWithMedia(rows: MessageRow[]) {
     const media = await s.media.itemsForMessages(rows.map((m) => m.id));
     return rows.map((m) => messageView(m, media.get(m.id) ?? []));
   }
@@ -105,12 +105,9 @@ export function registerTools(server: McpServer, s: Services, principalOf: Princ
       const instanceId = await instanceFor(p, a.instance_id);
       const limit = a.limit ?? 50;
       const since = a.updated_since ? new Date(a.updated_since).toISOString() : undefined;
-      // Filters the store does not apply are applied here on a larger window.
-      const rows = await s.repos.conversations.list(instanceId, Math.min(limit * 4, 1000), a.channel_id);
-      const conversations = rows
-        .map(conversationView)
-        .filter((c) => (!a.status || c.status === a.status) && (!a.mode || c.mode === a.mode) && (!since || String(c.updated_at) >= since))
-        .slice(0, limit);
+      const rows = await s.repos.conversations.list(instanceId, limit, { status: a.status, mode: a.mode, channelId: a.channel_id });
+      // Most recently updated first: the ones updated since `since` are a prefix.
+      const conversations = rows.filter((c) => !since || c.updated_at >= since).map(conversationView);
       return { conversations, count: conversations.length };
     },
   );
@@ -119,13 +116,26 @@ export function registerTools(server: McpServer, s: Services, principalOf: Princ
 
   tool(
     'get_messages',
-    'The messages of a conversation (author, text, attachments as media items), oldest first by default.',
-    { conversation_id: conversationId, order: z.enum(['asc', 'desc']).optional(), limit: z.number().int().min(1).max(200).optional() },
+    'The messages of a conversation (author, text, attachments as media items): the latest `limit`, or those just before / after a message id; oldest first unless order is desc.',
+    {
+      conversation_id: conversationId,
+      order: z.enum(['asc', 'desc']).optional(),
+      limit: z.number().int().min(1).max(200).optional(),
+      before: z.string().uuid().optional().describe('A message id: the messages just before it'),
+      after: z.string().uuid().optional().describe('A message id: the messages just after it'),
+    },
     async (a, p) => {
       const c = await conversation(p, a.conversation_id);
-      const rows = await s.repos.conversations.recentMessages(c.id, a.limit ?? 50);
-      const messages = await messagesWithMedia(a.order === 'desc' ? rows.reverse() : rows);
-      return { messages, count: messages.length };
+      const cursor = async (name: 'before' | 'after', id: string | undefined) => {
+        if (!id) return undefined;
+        const m = await s.repos.conversations.message(id);
+        if (!m || m.conversation_id !== c.id) throw new BadRequest(`${name}: no message with this id in this conversation`);
+        return m;
+      };
+      const { rows, more } = await s.repos.conversations.history(c.id, { limit: a.limit ?? 50, before: await cursor('before', a.before), after: await cursor('after', a.after) });
+      const messages = await messagesWithMedia(rows);
+      if (a.order === 'desc') messages.reverse();
+      return { messages, count: messages.length, has_more: more };
     },
   );
 
@@ -163,7 +173,7 @@ export function registerTools(server: McpServer, s: Services, principalOf: Princ
       if (!channel || !canSeeInstance(p, channel.instance_id)) throw new NotFound('Channel not found');
       const key = recipientKey(channel.channel_type, channel.provider, a.recipient);
       const rows = await s.repos.conversations.list(channel.instance_id, 1000, channel.id);
-      let c = rows.find((r) => r.key === key && (r as unknown as { status?: string }).status !== 'closed');
+      let c = rows.find((r) => r.key === key && r.status !== 'closed');
       if (!c) {
         if (!['sms', 'whatsapp'].includes(channel.channel_type)) {
           throw new Conflict(`A ${channel.channel_type} conversation can only be continued once the person has written (${channel.channel_type === 'telegram' ? 'a bot cannot message a chat first' : 'no known conversation with this recipient'}).`);

@@ -108,6 +108,34 @@ for (const kind of storeKinds()) {
       assert.deepEqual(bytes, png, 'the image link serves the photo');
     });
 
+    test('the model calling handoff hands the conversation to a person, and the model is no longer called', async () => {
+      const before = ai.requests.length;
+      ai.script = () => ({ text: 'Let me get a colleague.', toolCalls: [{ name: 'handoff', arguments: { reason: 'asks for a refund' } }] });
+      await inbound(7005, 'I want a refund');
+      await until(() => tg.sentMessages(7005)[0], 'the text said before the handoff');
+      assert.equal(tg.sentMessages(7005)[0].text, 'Let me get a colleague.');
+      const conv = await until(async () => {
+        const list = (await s.api('GET', `/v1/instances/${instanceId}/conversations`)).body.conversations;
+        const c = list.find((x: any) => x.contact?.id === '7005');
+        return c?.mode === 'human' ? c : undefined;
+      }, 'the conversation in human mode');
+      assert.equal(conv.mode, 'human');
+      await inbound(7005, 'hello?');
+      await until(async () => (await s.api('GET', `/v1/instances/${instanceId}/conversations/${conv.id}/messages`)).body.messages.some((m: any) => m.text === 'hello?'), 'the next message stored');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(ai.requests.length, before + 1, 'no model call while a person drives');
+    });
+
+    test('the model calling close_conversation closes it', async () => {
+      ai.script = () => ({ text: 'Glad I could help. Bye!', toolCalls: [{ name: 'close_conversation', arguments: {} }] });
+      await inbound(7006, 'thanks, that is all');
+      await until(() => tg.sentMessages(7006)[0], 'the goodbye');
+      await until(async () => {
+        const list = (await s.api('GET', `/v1/instances/${instanceId}/conversations?status=closed`)).body.conversations;
+        return list.find((x: any) => x.contact?.id === '7006');
+      }, 'the closed conversation');
+    });
+
     test('a model API failure before the first token is retried; the answer still arrives once', async () => {
       const before = ai.requests.length;
       ai.script = (_b, n) => (n === before + 1 ? { status: 500 } : { text: 'Back again.' });

@@ -169,6 +169,24 @@ for (const kind of storeKinds()) {
       assert.deepEqual(Buffer.from(r.content[0].data, 'base64'), png);
     });
 
+    test('handoff, resume and close_conversation change the conversation; list_conversations filters on them', async () => {
+      const h = await call(client, 'handoff', { conversation_id: convA, reason: 'billing question' });
+      assert.equal(h.isError, undefined, h.content?.[0]?.text);
+      assert.equal(h.structuredContent.mode, 'human');
+      const humans = await call(client, 'list_conversations', { mode: 'human' });
+      assert.deepEqual(humans.structuredContent.conversations.map((c: any) => c.id), [convA]);
+      const blocked = await call(client, 'send_message', { conversation_id: convA, text: 'agent speaking' });
+      assert.equal(blocked.isError, true);
+      assert.match(blocked.content[0].text, /human mode/);
+      const r = await call(client, 'resume', { conversation_id: convA });
+      assert.equal(r.structuredContent.mode, 'agent');
+      const c = await call(client, 'close_conversation', { conversation_id: convA });
+      assert.equal(c.structuredContent.status, 'closed');
+      assert.equal((await call(client, 'list_conversations', { status: 'open' })).structuredContent.count, 0);
+      const again = await call(client, 'close_conversation', { conversation_id: convA });
+      assert.equal(again.structuredContent.status, 'closed', 'closing a closed conversation is a no-op');
+    });
+
     test('a session belongs to the key that opened it', async () => {
       const sid = (client.transport as StreamableHTTPClientTransport).sessionId!;
       const r = await fetch(`${s.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${s.adminKey}`, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' }, body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }) });
