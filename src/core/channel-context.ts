@@ -3,12 +3,13 @@
  * its decrypted secrets and settings, the API base URL (account setting, else the adapter's
  * env/default from config) and the right HTTP client. Webhooks, sends, provisioning and voice
  * all build their contexts here, so the SSRF rule below exists once:
- * a customer's own `api_base_url` on a connection is tenant input and goes through the guarded
+ * anything in a customer's connection settings is tenant input and goes through the guarded
  * client; the operator's (platform credentials, environment) is trusted.
  */
 import type { AdapterContext, ApiContext, ProviderAdapter, ProvisionContext, SendContext } from '../adapters/contract.js';
 import type { ChannelType } from '../adapters/channel-types.js';
 import type { Config } from '../config.js';
+import { trustedFetch } from '../net/ssrf.js';
 import type { AccountRow } from '../store/repos/accounts.js';
 import type { ChannelRow } from '../store/repos/channels.js';
 import { threadKeyOf, type ConversationRow } from '../store/repos/inbox.js';
@@ -43,7 +44,10 @@ export class ChannelContexts {
       settings,
       config: channel ? (JSON.parse(channel.config) as Record<string, unknown>) : {},
       apiBaseUrl: customBase ?? this.config.providerApi[provider] ?? '',
-      fetch: customBase !== undefined && account?.kind === 'connection' ? this.guardedFetch : fetch,
+      // Every setting of a customer's connection is tenant input (api_base_url, Gmail's
+      // oauth_token_url and jwks_url...): all its calls go through the SSRF guard, which trusts
+      // the operator's SWITCHBOARD_*_API_URL origins. A platform credential's are the operator's.
+      fetch: account?.kind === 'connection' ? this.guardedFetch : trustedFetch,
     };
   }
 

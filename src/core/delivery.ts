@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { standardWebhookHeaders } from '../crypto/standard-webhooks.js';
 import type { SecretBox } from '../crypto/secret-box.js';
-import { BlockedUrlError, type GuardedRequest, type GuardedResponse } from '../net/ssrf.js';
+import { blockedCause, type GuardedRequest, type GuardedResponse } from '../net/ssrf.js';
 import type { JobRow } from '../queue/jobs.js';
 import type { JobOutcome } from '../queue/runner.js';
 import type { Repos } from '../store/repos/index.js';
@@ -206,8 +206,9 @@ export class AgentDelivery {
     try {
       res = await this.postAgent(url, { method: 'POST', headers, body, signal: abort.signal });
     } catch (err) {
-      if (err instanceof BlockedUrlError || (err as { cause?: unknown }).cause instanceof BlockedUrlError) {
-        return { kind: 'dead', error: `agent_url refused: ${(err as Error).message}. Private addresses need SWITCHBOARD_ALLOW_PRIVATE_URLS=true.` };
+      const blocked = blockedCause(err);
+      if (blocked) {
+        return { kind: 'dead', error: `agent_url ${blocked.message}. Private addresses need SWITCHBOARD_ALLOW_PRIVATE_URLS=true.` };
       }
       if (superseded()) {
         await this.answerFailed(event.id, body, 'agent_superseded', new AgentSuperseded().message);

@@ -83,7 +83,9 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
     store.writes.watch('channels');
     channels.writes = store.writes;
   }
-  const guardedFetch = makeGuardedFetch(config.allowPrivateUrls);
+  // Anything a tenant's connection settings name goes through the address check; the operator's
+  // SWITCHBOARD_*_API_URL origins are trusted (src/net/ssrf.ts).
+  const guardedFetch = makeGuardedFetch({ allowPrivate: config.allowPrivateUrls, trustedOrigins: Object.values(config.providerApi) });
   const blobs = openBlobStore({ spec: config.media.store, dataDir: config.dataDir, accessKeyId: config.media.s3AccessKeyId, secretAccessKey: config.media.s3SecretAccessKey });
   const media = new MediaService(config.media, repos.media, blobs, box.deriveKey('media-links'), () => config.publicUrl, log);
   const sequencer = store.dialect === 'postgres' ? new EventSequencer(repos.inbox, channelName('events', opts.pgSchema), log) : undefined;

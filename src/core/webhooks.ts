@@ -3,6 +3,7 @@
  * identity in the payload), build the adapter context from its secrets, verify fail-closed, parse,
  * and commit through the inbox before answering. Framework-free: the route passes a RawRequest.
  */
+import { MAX_JSON_DEPTH, jsonTooDeepAt } from '../json-limits.js';
 import { ProviderFetchError } from '../adapters/shared/errors.js';
 import { getProvider } from '../adapters/registry.js';
 import { PayloadError, type AdapterContext, type InboundPart, type ProviderAdapter, type RawRequest, type WebhookReply } from '../adapters/contract.js';
@@ -121,6 +122,12 @@ export class Webhooks {
     if (!v.ok) {
       this.metrics.rejected(adapter.name, v.status);
       return reply(v.status, v.reason);
+    }
+    const deep = jsonTooDeepAt(raw.body.toString('latin1'));
+    if (deep >= 0) {
+      // Refused before any parser or walker sees it (they would recurse): 400, nothing stored.
+      this.metrics.malformed(adapter.name);
+      return reply(400, `body nests deeper than ${MAX_JSON_DEPTH} levels (at byte ${deep})`);
     }
     try {
       return await inbound.parse(raw, ctx);

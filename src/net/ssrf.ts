@@ -1,8 +1,13 @@
 /**
- * Outbound HTTP to URLs that tenants choose (agent URLs, a connection's api_base_url) must not
- * reach the operator's private network. The check runs where the socket is opened — in the DNS
- * lookup of the connection — so a hostname that resolves to a public address at validation time
- * and a private one later (DNS rebinding) is still refused. Redirects are never followed.
+ * The one HTTP client of the server: every request Switchboard makes goes through here (a
+ * boundary test, test/security/net-boundary.test.ts, fails on any other HTTP client in src/).
+ *
+ * Outbound HTTP to URLs that tenants choose (agent URLs, anything in a connection's settings:
+ * api_base_url, oauth_token_url, jwks_url) must not reach the operator's private network. The
+ * check runs where the socket is opened — in the DNS lookup of the connection — so a hostname
+ * that resolves to a public address at validation time and a private one later (DNS rebinding)
+ * is still refused. Redirects are never followed. The operator's own URLs (SWITCHBOARD_*_API_URL,
+ * a platform credential's settings) are trusted: `trustedOrigins` and `trustedFetch`.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
@@ -28,11 +33,23 @@ export function isPrivateAddress(ip: string): boolean {
   return true;
 }
 
+/** A request refused before any byte was sent; the message starts with "refused: ". */
 export class BlockedUrlError extends Error {
+  readonly code = 'EBLOCKED';
   constructor(message: string) {
     super(message);
     this.name = 'BlockedUrlError';
   }
+}
+
+/** The BlockedUrlError anywhere in an error's cause chain (undici wraps lookup errors). */
+export function blockedCause(err: unknown): BlockedUrlError | undefined {
+  let cur: unknown = err;
+  for (let depth = 0; depth < 6 && cur && typeof cur === 'object'; depth++) {
+    if (cur instanceof BlockedUrlError) return cur;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 type LookupCb = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
@@ -42,7 +59,7 @@ function guardedLookup(hostname: string, options: object, cb: LookupCb): void {
     if (err) return cb(err, []);
     const list = addresses as LookupAddress[];
     const bad = list.find((a) => isPrivateAddress(a.address));
-    if (bad) return cb(Object.assign(new BlockedUrlError(`${hostname} resolves to a private address`), { code: 'EBLOCKED' }), []);
+    if (bad) return cb(new BlockedUrlError(`refused: private address (${hostname} resolves to ${bad.address})`) as NodeJS.ErrnoException, []);
     const opts = options as { all?: boolean };
     if (opts.all) cb(null, list);
     else cb(null, list[0].address, list[0].family);
@@ -57,24 +74,57 @@ export function checkUrl(url: string, allowPrivate: boolean): void {
   try {
     u = new URL(url);
   } catch {
-    throw new BlockedUrlError('not a valid URL');
+    throw new BlockedUrlError('refused: not a valid URL');
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new BlockedUrlError('only http and https URLs are allowed');
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new BlockedUrlError('refused: only http and https URLs are allowed');
   if (allowPrivate) return;
   const host = u.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host) && isPrivateAddress(host)) throw new BlockedUrlError(`${host} is a private address`);
-  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal')) throw new BlockedUrlError(`${host} is not a public host`);
+  if (isIP(host) && isPrivateAddress(host)) throw new BlockedUrlError(`refused: private address (${host})`);
+  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal')) throw new BlockedUrlError(`refused: private address (${host} is not a public host)`);
 }
+
+/** Where a guarded client may go without the private-address check: the operator's own origins. */
+export interface GuardOptions {
+  /** SWITCHBOARD_ALLOW_PRIVATE_URLS: the operator allows every address. */
+  allowPrivate: boolean;
+  /** Origins (`http://127.0.0.1:8081`) the operator configured (SWITCHBOARD_*_API_URL): trusted. */
+  trustedOrigins?: Iterable<string>;
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+function trusts(opts: GuardOptions): (url: string) => boolean {
+  const origins = new Set([...(opts.trustedOrigins ?? [])].map(originOf).filter((o): o is string => o !== undefined && o !== 'null'));
+  return (url) => opts.allowPrivate || origins.has(originOf(url) ?? '');
+}
+
+/**
+ * For URLs only the operator chooses (SWITCHBOARD_*_API_URL, a platform credential's settings):
+ * the same client without the address check. Redirects are still never followed.
+ */
+export const trustedFetch: typeof fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  checkUrl(url, true);
+  return (await undiciFetch(url, { ...(init as object), redirect: 'manual' } as never)) as unknown as Response;
+}) as typeof fetch;
 
 /**
  * A fetch for tenant-chosen URLs: no redirects, and (unless private URLs are allowed by the
  * operator) no connections to private addresses.
  */
-export function makeGuardedFetch(allowPrivate: boolean): typeof fetch {
+export function makeGuardedFetch(guard: boolean | GuardOptions): typeof fetch {
+  const trusted = trusts(typeof guard === 'boolean' ? { allowPrivate: guard } : guard);
   return (async (input: string | URL | Request, init?: RequestInit) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    checkUrl(url, allowPrivate);
-    const res = await undiciFetch(url, { ...(init as object), redirect: 'manual', ...(allowPrivate ? {} : { dispatcher: guardedAgent }) } as never);
+    const open = trusted(url);
+    checkUrl(url, open);
+    const res = await undiciFetch(url, { ...(init as object), redirect: 'manual', ...(open ? {} : { dispatcher: guardedAgent }) } as never);
     return res as unknown as Response;
   }) as typeof fetch;
 }

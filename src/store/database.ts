@@ -13,6 +13,7 @@ import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 import { WriteWatch } from './write-watch.js';
 import { profiled } from './sql-profile.js';
+import { nulSafePool } from './pg-nul.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -65,7 +66,7 @@ export async function openStore(url: string, opts: OpenOptions = {}): Promise<St
       await admin.end();
     }
     const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, options });
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: nulSafePool(pool) }) });
     dialect = 'postgres';
   } else {
     throw new Error(`DATABASE_URL must start with sqlite: or postgres://, got ${url.split(':')[0]}:`);

@@ -18,6 +18,7 @@
  * the store.
  */
 import { twilio } from '../adapters/twilio/index.js';
+import { trustedFetch } from '../net/ssrf.js';
 import { parseTwilio } from '../adapters/twilio/parse.js';
 import { formParams } from '../adapters/twilio/signature.js';
 import { verifyTwilio } from '../adapters/twilio/verify.js';
@@ -80,7 +81,7 @@ export class TwilioVoice {
   async handle(step: TwilioVoiceStep, channelId: string, raw: RawRequest): Promise<WebhookReply> {
     const ch = await this.voice.channel(channelId, twilio);
     if (!ch) return json(404, 'Unknown voice endpoint');
-    const ctx: AdapterContext = { verifySecret: ch.verifySecret, secrets: {}, settings: {}, config: ch.config, apiBaseUrl: '', now: Date.now, fetch };
+    const ctx: AdapterContext = { verifySecret: ch.verifySecret, secrets: {}, settings: {}, config: ch.config, apiBaseUrl: '', now: Date.now, fetch: trustedFetch };
     const v = await verifyTwilio(raw, ctx);
     if (!v.ok) return json(v.status, v.reason);
     if (ch.row.enabled !== 1) return xml(twiml(hangup()));

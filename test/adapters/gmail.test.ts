@@ -6,6 +6,7 @@ import { parseMail } from '../../src/adapters/gmail/mime.js';
 import { ProviderFetchError } from '../../src/adapters/shared/errors.js';
 import { PayloadError } from '../../src/adapters/contract.js';
 import { ctx, json, JUNK_BODIES, NOW, req } from './helpers.js';
+import { trustedFetch } from '../../src/net/ssrf.js';
 import { localServer, sendJson, type LocalServer } from './local-server.js';
 
 const AUD = 'https://gw.example.com/webhooks/gmail/ch_1';
@@ -33,7 +34,8 @@ async function token(claims: JWTPayload, opts: { signer?: CryptoKey; iat?: numbe
     .sign(opts.signer ?? key);
 }
 
-const vctx = (config: Record<string, unknown> = { push_audience: AUD, push_service_account: SA }) => ctx({ config, settings: { jwks_url: `${google.url}/certs` } });
+// The JWKS is fetched through the context's client (src/net), as every request the server makes.
+const vctx = (config: Record<string, unknown> = { push_audience: AUD, push_service_account: SA }) => ctx({ config, settings: { jwks_url: `${google.url}/certs` }, fetch: trustedFetch });
 const bearer = (t: string) => json({ message: {} }, { authorization: `Bearer ${t}` });
 
 describe('gmail verify (Pub/Sub OIDC)', () => {
@@ -60,7 +62,7 @@ describe('gmail verify (Pub/Sub OIDC)', () => {
   });
 
   it('takes the audience from settings too, and skips the account check when none is set', async () => {
-    const c = ctx({ settings: { jwks_url: `${google.url}/certs`, push_audience: AUD } });
+    const c = ctx({ settings: { jwks_url: `${google.url}/certs`, push_audience: AUD }, fetch: trustedFetch });
     assert.deepEqual(await gm.verify(bearer(await token({ email: 'any@x.iam.gserviceaccount.com' })), c), { ok: true });
   });
 });

@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH, jsonTooDeepAt } from '../../json-limits.js';
 import type { InboundEvent, MessageEvent } from '../events.js';
 import type { AdapterContext, RawRequest } from '../contract.js';
 import { PayloadError } from '../contract.js';
@@ -42,7 +43,9 @@ export function notificationOf(req: RawRequest): Notification {
   const data = str(message.data, 'message.data');
   let decoded: unknown;
   try {
-    decoded = JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
+    const text = Buffer.from(data, 'base64').toString('utf8');
+    if (jsonTooDeepAt(text) >= 0) throw new PayloadError(`message.data nests deeper than ${MAX_JSON_DEPTH} levels`);
+    decoded = JSON.parse(text);
   } catch {
     throw new PayloadError('message.data is not base64 JSON');
   }

@@ -1,20 +1,57 @@
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { AdapterContext, RawRequest, VerifyResult } from '../contract.js';
 import { deny, header, ok, stringSetting } from '../shared/webhook.js';
+import { httpRequest } from '../shared/http.js';
+import { ProviderError } from '../shared/provider-error.js';
 
 const GOOGLE_JWKS = 'https://www.googleapis.com/oauth2/v3/certs';
 const ISSUERS = ['accounts.google.com', 'https://accounts.google.com'];
+/** Google rotates its keys about weekly and publishes them ahead; an hour is well inside that. */
+const JWKS_TTL_MS = 3600_000;
+/** A token with an unknown key id refetches, but not more often than this (an attacker could send many). */
+const JWKS_REFETCH_MS = 30_000;
 
-// Google's public keys, fetched and cached by jose; one cache per JWKS URL (no tenant data here).
-const jwksByUrl = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+type KeySet = ReturnType<typeof createLocalJWKSet>;
+interface CachedKeys { keys: KeySet; fetchedAt: number }
 
-function jwks(url: string): ReturnType<typeof createRemoteJWKSet> {
-  let set = jwksByUrl.get(url);
-  if (!set) {
-    set = createRemoteJWKSet(new URL(url));
-    jwksByUrl.set(url, set);
+// Public keys per JWKS URL. They are fetched through the context's client (the SSRF-guarded one
+// for a tenant's connection): jose's own remote fetcher would connect anywhere a setting names.
+const jwksByUrl = new Map<string, CachedKeys>();
+const inFlight = new Map<string, Promise<CachedKeys>>();
+
+async function fetchKeys(url: string, ctx: AdapterContext): Promise<CachedKeys> {
+  let p = inFlight.get(url);
+  if (!p) {
+    p = (async () => {
+      const res = await httpRequest({ provider: 'gmail', method: 'GET', url, fetch: ctx.fetch, idempotent: true, timeoutMs: 5_000 });
+      const body = res.body as JSONWebKeySet | undefined;
+      if (res.status !== 200 || !body || !Array.isArray(body.keys)) throw new Error(`the JWKS at ${url} answered ${res.status} without keys`);
+      const entry = { keys: createLocalJWKSet(body), fetchedAt: ctx.now() };
+      if (jwksByUrl.size >= 100) jwksByUrl.clear();
+      jwksByUrl.set(url, entry);
+      return entry;
+    })().finally(() => inFlight.delete(url));
+    inFlight.set(url, p);
   }
-  return set;
+  return p;
+}
+
+async function keysFor(url: string, ctx: AdapterContext): Promise<CachedKeys> {
+  const hit = jwksByUrl.get(url);
+  if (hit && ctx.now() - hit.fetchedAt < JWKS_TTL_MS) return hit;
+  return fetchKeys(url, ctx);
+}
+
+async function verifyToken(token: string, url: string, ctx: AdapterContext, audience: string) {
+  const opts = { issuer: ISSUERS, audience, currentDate: new Date(ctx.now()), algorithms: ['RS256'] };
+  const cached = await keysFor(url, ctx);
+  try {
+    return await jwtVerify(token, cached.keys, opts);
+  } catch (err) {
+    // A key Google added since our fetch: refetch once (rate-limited), then decide.
+    if (!(err instanceof joseErrors.JWKSNoMatchingKey) || ctx.now() - cached.fetchedAt < JWKS_REFETCH_MS) throw err;
+    return jwtVerify(token, (await fetchKeys(url, ctx)).keys, opts);
+  }
 }
 
 /**
@@ -30,13 +67,9 @@ export async function verifyGmail(req: RawRequest, ctx: AdapterContext): Promise
   if (!m) return deny(401, 'missing Bearer token');
   let payload;
   try {
-    ({ payload } = await jwtVerify(m[1], jwks(stringSetting(ctx.settings.jwks_url) ?? GOOGLE_JWKS), {
-      issuer: ISSUERS,
-      audience,
-      currentDate: new Date(ctx.now()),
-      algorithms: ['RS256'],
-    }));
+    ({ payload } = await verifyToken(m[1], stringSetting(ctx.settings.jwks_url) ?? GOOGLE_JWKS, ctx, audience));
   } catch (err) {
+    if (err instanceof ProviderError) return deny(403, `push token keys could not be fetched: ${err.message}`);
     return deny(403, `invalid push token: ${(err as Error).message}`);
   }
   if (payload.email_verified !== true) return deny(403, 'push token email is not verified');

@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH, jsonTooDeepAt } from '../../json-limits.js';
 /**
  * Small narrowing helpers for untrusted webhook bodies: every failure is a PayloadError with a
  * path in its message, so a malformed body is answered 400 and never surfaces as a TypeError.
@@ -13,8 +14,10 @@ export function isObj(v: unknown): v is Obj {
 /** Parses a JSON object body; anything else (junk bytes, arrays, truncation) is a PayloadError. */
 export function parseJsonObject(body: Buffer, what: string): Obj {
   let v: unknown;
+  const text = body.toString('utf8');
+  if (jsonTooDeepAt(text) >= 0) throw new PayloadError(`${what}: body nests deeper than ${MAX_JSON_DEPTH} levels`);
   try {
-    v = JSON.parse(body.toString('utf8'));
+    v = JSON.parse(text);
   } catch {
     throw new PayloadError(`${what}: body is not valid JSON`);
   }

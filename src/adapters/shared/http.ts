@@ -9,13 +9,18 @@
  *     headers: { authorization: `Bearer ${key}` }, timeoutMs: 10_000 });
  *   if (res.status >= 400) throw resendError(res);
  */
+import { blockedCause, trustedFetch } from '../../net/ssrf.js';
+import { jsonTooDeepAt } from '../../json-limits.js';
 import { ProviderError } from './provider-error.js';
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 const USER_AGENT = 'switchboard/0.1 (+https://github.com/switchboard)';
 
 export interface HttpClientOptions {
-  /** Replaces the global fetch (tests, proxies). */
+  /**
+   * The client to use (src/net/ssrf.ts): the SSRF-guarded one for tenant accounts. Defaults to
+   * trustedFetch, for the operator's own URLs.
+   */
   fetch?: typeof fetch;
   /** Whole-call budget in ms (connect + response + body). Defaults to DEFAULT_TIMEOUT_MS. */
   timeoutMs?: number;
@@ -73,7 +78,7 @@ const NOT_SENT_CODES = new Set([
 
 /** Sends one request; throws ProviderError only for transport failures and redirects. */
 export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
-  const doFetch = req.fetch ?? globalThis.fetch;
+  const doFetch = req.fetch ?? trustedFetch;
   const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
@@ -115,6 +120,7 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
 function parseJson(text: string): unknown {
   const t = text.trimStart();
   if (!t.startsWith('{') && !t.startsWith('[')) return undefined;
+  if (jsonTooDeepAt(t) >= 0) return undefined; // no provider answers like that; treated as not JSON
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -134,6 +140,11 @@ function errorCode(err: unknown): string | undefined {
 }
 
 function transportError(req: HttpRequest, err: unknown, timedOut: boolean, timeoutMs: number): ProviderError {
+  const blocked = blockedCause(err);
+  if (blocked) {
+    // Said as what it is, so an operator reading error_message does not chase a network fault.
+    return new ProviderError({ provider: req.provider, kind: 'permanent', code: 'blocked_url', message: `The ${req.provider} API URL was ${blocked.message}; nothing was sent. Private addresses need SWITCHBOARD_ALLOW_PRIVATE_URLS=true.` });
+  }
   const name = err && typeof err === 'object' ? (err as { name?: unknown }).name : undefined;
   if (timedOut || name === 'TimeoutError') {
     return new ProviderError({

@@ -44,7 +44,7 @@ export function eventRoutes(app: FastifyInstance, s: Services): void {
     async handler({ principal, params, query, req, reply }) {
       await s.instances.require(principal, params.instance_id);
       const last = Number(req.headers['last-event-id']);
-      let cursor = Number.isInteger(last) && last >= 0 ? last : query.after;
+      let cursor = Number.isSafeInteger(last) && last >= 0 ? last : query.after;
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });

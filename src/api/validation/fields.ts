@@ -308,6 +308,11 @@ export function int(opts: { ge?: number; le?: number; description?: string } = {
       } else {
         return issue(issues, 'int_type', loc, 'Input should be a valid integer', v);
       }
+      // Beyond 2^53 a JS number is no longer exact (and PostgreSQL's bigint ends at 2^63): out of range, 422.
+      const ge = opts.ge ?? -Number.MAX_SAFE_INTEGER;
+      const le = opts.le ?? Number.MAX_SAFE_INTEGER;
+      if (n < ge) return issue(issues, 'greater_than_equal', loc, `Input should be greater than or equal to ${ge}`, v, { ge });
+      if (n > le) return issue(issues, 'less_than_equal', loc, `Input should be less than or equal to ${le}`, v, { le });
       if (opts.ge !== undefined && n < opts.ge) return issue(issues, 'greater_than_equal', loc, `Input should be greater than or equal to ${opts.ge}`, v, { ge: opts.ge });
       if (opts.le !== undefined && n > opts.le) return issue(issues, 'less_than_equal', loc, `Input should be less than or equal to ${opts.le}`, v, { le: opts.le });
       return n;

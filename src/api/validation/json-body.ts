@@ -6,6 +6,7 @@
  * - any other content type -> the bytes themselves, which then fail model validation.
  */
 import { BadRequest, ValidationFailed } from '../../errors.js';
+import { MAX_JSON_DEPTH, jsonTooDeepAt } from '../../json-limits.js';
 
 export type DecodedBody = { kind: 'absent' } | { kind: 'value'; value: unknown };
 
@@ -28,6 +29,12 @@ export function decodeJsonBody(raw: Buffer | undefined, contentType: string | un
     throw new BadRequest('There was an error parsing the body');
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const deep = jsonTooDeepAt(text);
+  if (deep >= 0) {
+    // Refused before parsing: nothing downstream (locator, validators) has to walk such a tree.
+    const msg = `Nesting deeper than ${MAX_JSON_DEPTH} levels`;
+    throw new ValidationFailed([{ type: 'json_invalid', loc: ['body', Array.from(text.slice(0, deep)).length], msg: 'JSON decode error', input: {}, ctx: { error: msg } }]);
+  }
   try {
     return { kind: 'value', value: JSON.parse(text) };
   } catch {
