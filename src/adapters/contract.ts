@@ -328,6 +328,12 @@ export interface ProviderAdapter {
    * pushed to the widget by the web chat hub, not sent to a provider; live deltas go there too.
    */
   readonly widget?: boolean;
+  /**
+   * False when the provider's events must not be accepted at the public webhook URL because they
+   * arrive through a route of their own that enforces more (web chat: origin, flood and length
+   * rules in /v1/webchat). Default true.
+   */
+  readonly publicWebhook?: boolean;
   /** Provider-specific channel rules, checked at create and update; all issues reported at once. */
   validateChannel?(channel: ChannelDraft): ChannelIssue[];
   readonly inbound?: InboundPart;

@@ -24,6 +24,8 @@ const KEY_CACHE_MS = 5_000;
 export class ApiKeysService {
   private readonly envAdminHash: string | undefined;
   private readonly cache = new Map<string, { principal: Principal; until: number }>();
+  /** Long-lived connections (event streams...) opened with each key: closed when it is revoked. */
+  private readonly holders = new Map<string, Set<() => void>>();
 
   constructor(
     private readonly repos: Repos,
@@ -34,10 +36,60 @@ export class ApiKeysService {
     notifier?.on('keys', (id) => this.forget(id));
   }
 
-  /** Drops a key's cached principal (`*`: every key's). */
+  /**
+   * Drops a key's cached principal and closes what it holds open (`*`: after a missed
+   * announcement — every cached key is dropped and each held key is checked against the store).
+   */
   private forget(id: string): void {
-    if (id === '*') this.cache.clear();
-    else for (const [hash, e] of this.cache) if (e.principal.keyId === id) this.cache.delete(hash);
+    if (id === '*') {
+      this.cache.clear();
+      void this.recheckHolders();
+      return;
+    }
+    for (const [hash, e] of this.cache) if (e.principal.keyId === id) this.cache.delete(hash);
+    this.closeHeld(id);
+  }
+
+  private closeHeld(id: string): void {
+    const fns = this.holders.get(id);
+    if (!fns) return;
+    this.holders.delete(id);
+    for (const fn of fns) {
+      try {
+        fn();
+      } catch {
+        // one close failing must not keep the others open
+      }
+    }
+  }
+
+  private async recheckHolders(): Promise<void> {
+    const ids = [...this.holders.keys()];
+    if (!ids.length) return;
+    try {
+      const alive = await this.repos.apiKeys.existing(ids);
+      for (const id of ids) if (!alive.has(id)) this.closeHeld(id);
+    } catch {
+      // the store is unreachable too; the next announcement or reconnect tries again
+    }
+  }
+
+  /**
+   * Registers a connection opened with `p`'s key (an event stream, a socket): `close` runs, on
+   * every node, as soon as the key is deleted. Returns the unregister function for a normal end.
+   * The environment's operator key (keyId null) cannot be deleted and registers nothing.
+   */
+  holdOpen(p: Principal, close: () => void): () => void {
+    const id = p.keyId;
+    if (!id) return () => undefined;
+    let set = this.holders.get(id);
+    if (!set) this.holders.set(id, (set = new Set()));
+    set.add(close);
+    return () => {
+      const s = this.holders.get(id);
+      s?.delete(close);
+      if (s && s.size === 0) this.holders.delete(id);
+    };
   }
 
   /** Resolves a presented key to a principal, or undefined when it is not a valid key. */

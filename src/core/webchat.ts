@@ -298,7 +298,7 @@ export class WebChat {
       body,
     };
     if (!known) {
-      const reply = await this.webhooks.channelWebhook(ch.row.id, raw);
+      const reply = await this.webhooks.channelWebhook(ch.row.id, raw, { internal: true });
       if (reply.status >= 400) {
         const detail = safeDetail(reply.body);
         if (reply.status === 400) throw new BadRequest(detail);

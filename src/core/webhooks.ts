@@ -46,11 +46,16 @@ export class Webhooks {
     return id ? this.accountRows.get(id, () => this.repos.accounts.get(id)) : undefined;
   }
 
-  async channelWebhook(channelId: string | undefined, raw: RawRequest): Promise<WebhookReply> {
+  /**
+   * A request to a channel's webhook URL. `internal`: the caller is Switchboard's own gate for a
+   * provider whose events may not come in at the public URL (web chat; see `publicWebhook`).
+   */
+  async channelWebhook(channelId: string | undefined, raw: RawRequest, opts: { internal?: boolean } = {}): Promise<WebhookReply> {
     const channel = channelId ? await this.channelRows.get(channelId, () => this.repos.channels.get(channelId)) : undefined;
     const adapter = channel ? getProvider(channel.provider) : undefined;
     const inbound = adapter?.inbound;
     if (!channel || !adapter || !inbound) return reply(404, 'Unknown webhook endpoint');
+    if (adapter.publicWebhook === false && !opts.internal) return reply(404, 'Unknown webhook endpoint');
     const ctx = this.contexts.inbound(adapter, await this.accountOf(channel), channel);
 
     if (raw.method === 'GET') {

@@ -345,24 +345,6 @@ export async function gmailKit({ s, instanceId, tag = '' }: KitContext, opts: { 
   };
 }
 
-// ---------------------------------------------------------------- web
-export async function webKit({ s, instanceId }: KitContext): Promise<Kit> {
-  const secret = 'web-secret-' + randomBytes(8).toString('hex');
-  const ch = await createChannel(s, instanceId, { channel_type: 'web_chat', provider: 'web', external_identifier: `site-${randomBytes(4).toString('hex')}`, webhook_secret: secret });
-  const url = ch.webhook_url;
-  const body = (n: number, conv = 1) => JSON.stringify({ visitor_id: `visitor-${conv}`, client_message_id: `cm-${n}-${conv}`, text: `hello ${n}` });
-  const sig = (visitor: string, key = secret) => createHmac('sha256', key).update(visitor).digest('hex');
-  return {
-    provider: 'web', channelId: ch.id, url, format: 'json',
-    valid: async (n, conv = 1) => ({ url, headers: { 'content-type': 'application/json', 'x-switchboard-visitor-signature': sig(`visitor-${conv}`) }, body: body(n, conv) }),
-    badSignature: async (n) => ({ url, headers: { 'content-type': 'application/json', 'x-switchboard-visitor-signature': sig('visitor-1', secret + 'x') }, body: body(n) }),
-    missingSignature: async (n) => ({ url, headers: { 'content-type': 'application/json' }, body: body(n) }),
-    staleSignature: async () => undefined,
-    signRaw: async (b, ct) => ({ url, headers: { 'content-type': ct }, body: b }),
-    close: noop,
-  };
-}
-
 export const KITS: Record<string, (c: KitContext) => Promise<Kit>> = {
   telegram: telegramKit,
   meta_cloud: (c) => metaKit(c),
@@ -370,7 +352,6 @@ export const KITS: Record<string, (c: KitContext) => Promise<Kit>> = {
   resend: (c) => resendKit(c),
   retell: (c) => retellKit(c),
   gmail: (c) => gmailKit(c),
-  web: webKit,
   vonage: (c) => vonageKit(c),
 };
 

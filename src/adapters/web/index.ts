@@ -23,5 +23,7 @@ export const web: ProviderAdapter = {
   identity: webIdentity,
   generatesWebhookSecret: true,
   widget: true,
+  // Visitors write through /v1/webchat/{id}/messages only: one gate for origin, flood and length.
+  publicWebhook: false,
   inbound: webAdapter,
 };

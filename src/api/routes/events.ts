@@ -58,9 +58,15 @@ export function eventRoutes(app: FastifyInstance, s: Services): void {
         closed = true;
         wake?.();
       });
+      // Deleting the key ends the stream at once, on whichever node holds it (api-keys.ts).
+      const release = s.apiKeys.holdOpen(principal, () => {
+        closed = true;
+        wake?.();
+      });
       try {
         while (!closed) {
           const rows = await s.repos.events.after(params.instance_id, cursor, 200);
+          if (closed) break; // revoked while reading: not one more event
           for (const r of rows) {
             res.write(`id: ${r.seq}\nevent: ${r.type}\ndata: ${r.payload}\n\n`);
             cursor = Number(r.seq);
@@ -79,6 +85,7 @@ export function eventRoutes(app: FastifyInstance, s: Services): void {
         }
       } finally {
         off();
+        release();
         res.end();
       }
     },

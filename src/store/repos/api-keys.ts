@@ -14,6 +14,13 @@ export class ApiKeysRepo {
     return this.db.selectFrom('api_keys').selectAll().where('key_hash', '=', hash).executeTakeFirst();
   }
 
+  /** Which of these key ids still exist. */
+  async existing(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db.selectFrom('api_keys').select('id').where('id', 'in', ids).execute();
+    return new Set(rows.map((r) => r.id));
+  }
+
   async hasAdminKey(): Promise<boolean> {
     const r = await this.db.selectFrom('api_keys').select('id').where('is_admin', '=', 1).executeTakeFirst();
     return r !== undefined;
