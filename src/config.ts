@@ -28,6 +28,17 @@ export interface Config {
   media: MediaConfig;
   /** How often a node returns idle human-mode conversations to the agent. */
   handoffSweepMs: number;
+  /** HTTP server limits (docs/security.md); unset fields take the defaults in api/app.ts. */
+  http?: HttpLimits;
+}
+
+export interface HttpLimits {
+  /** Headers and body must have arrived within this (SWITCHBOARD_REQUEST_TIMEOUT_MS, default 30 s). */
+  requestTimeoutMs: number;
+  /** An idle keep-alive socket is closed after this (SWITCHBOARD_KEEPALIVE_TIMEOUT_MS, default 72 s). */
+  keepAliveTimeoutMs: number;
+  /** Open connections per process beyond which new ones are refused (SWITCHBOARD_MAX_CONNECTIONS, default 10,000). */
+  maxConnections: number;
 }
 
 export interface MediaConfig {
@@ -69,6 +80,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deliveryScheduleMs: env.SWITCHBOARD_DELIVERY_SCHEDULE ? parseSchedule(env.SWITCHBOARD_DELIVERY_SCHEDULE) : undefined,
     metricsToken: env.SWITCHBOARD_METRICS_TOKEN || undefined,
     gmailWatchCheckMs: positiveMs(env.SWITCHBOARD_GMAIL_WATCH_CHECK_MS, 3_600_000, 'SWITCHBOARD_GMAIL_WATCH_CHECK_MS'),
+    http: {
+      requestTimeoutMs: whole(env.SWITCHBOARD_REQUEST_TIMEOUT_MS, 30_000, 100, 'SWITCHBOARD_REQUEST_TIMEOUT_MS'),
+      keepAliveTimeoutMs: whole(env.SWITCHBOARD_KEEPALIVE_TIMEOUT_MS, 72_000, 100, 'SWITCHBOARD_KEEPALIVE_TIMEOUT_MS'),
+      maxConnections: whole(env.SWITCHBOARD_MAX_CONNECTIONS, 10_000, 1, 'SWITCHBOARD_MAX_CONNECTIONS'),
+    },
     media: {
       store: env.SWITCHBOARD_MEDIA_STORE || undefined,
       s3AccessKeyId: env.SWITCHBOARD_S3_ACCESS_KEY_ID || undefined,

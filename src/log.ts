@@ -26,13 +26,29 @@ export const REDACT_PATHS = [
   '*.key',
 ];
 
+/**
+ * What a request's URL looks like in the log: its route pattern (`/v1/webhooks/:channel_id`),
+ * never the path itself — some paths carry credentials (the Retell custom-LLM token, a Telegram
+ * file path) and query strings carry Meta's verify token. A URL no route matched (a Retell socket
+ * URL fetched without an upgrade, a probe) is logged with every segment that could be an id or a
+ * token masked.
+ */
+export function loggedUrl(req: { url: string; routeOptions?: { url?: string } }): string {
+  const pattern = req.routeOptions?.url;
+  if (pattern) return pattern;
+  return req.url
+    .split('?')[0]
+    .split('/')
+    .map((seg) => (seg.length >= 12 || (seg.length > 3 && /\d/.test(seg)) ? ':masked' : seg))
+    .join('/');
+}
+
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: {
-      // Log the path without the query string: Meta's handshake puts its verify token there.
-      req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: req.url.split('?')[0], id: req.id }),
+      req: (req: { method: string; url: string; id: string; routeOptions?: { url?: string } }) => ({ method: req.method, url: loggedUrl(req), id: req.id }),
     },
   };
 }

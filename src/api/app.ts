@@ -4,6 +4,7 @@
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { createServer } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from '../core/services.js';
 import { registerAuth } from './plugins/auth.js';
@@ -35,14 +36,28 @@ export interface AppOptions {
 
 export async function buildApp(s: Services, opts: AppOptions): Promise<FastifyInstance> {
   const requestLog = requestLogMode();
+  const limits = s.config.http ?? { requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, maxConnections: 10_000 };
   const app: FastifyInstance = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger, childLoggerFactory: lazyChildLogger } : { logger: false }),
     ...(requestLog === 'full' ? {} : { logController: new Fastify.LogController({ disableRequestLogging: true }) }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true },
-    // Large connection counts from benchmarks and many providers: keep sockets alive.
-    keepAliveTimeout: 72_000,
+    // Headers and body must arrive within requestTimeoutMs (a client trickling bytes cannot hold
+    // a socket for ever), checked every second; idle keep-alive sockets close after
+    // keepAliveTimeoutMs (long, for benchmarks and providers that reuse connections); past
+    // maxConnections new sockets are refused. Streams and upgraded sockets are not affected:
+    // these bound receiving a request, not answering it.
+    serverFactory: (handler) => {
+      const server = createServer({
+        requestTimeout: limits.requestTimeoutMs,
+        headersTimeout: limits.requestTimeoutMs,
+        keepAliveTimeout: limits.keepAliveTimeoutMs,
+        connectionsCheckingInterval: Math.min(1_000, limits.requestTimeoutMs),
+      }, handler);
+      server.maxConnections = limits.maxConnections;
+      return server;
+    },
   });
 
   // Bodies stay raw bytes: webhook signatures are computed over them, and API bodies are decoded

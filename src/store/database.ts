@@ -36,7 +36,12 @@ export interface OpenOptions {
   /** PostgreSQL schema to use (created if missing); tests give each file its own. */
   pgSchema?: string;
   poolSize?: number;
+  /** SQLite: after this long without writes, the WAL is checkpointed with TRUNCATE (0 bytes). */
+  walIdleTruncateMs?: number;
 }
+
+/** Bytes of WAL kept after a reset (SQLite's journal_size_limit). */
+const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
 
 export async function openStore(url: string, opts: OpenOptions = {}): Promise<Store> {
   let db: Kysely<Database>;
@@ -53,7 +58,10 @@ export async function openStore(url: string, opts: OpenOptions = {}): Promise<St
     raw.pragma('synchronous = NORMAL');
     raw.pragma('foreign_keys = ON');
     raw.pragma('busy_timeout = 5000');
-    if (!memory) startCheckpointer(raw, resolve(file));
+    // After a checkpoint resets the WAL, SQLite shrinks the file back to this (else it keeps its
+    // largest size: 808 MB next to a 196 MB database after one burst).
+    raw.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
+    if (!memory) startCheckpointer(raw, resolve(file), opts.walIdleTruncateMs ?? 10_000);
     writes = new WriteWatch();
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }), plugins: [writes] });
     dialect = 'sqlite';
@@ -133,18 +141,32 @@ function withStatementCache(raw: SqliteDatabase.Database, max = 1000) {
  * 15-25 ms. Instead a worker thread with its own connection runs a PASSIVE checkpoint (it never
  * blocks writers) every half second. If the worker dies, automatic checkpoints come back.
  */
-function startCheckpointer(raw: SqliteDatabase.Database, file: string): void {
+function startCheckpointer(raw: SqliteDatabase.Database, file: string, idleTruncateMs: number): void {
+  // When a PASSIVE checkpoint finds nothing new for idleTruncateMs (no writes), one TRUNCATE
+  // checkpoint empties the WAL file: bounded on disk however large a burst made it.
   const code = `
     const { workerData, parentPort } = require('node:worker_threads');
     const Database = require(workerData.module);
     const db = new Database(workerData.file);
     db.pragma('busy_timeout = 1000');
-    const timer = setInterval(() => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} }, 500);
+    db.pragma('journal_size_limit = ' + workerData.sizeLimit);
+    let lastLog = -1, quietSince = Date.now(), truncated = true;
+    const timer = setInterval(() => {
+      try {
+        const r = db.pragma('wal_checkpoint(PASSIVE)')[0] || {};
+        const now = Date.now();
+        if (r.log !== lastLog) { lastLog = r.log; quietSince = now; if (r.log > 0) truncated = false; }
+        else if (!truncated && r.busy === 0 && r.log === r.checkpointed && now - quietSince >= workerData.idleMs) {
+          const t = db.pragma('wal_checkpoint(TRUNCATE)')[0] || {};
+          if (t.busy === 0) { truncated = true; lastLog = 0; }
+        }
+      } catch {}
+    }, Math.min(500, workerData.idleMs));
     parentPort.on('message', () => { clearInterval(timer); db.close(); process.exit(0); });
   `;
   let worker: Worker;
   try {
-    worker = new Worker(code, { eval: true, workerData: { file, module: require_resolve('better-sqlite3') } });
+    worker = new Worker(code, { eval: true, workerData: { file, module: require_resolve('better-sqlite3'), sizeLimit: WAL_SIZE_LIMIT, idleMs: Math.max(50, idleTruncateMs) } });
   } catch {
     return; // keep SQLite's own automatic checkpoints
   }

@@ -56,7 +56,9 @@ const RULES: { what: string; re: RegExp }[] = [
   { what: 'the global fetch', re: /(?<![\w$.\-/]|typeof\s)fetch(?![\w$\-])(?!\s*\??:)/ },
   { what: 'globalThis.fetch', re: /globalThis\s*\.\s*fetch\b/ },
   { what: 'undici', re: /(?:from|import|require\()\s*['"]undici['"]/ },
-  { what: 'node:http / node:https (other than type imports)', re: /^(?!\s*import\s+type\b).*(?:from|require\()\s*['"](?:node:)?https?['"]/m },
+  // node:http is fine for serving (createServer, types); its client side (request, get, Agent) is not.
+  { what: 'the node:http / node:https client', re: /import\s*(?:\*\s*as\s+\w+|\w+\s*(?:,\s*\{[^}]*\})?|\{[^}]*\b(?:request|get|Agent|globalAgent)\b[^}]*\})\s*from\s*['"](?:node:)?https?['"]|require\(\s*['"](?:node:)?https?['"]\s*\)/ },
+  { what: 'https.request / http.get', re: /\bhttps?\s*\.\s*(?:request|get)\s*\(/ },
   { what: 'an HTTP client library', re: /(?:from|require\()\s*['"](?:axios|got|node-fetch|superagent|request|needle|ky)['"]/ },
   { what: "jose's remote JWKS fetcher", re: /\bcreateRemoteJWKSet\b/ },
   { what: 'a WebSocket client', re: /new\s+WebSocket\s*\(/ },
@@ -82,8 +84,8 @@ test('no HTTP client outside src/net/', () => {
 });
 
 test('the scan catches what it forbids', () => {
-  const bad = ["const r = await fetch(url);", "x = { fetch: cond ? guarded : fetch };", "globalThis.fetch(u)", "import { request } from 'undici';", "import http from 'node:http';", "createRemoteJWKSet(new URL(u))"];
+  const bad = ["const r = await fetch(url);", "x = { fetch: cond ? guarded : fetch };", "globalThis.fetch(u)", "import { request } from 'undici';", "import http from 'node:http';", "import { request as r } from 'node:https';", "https.get(u)", "createRemoteJWKSet(new URL(u))"];
   for (const b of bad) assert.ok(RULES.some((r) => r.re.test(code(b))), b);
-  const fine = ["ctx.fetch(url)", "fetch?: typeof fetch;", "fetch: ctx.fetch,", "import type { IncomingMessage } from 'node:http';", "// fetch(url) in a comment", "const m = 'could not fetch the body';"];
+  const fine = ["ctx.fetch(url)", "fetch?: typeof fetch;", "fetch: ctx.fetch,", "import type { IncomingMessage } from 'node:http';", "import { createServer } from 'node:http';", "// fetch(url) in a comment", "const m = 'could not fetch the body';"];
   for (const f of fine) assert.ok(!RULES.some((r) => r.re.test(code(f))), f);
 });

@@ -4,7 +4,7 @@
  * body says nothing about internals (the details go to the log).
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { AppError, ValidationFailed } from '../../errors.js';
+import { AppError, ValidationFailed, type ValidationIssue } from '../../errors.js';
 
 const FASTIFY_STATUS_DETAIL: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'Request body is too large',
@@ -13,10 +13,23 @@ const FASTIFY_STATUS_DETAIL: Record<string, string> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'Request body is empty',
 };
 
+/**
+ * Field names whose values are secrets: a 422 about one says what is wrong, never echoes the value
+ * (Pydantic's `input`), so a secret typed into the wrong place does not come back in the response
+ * (or a proxy's log of it). Matched anywhere in `loc`, so `secrets.*` and nested keys count.
+ */
+const SECRET_FIELD = /^(?:secrets|webhook_secret|signing_secret|secret|api_key|apikey|bot_token|auth_token|access_token|app_secret|refresh_token|client_secret|token|password|key|private_key|visitor_signature|verify_token|authorization)$/i;
+
+export function withoutSecretInput(issue: ValidationIssue): ValidationIssue {
+  if (!issue.loc.some((part) => typeof part === 'string' && SECRET_FIELD.test(part))) return issue;
+  const { input: _input, ...rest } = issue;
+  return rest;
+}
+
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
     if (err instanceof ValidationFailed) {
-      return reply.code(422).type('application/json').send({ detail: err.issues });
+      return reply.code(422).type('application/json').send({ detail: err.issues.map(withoutSecretInput) });
     }
     if (err instanceof AppError) {
       if (err.headers) reply.headers(err.headers);
