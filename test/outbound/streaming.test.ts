@@ -103,8 +103,11 @@ for (const kind of storeKinds()) {
       const ch = await s.api('POST', `/v1/instances/${inst.body.id}/channels`, { channel_type: 'web_chat', provider: 'web', external_identifier: `echo-${kind}`, webhook_secret: 'echo-secret' });
       assert.equal(ch.status, 201);
       const sig = createHmac('sha256', 'echo-secret').update('visitor-1').digest('hex');
-      const r = await fetch(ch.body.webhook_url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchboard-visitor-signature': sig }, body: JSON.stringify({ visitor_id: 'visitor-1', text: 'ping', client_message_id: 'c1' }) });
-      assert.equal(r.status, 200);
+      // Visitors write through the widget routes only (the raw webhook URL refuses web channels).
+      const session = await s.api('POST', `/v1/webchat/${ch.body.id}/session`, { visitor_id: 'visitor-1', visitor_signature: sig }, null);
+      assert.equal(session.status, 200, session.text);
+      const r = await s.api('POST', `/v1/webchat/${ch.body.id}/messages`, { visitor_id: 'visitor-1', token: session.body.token, text: 'ping', client_message_id: 'c1' }, null);
+      assert.equal(r.status, 202, r.text);
       const conv = await until(async () => (await s.api('GET', `/v1/instances/${inst.body.id}/conversations`)).body.conversations[0], 'the conversation');
       const out = await until(async () => (await s.api('GET', `/v1/instances/${inst.body.id}/conversations/${conv.id}/messages`)).body.messages.find((m: any) => m.direction === 'outbound' && m.status === 'delivered'), 'the echo answer');
       assert.match(out.text, /^You said: “ping”/);
