@@ -12,6 +12,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { bearer, fields, startFakeServer } from './fake-server.js';
+import { formFields, parseMultipart } from './multipart.js';
 import type { FakeReply, FakeServer, RecordedRequest, StatusFailSpec } from './fake-server.js';
 import { metaSignature, postWebhook } from './webhook-delivery.js';
 
@@ -28,6 +29,14 @@ export interface FakeGraphOptions {
   port?: number;
   /** How long a media download URL works (default 5 minutes, as Graph's). */
   mediaUrlTtlMs?: number;
+}
+
+export interface FakeGraphUpload {
+  id: string;
+  phoneNumberId: string;
+  type: string;
+  fileName?: string;
+  bytes: Buffer;
 }
 
 export interface FakeGraphMessage {
@@ -69,6 +78,8 @@ export interface FakeGraph extends FakeServer {
   inboundText(input: { from?: string; text: string; name?: string; phoneNumberId?: string; replyTo?: string; userId?: string; username?: string; withholdPhone?: boolean }): { payload: Record<string, unknown>; wamid: string };
   /** A `user_id_update` webhook: the person's BSUID changed from `previous` to `current`. */
   userIdUpdate(input: { previous: string; current: string; waId?: string; phoneNumberId?: string }): Record<string, unknown>;
+  /** Files uploaded through POST /{phone_number_id}/media, oldest first. */
+  uploads(): FakeGraphUpload[];
   /** POSTs a webhook body signed with X-Hub-Signature-256 as Meta does; returns the receiver's status. */
   deliverWebhook(url: string, payload: Record<string, unknown>, appSecret: string): Promise<number>;
 }
@@ -86,6 +97,7 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
   const urlTtlMs = opts.mediaUrlTtlMs ?? 300_000;
   let base = '';
   let mediaCounter = 0;
+  const uploads: FakeGraphUpload[] = [];
 
   const trace = () => randomBytes(8).toString('base64url');
   const graphError = (status: number, code: number, message: string, extra: Record<string, unknown> = {}): FakeReply => ({
@@ -124,6 +136,7 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
     } else if (MEDIA_TYPES.has(type)) {
       const m = fields(b[type]);
       if (typeof m.link !== 'string' && typeof m.id !== 'string') return param(`Param ${type} must have a link or an id.`);
+      if (typeof m.id === 'string' && !media.has(m.id)) return param(`Param ${type}['id'] is not a valid media id.`);
       if (typeof m.caption === 'string' && m.caption.length > 1024) return param('Param caption must be at most 1024 characters long.');
     } else if (type === 'template') {
       const t = fields(b.template);
@@ -141,6 +154,23 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
     sent.push({ id, phoneNumberId, to: address, type, payload: b, text, replyTo: typeof replyTo === 'string' ? replyTo : undefined });
     const contact = typeof b.to === 'string' ? { input: b.to, wa_id: digits(b.to) } : { input: recipient, user_id: recipient };
     return { status: 200, json: { messaging_product: 'whatsapp', contacts: [contact], messages: [{ id }] } };
+  }
+
+  /** POST /{phone_number_id}/media: multipart with messaging_product, type and file, checked field by field. */
+  function uploadMedia(phoneNumberId: string, req: RecordedRequest): FakeReply {
+    if (!phoneIds.includes(phoneNumberId)) return graphError(400, 100, `Unsupported post request. Object with ID '${phoneNumberId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, { type: 'GraphMethodException', error_subcode: 33 });
+    const parts = parseMultipart(req.headers['content-type'], req.rawBody);
+    if (!parts) return param('The request must be multipart/form-data.');
+    const f = formFields(parts);
+    if (f.messaging_product !== 'whatsapp') return param('The parameter messaging_product is required.');
+    const file = parts.find((p) => p.name === 'file' && p.fileName !== undefined);
+    if (!file) return param('The parameter file is required.');
+    if (!f.type) return param('The parameter type is required.');
+    if (file.contentType && file.contentType !== f.type) return param(`Param type (${f.type}) does not match the file's type (${file.contentType}).`);
+    const mediaId = String(900000000 + ++mediaCounter);
+    media.set(mediaId, { bytes: file.bytes, mime: f.type });
+    uploads.push({ id: mediaId, phoneNumberId, type: f.type, fileName: file.fileName, bytes: file.bytes });
+    return { status: 200, json: { id: mediaId } };
   }
 
   function handler(req: RecordedRequest): FakeReply {
@@ -163,6 +193,8 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
       }
       return { status: 200, json: { data: held.map((id, i) => ({ id, display_phone_number: `1 555-010-${String(1000 + i)}`, verified_name: 'Fake Business', quality_rating: 'GREEN' })) } };
     }
+    const up = /^\/v\d+\.\d+\/([^/]+)\/media$/.exec(req.path);
+    if (up && req.method === 'POST') return uploadMedia(up[1], req);
     const m = /^\/v\d+\.\d+\/([^/]+)(?:\/(messages))?$/.exec(req.path);
     if (!m) return graphError(400, 2500, 'Unknown path components');
     const [, id, edge] = m;
@@ -266,5 +298,6 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
     removeMedia(mediaId) {
       media.delete(mediaId);
     },
+    uploads: () => [...uploads],
   };
 }

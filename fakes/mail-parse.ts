@@ -12,6 +12,8 @@ export interface ParsedPart {
   contentType: string;
   /** Decoded body text for leaf parts. */
   body: string;
+  /** Decoded bytes of a base64 leaf part (attachments). */
+  bytes?: Buffer;
   parts: ParsedPart[];
 }
 
@@ -42,7 +44,10 @@ export function parseMail(message: string): ParsedPart {
     return part;
   }
   const cte = (rawHeaders['content-transfer-encoding'] ?? '7bit').toLowerCase();
-  if (cte === 'base64') part.body = Buffer.from(rest.replace(/\s+/g, ''), 'base64').toString('utf8');
+  if (cte === 'base64') {
+    part.bytes = Buffer.from(rest.replace(/\s+/g, ''), 'base64');
+    part.body = part.bytes.toString('utf8');
+  }
   else if (cte === 'quoted-printable') part.body = decodeQuotedPrintable(rest);
   else part.body = rest;
   return part;

@@ -16,6 +16,7 @@
 import { fields, startFakeServer } from './fake-server.js';
 import type { FakeReply, FakeServer, RecordedRequest, StatusFailSpec } from './fake-server.js';
 import { parseTelegramHtml } from './telegram-html.js';
+import { formFields, parseMultipart } from './multipart.js';
 
 
 export const FAKE_TELEGRAM_TOKEN = '123456789:AAFakeTelegramTokenForSwitchboardTests';
@@ -32,12 +33,14 @@ export interface FakeTelegramMessage {
   chat_id: string;
   message_id: number;
   date: number;
-  kind: 'text' | 'photo' | 'document';
+  kind: 'text' | 'photo' | 'document' | 'voice' | 'audio' | 'video';
   /** Current text (or caption) exactly as sent, markup included. */
   text: string;
   parse_mode?: string;
-  /** Media URL or file_id for photo/document. */
+  /** Media URL or file_id for photo/document (when not uploaded). */
   media?: string;
+  /** A file uploaded with the request (multipart/form-data): its name, type and exact bytes. */
+  upload?: { fileName?: string; contentType?: string; bytes: Buffer };
   reply_to_message_id?: number;
   /** Earlier texts, oldest first, one per successful edit. */
   edits: string[];
@@ -116,6 +119,13 @@ export async function startFakeTelegram(opts: FakeTelegramOptions = {}): Promise
     const p: Params = {};
     for (const [k, v] of req.query) p[k] = v;
     Object.assign(p, fields(req.body));
+    if (/^multipart\/form-data/i.test(String(req.headers['content-type'] ?? ''))) {
+      const parts = parseMultipart(req.headers['content-type'], req.rawBody);
+      if (!parts) return { __invalid: 'multipart body' };
+      Object.assign(p, formFields(parts));
+      // A file part is an upload ("attach" a new file), as Telegram takes them.
+      for (const part of parts) if (part.fileName !== undefined) p[part.name] = { __upload: true, fileName: part.fileName, contentType: part.contentType, bytes: part.bytes };
+    }
     // Form and query callers send nested objects as JSON strings, as Telegram allows.
     for (const key of ['reply_parameters', 'link_preview_options', 'allowed_updates']) {
       const v = p[key];
@@ -154,14 +164,14 @@ export async function startFakeTelegram(opts: FakeTelegramOptions = {}): Promise
     return undefined;
   }
 
-  function newMessage(token: string, chat: string, kind: FakeTelegramMessage['kind'], p: Params, text: string, media?: string): FakeReply {
+  function newMessage(token: string, chat: string, kind: FakeTelegramMessage['kind'], p: Params, text: string, media?: string, upload?: FakeTelegramMessage['upload']): FakeReply {
     const id = (nextId.get(`${token}|${chat}`) ?? 0) + 1;
     nextId.set(`${token}|${chat}`, id);
     const reply = fields(p.reply_parameters).message_id;
     const msg: FakeTelegramMessage = {
       token, chat_id: chat, message_id: id, date: Math.floor(Date.now() / 1000), kind, text,
       parse_mode: typeof p.parse_mode === 'string' ? p.parse_mode : undefined,
-      media, reply_to_message_id: typeof reply === 'number' ? reply : undefined, edits: [],
+      media, reply_to_message_id: typeof reply === 'number' ? reply : undefined, edits: [], ...(upload ? { upload } : {}),
     };
     messages.push(msg);
     return ok(apiMessage(msg));
@@ -179,6 +189,7 @@ export async function startFakeTelegram(opts: FakeTelegramOptions = {}): Promise
     else out.caption = m.text || undefined;
     if (m.kind === 'photo') out.photo = [{ file_id: `photo-${m.message_id}`, file_unique_id: `u${m.message_id}`, width: 90, height: 90 }];
     if (m.kind === 'document') out.document = { file_id: `doc-${m.message_id}`, file_unique_id: `d${m.message_id}` };
+    if (m.kind === 'voice' || m.kind === 'audio' || m.kind === 'video') out[m.kind] = { file_id: `${m.kind}-${m.message_id}`, file_unique_id: `${m.kind[0]}${m.message_id}`, duration: 1 };
     if (m.edits.length > 0) out.edit_date = Math.floor(Date.now() / 1000);
     return out;
   }
@@ -244,9 +255,22 @@ export async function startFakeTelegram(opts: FakeTelegramOptions = {}): Promise
       case 'sendmessage':
         return checkText(p.text, p.parse_mode, 4096, 'text', false) ?? newMessage(token, chat, 'text', p, p.text as string);
       case 'sendphoto':
-      case 'senddocument': {
-        const key = method === 'sendphoto' ? 'photo' : 'document';
+      case 'senddocument':
+      case 'sendvoice':
+      case 'sendaudio':
+      case 'sendvideo': {
+        const key = method.slice(4) as 'photo' | 'document' | 'voice' | 'audio' | 'video';
         const media = p[key];
+        const up = fields(media);
+        if (up.__upload === true) {
+          const bytes = up.bytes as Buffer;
+          if (bytes.length === 0) return bad('file must be non-empty');
+          // Bot API upload limits: photos 10 MB, other files 50 MB.
+          if (bytes.length > (key === 'photo' ? 10 : 50) * 1024 * 1024) return err(413, 'Request Entity Too Large');
+          if (key === 'photo' && !/^image\//.test(String(up.contentType ?? ''))) return bad('IMAGE_PROCESS_FAILED');
+          return checkText(p.caption, p.parse_mode, 1024, 'caption', true) ??
+            newMessage(token, chat, key, p, typeof p.caption === 'string' ? p.caption : '', undefined, { fileName: up.fileName as string, contentType: up.contentType as string | undefined, bytes });
+        }
         if (typeof media !== 'string' || media === '') return bad(`there is no ${key} in the request`);
         return checkText(p.caption, p.parse_mode, 1024, 'caption', true) ??
           newMessage(token, chat, key, p, typeof p.caption === 'string' ? p.caption : '', media);

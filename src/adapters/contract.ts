@@ -194,6 +194,21 @@ export interface InboundPart {
   configAfterCommit?(req: RawRequest, config: Record<string, unknown>): { identity?: string; patch: Record<string, unknown> } | undefined;
 }
 
+/**
+ * A file to send. `url` is always set (a signed Switchboard link for uploaded media, which
+ * providers that fetch by URL use: Twilio MMS); `load` is set for uploaded media, whose bytes
+ * senders that upload natively (Telegram multipart, WhatsApp /media, email) read.
+ */
+export interface OutboundAttachment {
+  url: string;
+  kind?: string;
+  fileName?: string;
+  caption?: string;
+  mimeType?: string;
+  size?: number;
+  load?: () => Promise<Buffer>;
+}
+
 /** One message to send, already rendered in the channel's own format. */
 export interface OutboundChunk {
   /** Telegram HTML, WhatsApp markup or plain text (the email's text part). */
@@ -201,7 +216,7 @@ export interface OutboundChunk {
   /** Email only: the HTML part and the subject. */
   html?: string;
   subject?: string;
-  attachments?: { url: string; kind?: string; fileName?: string; caption?: string }[];
+  attachments?: OutboundAttachment[];
   /** The provider id of the message this one answers (first chunk only). */
   replyToProviderMessageId?: string;
   /** Email threading: who, and which message/thread this continues. */

@@ -116,7 +116,8 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
     await repos.jobs.hurry('deliver', eventId, new Date().toISOString());
     await notifier.publish('jobs', '');
   };
-  const sendJob = new SendJob(repos, inbox, contexts, governor, health, log, sendScheduleMs.length + 1, () => services.widgets);
+  const sendJob: SendJob = new SendJob(repos, inbox, contexts, governor, health, log, sendScheduleMs.length + 1, () => services.widgets);
+  sendJob.media = media;
   const runner = new JobRunner(repos.jobs, { deliver: (job) => delivery.handle(job), send: (job) => sendJob.handle(job), media: (job) => capture.handle(job) }, notifier, log, {
     concurrency: 16,
     // A running job renews its lease every third of it (runner.ts), so the lease only has to

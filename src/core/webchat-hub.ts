@@ -67,7 +67,9 @@ interface Partial {
 export function toWebChatMessage(r: MessageRow, attachments?: MediaItem[]): WebChatMessage {
   const out = r.direction === 'out';
   const m: WebChatMessage = { id: r.id, direction: out ? 'out' : 'in', text: r.text ?? '', status: r.status, client_message_id: out ? null : r.provider_message_id, created_at: r.created_at, updated_at: r.updated_at };
-  if (attachments?.length) m.attachments = attachments;
+  // An answer's uploads signed when it was pushed (send-job), for uploads sent more than once.
+  const files = attachments?.length ? attachments : out && r.content.includes('"widget_attachments"') ? (JSON.parse(r.content) as { widget_attachments?: MediaItem[] }).widget_attachments : undefined;
+  if (files?.length) m.attachments = files;
   return m;
 }
 

@@ -10,6 +10,7 @@ import { PayloadTooLarge, valueError } from '../errors.js';
 import { newId } from '../store/ids.js';
 import type { MediaRepo, MediaRow } from '../store/repos/media.js';
 import type { BlobStore } from './blob-store.js';
+import type { OutboundAttachment } from '../adapters/types.js';
 import { cleanMime, inlineSafe, kindOfMime, type ItemKind } from './kinds.js';
 import { LinkSigner } from './links.js';
 import { parseRange } from './range.js';
@@ -134,6 +135,23 @@ export class MediaService {
       return { status: 206, body, headers: { ...headers, 'content-range': `bytes ${r.range.start}-${r.range.end}/${size}`, 'content-length': String(r.range.end - r.range.start + 1) } };
     }
     return { status: 200, body, headers: { ...headers, 'content-length': String(size) } };
+  }
+
+  /** An attachment by media_id as senders take it: a signed link (for providers that fetch) and the bytes. */
+  outbound(a: { media_id: string; kind?: string; file_name?: string; mime_type?: string; size?: number }): OutboundAttachment {
+    const id = a.media_id;
+    return {
+      url: this.links.url(id, this.config.linkTtlSeconds).url,
+      kind: a.kind,
+      fileName: a.file_name,
+      mimeType: a.mime_type,
+      size: a.size,
+      load: async () => {
+        const row = await this.repo.get(id);
+        if (!row || row.status !== 'ready') throw new Error(`media ${id} is no longer stored (retention?)`);
+        return this.bytes(row);
+      },
+    };
   }
 
   /** All the bytes of a ready item (senders uploading to a provider). */

@@ -24,6 +24,8 @@ export interface Rfc2822Input {
   /** Generated as <uuid@sender-domain> when absent. */
   messageId?: string;
   date?: Date;
+  /** Files, as base64 parts of a multipart/mixed message. */
+  attachments?: { fileName: string; mimeType: string; bytes: Buffer }[];
 }
 
 const CRLF = '\r\n';
@@ -44,17 +46,26 @@ export function buildRfc2822(input: Rfc2822Input): string {
   headers.push(['MIME-Version', '1.0']);
 
   const textPart = part('text/plain', input.text);
-  let body: string;
+  let content: { headers: [string, string][]; body: string };
   if (input.html === undefined) {
-    headers.push(...textPart.headers);
-    body = textPart.body;
+    content = textPart;
   } else {
     const boundary = `=_sb_${randomBytes(12).toString('hex')}`;
-    headers.push(['Content-Type', `multipart/alternative; boundary="${boundary}"`]);
     const parts = [textPart, part('text/html', input.html)].map((p) => p.headers.map(([k, v]) => `${k}: ${v}`).join(CRLF) + CRLF + CRLF + p.body);
-    body = parts.map((p) => `--${boundary}${CRLF}${p}${CRLF}`).join('') + `--${boundary}--${CRLF}`;
+    content = { headers: [['Content-Type', `multipart/alternative; boundary="${boundary}"`]], body: parts.map((p) => `--${boundary}${CRLF}${p}${CRLF}`).join('') + `--${boundary}--${CRLF}` };
   }
-  return headers.map(([k, v]) => `${k}: ${v}`).join(CRLF) + CRLF + CRLF + body;
+  if (input.attachments?.length) {
+    const boundary = `=_sb_mixed_${randomBytes(12).toString('hex')}`;
+    const files = input.attachments.map((a) => {
+      const name = encodeHeaderText(checked('filename', a.fileName.replace(/["\\]/g, '_')));
+      const b64 = (a.bytes.toString('base64').match(/.{1,76}/g) ?? ['']).join(CRLF);
+      return [`Content-Type: ${checked('Content-Type', a.mimeType)}; name="${name}"`, `Content-Disposition: attachment; filename="${name}"`, 'Content-Transfer-Encoding: base64'].join(CRLF) + CRLF + CRLF + b64;
+    });
+    const first = content.headers.map(([k, v]) => `${k}: ${v}`).join(CRLF) + CRLF + CRLF + content.body;
+    content = { headers: [['Content-Type', `multipart/mixed; boundary="${boundary}"`]], body: [first, ...files].map((p) => `--${boundary}${CRLF}${p}${CRLF}`).join('') + `--${boundary}--${CRLF}` };
+  }
+  headers.push(...content.headers);
+  return headers.map(([k, v]) => `${k}: ${v}`).join(CRLF) + CRLF + CRLF + content.body;
 }
 
 /** base64url without padding, as Gmail's `raw` field wants. */

@@ -40,8 +40,9 @@ export interface SendMediaParams {
   phoneNumberId: string;
   to: string;
   type: MediaType;
-  /** Public HTTPS URL Meta downloads. */
-  link: string;
+  /** Public HTTPS URL Meta downloads, or `id`: media uploaded with uploadMedia. */
+  link?: string;
+  id?: string;
   caption?: string;
   /** Shown for documents. */
   filename?: string;
@@ -79,6 +80,8 @@ export interface MediaInfo {
 export interface MetaCloudApi {
   sendText(params: SendTextParams): Promise<SendResult>;
   sendMedia(params: SendMediaParams): Promise<SendResult>;
+  /** `POST /{phone_number_id}/media` (multipart: messaging_product, type, file) -> the media id (kept ~30 days). */
+  uploadMedia(phoneNumberId: string, file: { bytes: Buffer; fileName: string; mimeType: string }): Promise<string>;
   /** Templates are the only messages allowed outside the 24-hour window. */
   sendTemplate(params: SendTemplateParams): Promise<SendResult>;
   /** Marks an inbound message read; with `typing` also shows the typing indicator (about 25 s). */
@@ -135,10 +138,22 @@ export function metaCloudApi(opts: MetaCloudApiOptions): MetaCloudApi {
     sendText: (p) =>
       send(p.phoneNumberId, { to: p.to, type: 'text', text: { body: p.body, ...(p.previewUrl !== undefined ? { preview_url: p.previewUrl } : {}) }, ...context(p.replyTo) }),
     sendMedia: (p) => {
-      const media: Record<string, unknown> = { link: p.link };
+      const media: Record<string, unknown> = p.id ? { id: p.id } : { link: p.link };
       if (p.caption !== undefined && p.type !== 'audio' && p.type !== 'sticker') media.caption = p.caption;
       if (p.filename !== undefined && p.type === 'document') media.filename = p.filename;
       return send(p.phoneNumberId, { to: p.to, type: p.type, [p.type]: media, ...context(p.replyTo) });
+    },
+    async uploadMedia(phoneNumberId, file) {
+      const form = new FormData();
+      form.append('messaging_product', 'whatsapp');
+      form.append('type', file.mimeType);
+      form.append('file', new Blob([new Uint8Array(file.bytes)], { type: file.mimeType }), file.fileName);
+      // A repeated upload only makes another media id: safe to retry.
+      const res = await httpRequest({ provider: PROVIDER, method: 'POST', url: joinUrl(base, `${encodeURIComponent(phoneNumberId)}/media`), headers: auth, formData: form, idempotent: true, fetch: opts.fetch, timeoutMs: opts.timeoutMs });
+      if (res.status < 200 || res.status >= 300) throw metaCloudError(res);
+      const id = str(asRecord(res.body).id);
+      if (!id) throw new ProviderError({ provider: PROVIDER, kind: 'retryable', code: 'bad_response', httpStatus: res.status, message: 'WhatsApp accepted the upload but returned no media id.' });
+      return id;
     },
     sendTemplate: (p) =>
       send(p.phoneNumberId, { to: p.to, type: 'template', template: { name: p.name, language: { code: p.languageCode }, ...(p.components ? { components: p.components } : {}) } }),

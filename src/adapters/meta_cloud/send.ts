@@ -30,7 +30,10 @@ export const metaCloudOutbound: OutboundPart = {
     }
     if (chunk.attachments?.length) {
       const a = chunk.attachments[0];
-      const r = await client.sendMedia({ phoneNumberId, to: ctx.conversationKey, type: MEDIA[a.kind ?? 'document'] ?? 'document', link: a.url, caption: chunk.text || a.caption, filename: a.fileName });
+      const type = a.load ? whatsappType(a.kind, a.mimeType ?? '') : (MEDIA[a.kind ?? 'document'] ?? 'document');
+      // Uploaded media goes to Graph first (POST /{phone_number_id}/media), then is sent by id.
+      const source = a.load ? { id: await client.uploadMedia(phoneNumberId, { bytes: await a.load(), fileName: a.fileName ?? 'file', mimeType: a.mimeType ?? 'application/octet-stream' }) } : { link: a.url };
+      const r = await client.sendMedia({ phoneNumberId, to: ctx.conversationKey, type, ...source, caption: chunk.text || a.caption, filename: a.fileName, replyTo: chunk.replyToProviderMessageId });
       return { providerMessageId: r.messageId };
     }
     const r = await client.sendText({ phoneNumberId, to: ctx.conversationKey, body: chunk.text, replyTo: chunk.replyToProviderMessageId });
@@ -40,3 +43,12 @@ export const metaCloudOutbound: OutboundPart = {
     if (lastInbound) await api(ctx).markRead({ phoneNumberId: phoneNumberIdOf(ctx), messageId: lastInbound, typing: true });
   },
 };
+
+/** WhatsApp's media types by what the file is: images it shows inline are JPEG/PNG, the rest goes as a document. */
+export function whatsappType(kind: string | undefined, mimeType: string): MediaType {
+  if (kind === 'image' && /^image\/(jpeg|png)$/.test(mimeType)) return 'image';
+  if (kind === 'sticker' && mimeType === 'image/webp') return 'sticker';
+  if ((kind === 'voice' || kind === 'audio') && /^audio\/(aac|amr|mpeg|mp4|ogg)/.test(mimeType)) return 'audio';
+  if (kind === 'video' && /^video\/(mp4|3gpp)$/.test(mimeType)) return 'video';
+  return 'document';
+}

@@ -26,8 +26,10 @@ export const resendOutbound: OutboundPart = {
         html: chunk.html,
         text: chunk.text,
         ...(Object.keys(headers).length ? { headers } : {}),
-        // Resend fetches attachments given by URL (`path`) itself.
-        ...(chunk.attachments?.length ? { attachments: chunk.attachments.map((a) => ({ path: a.url, filename: a.fileName ?? a.url.split('/').pop()?.split('?')[0] ?? 'attachment' })) } : {}),
+        // Uploaded media goes as base64 `content`; other URLs Resend fetches itself (`path`).
+        ...(chunk.attachments?.length ? { attachments: await Promise.all(chunk.attachments.map(async (a) => (a.load
+          ? { content: (await a.load()).toString('base64'), filename: a.fileName ?? 'attachment', ...(a.mimeType ? { content_type: a.mimeType } : {}) }
+          : { path: a.url, filename: a.fileName ?? a.url.split('/').pop()?.split('?')[0] ?? 'attachment' }))) } : {}),
       },
       { idempotencyKey: ctx.idempotencyKey },
     );

@@ -37,6 +37,8 @@ export interface HttpRequest extends HttpClientOptions {
   json?: unknown;
   /** Form body (application/x-www-form-urlencoded). */
   form?: URLSearchParams;
+  /** multipart/form-data body (file uploads); fetch sets the boundary. */
+  formData?: FormData;
   /**
    * True when repeating the request cannot cause a second effect (reads, or a send carrying an
    * idempotency key the provider honours). Ambiguous failures then become `retryable` instead of
@@ -84,13 +86,15 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
 
   const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: 'application/json', ...req.headers };
-  let body: string | undefined;
+  let body: string | FormData | undefined;
   if (req.json !== undefined) {
     headers['content-type'] = 'application/json';
     body = JSON.stringify(req.json);
   } else if (req.form) {
     headers['content-type'] = 'application/x-www-form-urlencoded';
     body = req.form.toString();
+  } else if (req.formData) {
+    body = req.formData;
   }
 
   try {

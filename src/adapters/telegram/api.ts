@@ -123,6 +123,18 @@ export interface SendMediaParams {
   reply_parameters?: ReplyParameters;
 }
 
+/** A file uploaded with the request (multipart/form-data), as Telegram takes new files. */
+export interface UploadFile {
+  bytes: Buffer;
+  fileName: string;
+  mimeType: string;
+}
+
+export type UploadMethod = 'sendPhoto' | 'sendDocument' | 'sendVoice' | 'sendAudio' | 'sendVideo';
+
+/** The form field each upload method takes its file in. */
+export const UPLOAD_FIELD: Record<UploadMethod, string> = { sendPhoto: 'photo', sendDocument: 'document', sendVoice: 'voice', sendAudio: 'audio', sendVideo: 'video' };
+
 export interface TelegramApi {
   getMe(): Promise<TelegramUser>;
   setWebhook(params: SetWebhookParams): Promise<true>;
@@ -136,6 +148,8 @@ export interface TelegramApi {
   sendPhoto(params: SendMediaParams): Promise<TelegramMessage>;
   sendDocument(params: SendMediaParams): Promise<TelegramMessage>;
   getFile(fileId: string): Promise<TelegramFile>;
+  /** Uploads a file with one of the send methods (multipart/form-data). */
+  sendUpload(method: UploadMethod, params: { chat_id: ChatId; caption?: string; parse_mode?: ParseMode; reply_parameters?: ReplyParameters }, file: UploadFile): Promise<TelegramMessage>;
   /**
    * The download URL of a file from getFile. It contains the bot token: fetch it, never log it
    * or hand it to anyone.
@@ -166,6 +180,16 @@ export function telegramApi(opts: TelegramApiOptions): TelegramApi {
     throw telegramError(res, method);
   }
 
+  async function upload(method: UploadMethod, params: Record<string, unknown>, file: UploadFile): Promise<TelegramMessage> {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) form.append(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
+    form.append(UPLOAD_FIELD[method], new Blob([new Uint8Array(file.bytes)], { type: file.mimeType }), file.fileName);
+    const res = await httpRequest({ provider: PROVIDER, method: 'POST', url: joinUrl(base, `bot${opts.botToken}/${method}`), formData: form, idempotent: false, fetch: opts.fetch, timeoutMs: opts.timeoutMs });
+    const body = asRecord(res.body);
+    if (res.status === 200 && body.ok === true) return body.result as TelegramMessage;
+    throw telegramError(res, method);
+  }
+
   const fileDownloadUrl = (filePath: string): string => joinUrl(base, `file/bot${opts.botToken}/${filePath}`);
 
   return {
@@ -180,6 +204,7 @@ export function telegramApi(opts: TelegramApiOptions): TelegramApi {
     sendPhoto: ({ url, ...rest }) => call<TelegramMessage>('sendPhoto', { ...rest, photo: url }),
     sendDocument: ({ url, ...rest }) => call<TelegramMessage>('sendDocument', { ...rest, document: url }),
     getFile: (fileId) => call<TelegramFile>('getFile', { file_id: fileId }),
+    sendUpload: (method, params, file) => upload(method, params, file),
     fileDownloadUrl,
     async downloadFile(filePath) {
       const res = await httpRequest({

@@ -1,7 +1,7 @@
 /** Sending on Telegram: HTML parse mode, replies threaded with reply_parameters, typing actions. */
 import type { ApiContext, OutboundPart, SendContext } from '../contract.js';
 import { ProviderError } from '../shared/provider-error.js';
-import { telegramApi } from './api.js';
+import { telegramApi, type UploadMethod } from './api.js';
 
 function api(ctx: ApiContext & { timeoutMs: number }) {
   return telegramApi({ botToken: ctx.secrets.bot_token ?? '', baseUrl: ctx.apiBaseUrl, fetch: ctx.fetch, timeoutMs: ctx.timeoutMs });
@@ -31,6 +31,19 @@ export const telegramOutbound: OutboundPart = {
   async send(ctx, chunk) {
     const replyTo = chunk.replyToProviderMessageId ? Number(chunk.replyToProviderMessageId) : undefined;
     const media = chunk.attachments?.[0];
+    if (media?.load) {
+      // Uploaded media: the bytes go with the request, by kind (voice notes as voice, etc.).
+      const file = { bytes: await media.load(), fileName: media.fileName ?? 'file', mimeType: media.mimeType ?? 'application/octet-stream' };
+      const method = uploadMethod(media.kind, file.mimeType);
+      const m = await toChat(ctx, (chat_id) =>
+        api(ctx).sendUpload(method, {
+          chat_id,
+          ...(chunk.text ? { caption: chunk.text, parse_mode: 'HTML' as const } : {}),
+          ...(replyTo && Number.isFinite(replyTo) ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}),
+        }, file),
+      );
+      return { providerMessageId: String(m.message_id) };
+    }
     if (media) {
       // One attachment per message; images as photos, anything else as a document. Telegram
       // fetches the URL itself.
@@ -64,3 +77,12 @@ export const telegramOutbound: OutboundPart = {
 };
 
 export { api as telegramClientFor };
+
+/** Photos must be JPEG/PNG/WebP/GIF-like images Telegram can re-encode; voice notes OGG/Opus (else they go as audio). */
+export function uploadMethod(kind: string | undefined, mimeType: string): UploadMethod {
+  if (kind === 'image' && /^image\/(jpeg|png|webp)$/.test(mimeType)) return 'sendPhoto';
+  if (kind === 'voice' && /^audio\/ogg/.test(mimeType)) return 'sendVoice';
+  if (kind === 'voice' || kind === 'audio') return 'sendAudio';
+  if (kind === 'video' && mimeType === 'video/mp4') return 'sendVideo';
+  return 'sendDocument';
+}

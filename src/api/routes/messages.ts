@@ -10,7 +10,7 @@ import { historyMessageSchema, idempotencyHeaders } from '../conversation-schema
 const sendBody = model(
   {
     text: { field: str({ maxLength: 100_000, description: 'Markdown; rendered natively for the channel.' }) },
-    attachments: { field: list(model({ url: { field: httpUrl(), required: true }, kind: { field: str({ maxLength: 20 }) }, file_name: { field: str({ maxLength: 255 }) } })) },
+    attachments: { field: list(model({ url: { field: httpUrl() }, media_id: { field: uuid({ description: 'An upload (POST /v1/instances/{id}/media), delivered natively per channel.' }) }, kind: { field: str({ maxLength: 20 }) }, file_name: { field: str({ maxLength: 255 }) } })) },
     reply_to: { field: uuid({ description: 'Id of the message this answers.' }) },
     template: { field: model({ name: { field: str({ minLength: 1, maxLength: 512 }), required: true }, language: { field: str({ minLength: 2, maxLength: 15 }), required: true }, components: { field: list(dict()) } }) },
     subject: { field: str({ maxLength: 998 }) },
@@ -40,6 +40,8 @@ export function messageRoutes(app: FastifyInstance, s: Services): void {
       if (body.text === undefined && !body.attachments?.length && !body.template) {
         throw new ValidationFailed([{ type: 'missing', loc: ['body', 'text'], msg: 'Field required', input: body }]);
       }
+      const unnamed = (body.attachments ?? []).flatMap((a, i) => (a.url === undefined && a.media_id === undefined ? [i] : []));
+      if (unnamed.length) throw new ValidationFailed(unnamed.map((i) => ({ type: 'missing', loc: ['body', 'attachments', i, 'url'], msg: 'Field required (give url or media_id)', input: body.attachments![i] })));
       const key = req.headers['idempotency-key'];
       if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 255)) {
         throw new ValidationFailed([{ type: 'string_too_long', loc: ['header', 'idempotency-key'], msg: 'Idempotency-Key must be 1-255 characters', input: key }]);

@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import { ProviderError } from '../../adapters/shared/provider-error.js';
 import { getProvider } from '../../adapters/registry.js';
 import { capabilitiesFor, type OutboundChunk, type OutboundPart, type ProviderAdapter } from '../../adapters/contract.js';
+import type { OutboundAttachment } from '../../adapters/contract.js';
+import type { MediaService } from '../../media/service.js';
 import type { JobRow } from '../../queue/jobs.js';
 import type { JobOutcome } from '../../queue/runner.js';
 import { renderFor } from '../../render/index.js';
@@ -31,7 +33,13 @@ interface Progress {
   ids: string[];
 }
 
+/** Telegram's and WhatsApp's caption limit. */
+const CAPTION_LIMIT = 1024;
+
 export class SendJob {
+  /** Uploaded media (attachments by media_id); set by services. */
+  media?: MediaService;
+
   constructor(
     private readonly repos: Repos,
     private readonly inbox: Inbox,
@@ -89,7 +97,7 @@ export class SendJob {
   private async render(channel: ChannelRow, conv: ConversationRow, adapter: ProviderAdapter, input: SendInput & { reply_to_provider_message_id?: string }): Promise<OutboundChunk[]> {
     const caps = capabilitiesFor(adapter, channel.channel_type);
     const format = caps.format;
-    const attachments = input.attachments?.map((a) => ({ url: a.url, kind: a.kind, fileName: a.file_name }));
+    const attachments = input.attachments?.map((a): OutboundAttachment => (a.media_id && this.media ? this.media.outbound({ ...a, media_id: a.media_id }) : { url: a.url ?? '', kind: a.kind, fileName: a.file_name }));
     if (input.template) return [{ text: '', template: input.template }];
     if (format === 'email') {
       const r = renderFor('email', input.text ?? '');
@@ -98,9 +106,16 @@ export class SendJob {
     const md = input.text ?? '';
     const texts = md ? renderFor(format, md, { limit: caps.maxTextLength }).chunks : [];
     const replyTo = input.reply_to_provider_message_id ? { replyToProviderMessageId: input.reply_to_provider_message_id } : {};
-    // One attachment per message (Telegram, WhatsApp Cloud): each becomes its own chunk after
-    // the text. Otherwise (Twilio MMS) they ride on the (last) text.
+    // One attachment per message (Telegram, WhatsApp Cloud): each becomes its own chunk. The
+    // text is the first one's caption when it fits one (1024 characters), else it goes first.
+    // Otherwise (Twilio MMS) they ride on the (last) text.
     if (caps.maxAttachments === 1) {
+      const captioned = attachments?.length && md ? renderFor(format, md, { limit: CAPTION_LIMIT }).chunks : undefined;
+      if (attachments?.length && captioned?.length === 1) {
+        const chunks: OutboundChunk[] = attachments.map((a, i) => ({ text: i === 0 ? captioned[0] : '', attachments: [a] }));
+        Object.assign(chunks[0], replyTo);
+        return chunks;
+      }
       const chunks: OutboundChunk[] = [...texts.map((text) => ({ text })), ...(attachments ?? []).map((a) => ({ text: '', attachments: [a] }))];
       if (chunks.length) Object.assign(chunks[0], replyTo);
       return chunks;
@@ -140,6 +155,18 @@ export class SendJob {
   private async toWidget(channel: ChannelRow, msg: MessageRow): Promise<JobOutcome> {
     const now = new Date().toISOString();
     await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'delivered', sent_at: now, updated_at: now });
+    // The widget gets the media items themselves (images inline, files as links), signed now.
+    const input = JSON.parse(msg.content) as SendInput & { widget_attachments?: unknown[] };
+    const patch: Partial<MessageRow> = {};
+    if (input.attachments?.length && this.media) {
+      const items = [];
+      for (const a of input.attachments) {
+        const row = a.media_id ? await this.media.repo.get(a.media_id) : undefined;
+        items.push(row ? this.media.item(row) : { kind: a.kind ?? 'document', url: a.url, file_name: a.file_name, status: 'ready' });
+      }
+      patch.content = JSON.stringify({ ...input, widget_attachments: items });
+    }
+    await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'delivered', updated_at: now, ...patch });
     await this.widgets?.()?.publishMessage(msg.conversation_id, msg.id);
     await this.inbox.emit(channel, msg.conversation_id, 'message.status', { kind: 'status', message_id: msg.id, status: 'delivered' }, `out:${msg.id}:delivered`);
     return { kind: 'done' };

@@ -8,6 +8,9 @@ import type { Logger } from 'pino';
 import { newId } from '../../store/ids.js';
 import { Conflict, idempotencyMismatch, NotFound } from '../../errors.js';
 import { handoffSettings, toHistoryMessage, type Author, type ConversationsService, type HistoryMessage } from '../conversations.js';
+import { ValidationFailed, type ValidationIssue } from '../../errors.js';
+import { attachmentIssues } from '../../media/limits.js';
+import type { MediaRow } from '../../store/repos/media.js';
 import type { JobsRepo } from '../../queue/jobs.js';
 import { channelName, type Notifier } from '../../queue/notifier.js';
 import type { MessageInsert, MessageRow, NewMessageRow } from '../../store/repos/inbox.js';
@@ -20,7 +23,8 @@ import { windowClosedByProvider } from './window.js';
 
 export interface SendInput {
   text?: string;
-  attachments?: { url: string; kind?: string; file_name?: string }[];
+  /** By URL, or an upload by `media_id` (POST /v1/instances/{id}/media); resolved ones carry its metadata. */
+  attachments?: { url?: string; media_id?: string; kind?: string; file_name?: string; mime_type?: string; size?: number; sha256?: string }[];
   /** Our id of the message this answers. */
   reply_to?: string;
   /** WhatsApp: a template message (allowed outside the 24-hour window). */
@@ -121,6 +125,7 @@ export class OutboundService implements ReplySink {
       // think the window is open, WhatsApp does not.
       if (windowClosedByProvider(conv)) throw new SendRefused('whatsapp_window_closed', `${WINDOW_DETAIL} WhatsApp refused the last free-form message with "re-engagement required".`);
     }
+    if (input.attachments?.length) input = { ...input, attachments: await this.resolveAttachments(instanceId, channel.provider, input.attachments) };
     let replyToProvider: string | undefined;
     let replyTarget: string | undefined;
     if (input.reply_to) {
@@ -189,6 +194,32 @@ export class OutboundService implements ReplySink {
       }
     }
     return toMessageView(prior);
+  }
+
+  /**
+   * Uploaded media named by `media_id` must be this instance's, stored, and within the channel
+   * provider's limits: otherwise a 422 naming the attachment, before anything is stored.
+   */
+  private async resolveAttachments(instanceId: string, provider: string, list: NonNullable<SendInput['attachments']>): Promise<NonNullable<SendInput['attachments']>> {
+    const issues: ValidationIssue[] = [];
+    const found: { index: number; row: MediaRow }[] = [];
+    const out = await Promise.all(list.map(async (a, index) => {
+      if (!a.media_id) return a;
+      const row = await this.repos.media.get(a.media_id);
+      if (!row || row.instance_id !== instanceId) {
+        issues.push({ type: 'value_error', loc: ['body', 'attachments', index, 'media_id'], msg: 'Value error, no such media item in this instance (upload it with POST /v1/instances/{id}/media)', input: a.media_id, ctx: { error: 'unknown media_id' } });
+        return a;
+      }
+      if (row.status !== 'ready') {
+        issues.push({ type: 'value_error', loc: ['body', 'attachments', index, 'media_id'], msg: `Value error, the media item is ${row.status}, not ready`, input: a.media_id, ctx: { error: 'media not ready' } });
+        return a;
+      }
+      found.push({ index, row });
+      return { media_id: row.id, kind: a.kind ?? row.kind, file_name: a.file_name ?? row.file_name ?? undefined, mime_type: row.mime_type ?? undefined, size: Number(row.size), sha256: row.sha256 ?? undefined };
+    }));
+    issues.push(...attachmentIssues(provider, found.sort((x, y) => x.index - y.index), list.length));
+    if (issues.length) throw new ValidationFailed(issues);
+    return out;
   }
 
   private byIdempotencyKey(instanceId: string, key: string): Promise<MessageRow | undefined> {
