@@ -160,6 +160,10 @@ export class OutboundService implements ReplySink {
       await this.repos.inbox.transaction(async (trx) => {
         await this.repos.inbox.insertMessage(trx, row);
         await this.repos.conversations.touch(trx, conv.id, now);
+        // An upload belongs to the first message that sends it (history, MCP and the widget list
+        // items by message); a later message still sends it, by media_id.
+        const uploads = (input.attachments ?? []).flatMap((a) => (a.media_id ? [a.media_id] : []));
+        await this.repos.media.attach(trx, uploads, row.id);
         if (suppressed) return;
         await this.jobs.enqueue(trx, { kind: 'send', instanceId, groupKey: `send:${conv.id}`, refId: row.id }, now);
         await this.repos.inbox.notify(trx, channelName('jobs', this.pgSchema));
