@@ -73,11 +73,14 @@ test('two nodes on one PostgreSQL: stored once, delivered once, in order per con
         const texts = accepted.filter((d) => d.body.data.from.id === String(500 + conv)).map((d) => d.body.data.text);
         assert.deepEqual(texts, Array.from({ length: PER_CONV }, (_, i) => `c${conv}-${i + 1}`), `conversation ${conv} in order`);
       }
-      const stored = await admin.query(`select count(*)::int as n, count(distinct dedupe_key)::int as d from "${schema}".events`);
+      // Besides the messages, each conversation opens with one conversation.opened event.
+      const stored = await admin.query(`select count(*)::int as n, count(distinct dedupe_key)::int as d from "${schema}".events where type = 'message.received'`);
       assert.equal(stored.rows[0].n, total, 'stored once each');
       assert.equal(stored.rows[0].d, total);
+      const opened = await admin.query(`select count(*)::int as n from "${schema}".events where type = 'conversation.opened'`);
+      assert.equal(opened.rows[0].n, CONVS, 'one conversation.opened per conversation');
       const seqs = await admin.query(`select seq from "${schema}".events where instance_id = $1 order by seq`, [inst.id]);
-      assert.deepEqual(seqs.rows.map((r) => Number(r.seq)), Array.from({ length: total }, (_, i) => i + 1), 'event cursors are gapless across nodes');
+      assert.deepEqual(seqs.rows.map((r) => Number(r.seq)), Array.from({ length: total + CONVS }, (_, i) => i + 1), 'event cursors are gapless across nodes');
       // A finished job is deleted with its node's next claim, a moment after its delivery.
       let left: unknown[] = [];
       for (let i = 0; i < 50; i++) {

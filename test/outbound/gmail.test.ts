@@ -57,17 +57,17 @@ for (const kind of storeKinds()) {
     test("the agent's Markdown reply goes into the Gmail thread: threadId, In-Reply-To, References, Re: subject, text + HTML parts", async () => {
       agent.script = (d) => (d.body.type === 'message.received' && d.body.data.email?.subject === 'Thread 1' ? { json: { reply: { text: 'Hello **Ada**, _thanks_ for writing.\n\n1. first\n2. second' } } } : { json: {} });
       const { conv: convId, email, to } = await inbound();
-      assert.ok(email.threadId, 'the inbound email carries its Gmail threadId');
+      assert.ok(email.thread_id, 'the inbound email carries its Gmail threadId');
       const sentEv = await replySent(agent, convId);
       const out = sentTo(to);
       assert.equal(out.length, 1);
       const req = kit.fake.requests.find((q) => q.path.endsWith('/messages/send'))!;
-      assert.equal((req.body as any).threadId, email.threadId, 'sent with the thread id');
-      assert.equal(out[0].threadId, email.threadId, 'and Gmail kept it in the thread (subject matched)');
+      assert.equal((req.body as any).threadId, email.thread_id, 'sent with the thread id');
+      assert.equal(out[0].threadId, email.thread_id, 'and Gmail kept it in the thread (subject matched)');
       const mail = parseMail(out[0].rfc2822);
       assert.equal(mail.headers.subject, 'Re: Thread 1');
-      assert.equal(mail.headers['in-reply-to'], email.messageId);
-      assert.match(mail.headers.references, new RegExp(email.messageId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+      assert.equal(mail.headers['in-reply-to'], email.message_id);
+      assert.match(mail.headers.references, new RegExp(email.message_id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
       assert.match(mail.headers.from, new RegExp(kit.address));
       assert.equal(mail.contentType, 'multipart/alternative');
       const text = mail.parts.find((p) => p.contentType === 'text/plain')!.body;

@@ -50,7 +50,7 @@ for (const kind of storeKinds()) {
       const root = `<root${i}@example.com>`;
       const { event } = rs.receiveEmail({ from: `Customer ${i} <${from}>`, to: [ADDRESS], subject, text, message_id: messageId, headers: { references: root, 'in-reply-to': root } });
       assert.equal(await deliver(event), 200);
-      const conv = await receivedConversation(agent, (d) => d.email?.messageId === messageId, `the inbound email ${messageId}`);
+      const conv = await receivedConversation(agent, (d) => d.email?.message_id === messageId, `the inbound email ${messageId}`);
       return { from, messageId, root, conv };
     }
 
