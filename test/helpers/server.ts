@@ -33,6 +33,22 @@ export interface StartOptions {
   startWorkers?: boolean;
 }
 
+/**
+ * Opens the store, once more if PostgreSQL answers that the schema it just created does not exist.
+ * Seen a few times per full run on the shared test database (a schema created by CREATE SCHEMA IF
+ * NOT EXISTS reported missing by the migrator a moment later) and never outside parallel test
+ * files; the cause is not found yet (see the closing note), so the retry is logged, not silent.
+ */
+async function openStoreRetrying(target: StoreTarget) {
+  try {
+    return await openStore(target.url, { pgSchema: target.pgSchema });
+  } catch (err) {
+    if (!target.pgSchema || !/schema ".*" does not exist/.test(String((err as Error).message))) throw err;
+    process.stderr.write(`# test server: ${(err as Error).message}; opening the store once more\n`);
+    return openStore(target.url, { pgSchema: target.pgSchema });
+  }
+}
+
 export async function startServer(kind: StoreKind, opts: StartOptions = {}): Promise<TestServer> {
   const adminKey = 'sb_test_admin_' + randomBytes(16).toString('hex');
   const target = opts.target ?? freshStore(kind);
@@ -49,7 +65,7 @@ export async function startServer(kind: StoreKind, opts: StartOptions = {}): Pro
     },
   });
   const logger = pino(loggerOptions('info'), sink);
-  const store = await openStore(target.url, { pgSchema: target.pgSchema });
+  const store = await openStoreRetrying(target);
   const box = SecretBox.fromKey(opts.secretKey ?? randomBytes(32));
   const services = makeServices(config, store, box, logger, { pgSchema: target.pgSchema, ...opts.services });
   if (opts.startWorkers !== false) await services.start();
