@@ -112,7 +112,8 @@ export async function startCluster(serverUrl: string, opts: ClusterOptions): Pro
       });
       children.push(child);
       byIndex.set(i, child);
-      const end = Date.now() + 30_000;
+      // Generous: a loaded 2-core machine takes 10–20 s to start a node (tsx compiles the tree).
+      const end = Date.now() + 60_000;
       while (!(await fetch(`${base}/healthz`).then((r) => r.ok).catch(() => false))) {
         if (Date.now() > end) throw new Error(`node ${i} did not come up:\n${stderr[i]}`);
         await new Promise((r) => setTimeout(r, 100));
