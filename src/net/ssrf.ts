@@ -105,13 +105,26 @@ function trusts(opts: GuardOptions): (url: string) => boolean {
 }
 
 /**
+ * undici's fetch (the npm package) does not know Node's global FormData, a class of another undici
+ * copy, and would send it as the text "[object FormData]". Encode such a body with the global
+ * Response, which gives the multipart bytes and their content-type with its boundary.
+ */
+async function portableInit(init: RequestInit | undefined): Promise<RequestInit | undefined> {
+  if (!init || !(init.body instanceof globalThis.FormData)) return init;
+  const encoded = new Response(init.body);
+  const headers = new Headers(init.headers);
+  headers.set('content-type', encoded.headers.get('content-type') ?? 'multipart/form-data');
+  return { ...init, headers: Object.fromEntries(headers), body: Buffer.from(await encoded.arrayBuffer()) };
+}
+
+/**
  * For URLs only the operator chooses (SWITCHBOARD_*_API_URL, a platform credential's settings):
  * the same client without the address check. Redirects are still never followed.
  */
 export const trustedFetch: typeof fetch = (async (input: string | URL | Request, init?: RequestInit) => {
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
   checkUrl(url, true);
-  return (await undiciFetch(url, { ...(init as object), redirect: 'manual' } as never)) as unknown as Response;
+  return (await undiciFetch(url, { ...((await portableInit(init)) as object), redirect: 'manual' } as never)) as unknown as Response;
 }) as typeof fetch;
 
 /**
@@ -124,7 +137,7 @@ export function makeGuardedFetch(guard: boolean | GuardOptions): typeof fetch {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const open = trusted(url);
     checkUrl(url, open);
-    const res = await undiciFetch(url, { ...(init as object), redirect: 'manual', ...(open ? {} : { dispatcher: guardedAgent }) } as never);
+    const res = await undiciFetch(url, { ...((await portableInit(init)) as object), redirect: 'manual', ...(open ? {} : { dispatcher: guardedAgent }) } as never);
     return res as unknown as Response;
   }) as typeof fetch;
 }
