@@ -45,7 +45,8 @@ describe('event cursors across two nodes (PostgreSQL)', { skip: PG_URL ? false :
   const hook = (node: TestServer, body: string) => send({ url: node.url + hookPath, headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET }, body });
 
   test('concurrent ingests on two nodes: readers never skip or repeat an event; cursors are gapless', async () => {
-    const TOTAL = 240;
+    // 240 messages in 12 chats; each chat's first message also opens its conversation (conversation.opened).
+    const TOTAL = 240 + 12;
     let sending = true;
     const readers = [a, b].map(async (node) => {
       const seen: { id: string; cursor: number }[] = [];
@@ -66,7 +67,7 @@ describe('event cursors across two nodes (PostgreSQL)', { skip: PG_URL ? false :
     });
     // 12 senders, each its own chat, alternating nodes; every sixth update goes to both at once.
     await Promise.all(Array.from({ length: 12 }, async (_, s) => {
-      for (let k = 0; k < TOTAL / 12; k++) {
+      for (let k = 0; k < 240 / 12; k++) {
         const id = 1 + s * 1000 + k;
         const body = update(id, 100 + s);
         const targets = k % 6 === 5 ? [a, b] : [k % 2 ? a : b];
@@ -92,14 +93,14 @@ describe('event cursors across two nodes (PostgreSQL)', { skip: PG_URL ? false :
       await admin.query('begin');
       await admin.query(`insert into "${schema}".events (id, instance_id, seq, channel_id, conversation_id, type, dedupe_key, payload, created_at)
         values ($1, $2, null, null, null, 'event.unsupported', $3, $4, $5)`, ['00000000-0000-7000-8000-00000000late', instanceId, 'late-1', unsequencedPayload({ id: 'late', type: 'event.unsupported', instance_id: instanceId, channel_id: null, conversation_id: null, conversation: null, created_at: new Date().toISOString(), channel: null, data: { kind: 'unsupported', provider_type: 'test' } }), new Date().toISOString()]);
-      // Meanwhile another webhook commits and is read.
-      assert.equal((await hook(b, update(900_001, 999))).status, 200);
+      // Meanwhile another webhook commits and is read (chat 100's conversation is open already, so one event).
+      assert.equal((await hook(b, update(900_001, 100))).status, 200);
       const mid = (await a.api('GET', `/v1/instances/${instanceId}/events?after=0&limit=500`)).body.events;
       assert.equal(mid.length, before + 1, 'the open transaction is invisible');
       const lastCursor = Number(mid[mid.length - 1].cursor);
       await admin.query('commit');
       // The next sequencer run (the next webhook, or the sweep) numbers it after lastCursor.
-      assert.equal((await hook(a, update(900_002, 999))).status, 200);
+      assert.equal((await hook(a, update(900_002, 100))).status, 200);
       const restR = await a.api("GET", `/v1/instances/${instanceId}/events?after=${lastCursor}&limit=500`);
       assert.equal(restR.status, 200, restR.text);
       const rest = restR.body.events;
