@@ -143,14 +143,14 @@ for (const kind of storeKinds()) {
       const req1 = agent.ofType('message.received')[0];
       assert.ok(req1.verified, 'the agent request is signed per Standard Webhooks');
       assert.equal(req1.body.data.text, 'I need help with my order.');
-      assert.equal(req1.body.data.providerEventId, `${callId}:1`);
+      assert.equal(req1.body.data.provider_event_id, `${callId}:1`);
       assert.equal(req1.body.data.raw.transcript.length, 2);
       assert.equal(req1.body.data.from.phone, '+14155550100');
       assert.equal(req1.body.channel.provider, 'retell');
 
       // Turn 2 is interrupted by turn 3 while it streams.
       agent.script = (r) =>
-        r.body.data.providerEventId.endsWith(':2')
+        r.body.data.provider_event_id.endsWith(':2')
           ? { sse: Array.from({ length: 30 }, (_, i) => `word${i} `), chunkDelayMs: 60 }
           : { sse: ['Okay,', ' cancelling it.'], chunkDelayMs: 10 };
       c.send({ interaction_type: 'response_required', response_id: 2, transcript: transcript(['user', 'Where is it?']) });
@@ -161,7 +161,7 @@ for (const kind of storeKinds()) {
       assert.ok(c.frames.slice(firstOf3).every((f) => f.response_id !== 2), 'no frame for the superseded response after the new one starts');
       assert.equal(c.final(2), undefined);
       assert.equal(c.text(3), 'Okay, cancelling it.');
-      await waitUntil(() => agent.ofType('message.received').find((r) => r.body.data.providerEventId === `${callId}:2`)?.aborted, 5000, 'turn 2 request aborted');
+      await waitUntil(() => agent.ofType('message.received').find((r) => r.body.data.provider_event_id === `${callId}:2`)?.aborted, 5000, 'turn 2 request aborted');
       await new Promise((r) => setTimeout(r, 200));
       assert.ok(c.frames.slice(firstOf3).every((f) => f.response_id !== 2));
 
@@ -177,10 +177,10 @@ for (const kind of storeKinds()) {
       const conv = await waitUntil(async () => (await s.api('GET', `/v1/instances/${instanceId}/conversations`)).body.conversations.find((x: any) => x.key === callId), 5000, 'conversation');
       const msgs = (await s.api('GET', `/v1/instances/${instanceId}/conversations/${conv.id}/messages`)).body.messages;
       const seen = msgs.map((m: any) => `${m.direction}:${m.status}:${m.text}`);
-      assert.deepEqual(seen.filter((x: string) => x.startsWith('in:')), ['in:received:I need help with my order.', 'in:received:Where is it?', 'in:received:Actually, cancel it.', 'in:received:That is all.']);
-      assert.ok(seen.includes('out:delivered:**Sure**, I can help with that. See [our site](https://example.com/help?x=1) for more.'));
-      assert.ok(seen.includes('out:delivered:Okay, cancelling it.'));
-      assert.ok(seen.includes('out:delivered:Thanks for calling, *goodbye*!'));
+      assert.deepEqual(seen.filter((x: string) => x.startsWith('inbound:')), ['inbound:received:I need help with my order.', 'inbound:received:Where is it?', 'inbound:received:Actually, cancel it.', 'inbound:received:That is all.']);
+      assert.ok(seen.includes('outbound:delivered:**Sure**, I can help with that. See [our site](https://example.com/help?x=1) for more.'));
+      assert.ok(seen.includes('outbound:delivered:Okay, cancelling it.'));
+      assert.ok(seen.includes('outbound:delivered:Thanks for calling, *goodbye*!'));
       assert.ok(msgs.some((m: any) => m.direction === 'outbound' && m.status === 'sent' && m.content.voice.interrupted === true), 'the interrupted answer is kept as interrupted');
       // Delivered in-process only: no queued delivery of the turns.
       await new Promise((r) => setTimeout(r, 300));
@@ -221,16 +221,16 @@ for (const kind of storeKinds()) {
       c.close();
       await post('call_ended', { end_timestamp: Date.now(), disconnection_reason: 'user_hangup' });
       await post('call_analyzed', { end_timestamp: Date.now(), call_analysis: { call_summary: 'The caller said hi.', user_sentiment: 'Positive' } });
-      await agent.waitFor(() => agent.ofType('call.analyzed').some((r) => r.body.data.callId === callId), 10_000);
-      const analyzed = agent.ofType('call.analyzed').find((r) => r.body.data.callId === callId)!;
+      await agent.waitFor(() => agent.ofType('call.analyzed').some((r) => r.body.data.call_id === callId), 10_000);
+      const analyzed = agent.ofType('call.analyzed').find((r) => r.body.data.call_id === callId)!;
       assert.equal(analyzed.body.data.summary, 'The caller said hi.');
       assert.equal(analyzed.body.data.sentiment, 'Positive');
       assert.ok(analyzed.verified);
-      const started = agent.ofType('call.started').find((r) => r.body.data.callId === callId)!;
-      const turn = agent.ofType('message.received').find((r) => r.body.data.providerEventId === `${callId}:1`)!;
+      const started = agent.ofType('call.started').find((r) => r.body.data.call_id === callId)!;
+      const turn = agent.ofType('message.received').find((r) => r.body.data.provider_event_id === `${callId}:1`)!;
       assert.equal(turn.body.conversation_id, started.body.conversation_id, 'socket turns and call webhooks share the conversation');
       assert.equal(analyzed.body.conversation_id, started.body.conversation_id);
-      assert.ok(agent.ofType('call.ended').some((r) => r.body.data.callId === callId));
+      assert.ok(agent.ofType('call.ended').some((r) => r.body.data.call_id === callId));
     });
   });
 }

@@ -111,23 +111,23 @@ for (const kind of storeKinds()) {
       assert.equal(said[2][0], 'We have cheese.', 'the first chunk is one sentence, so speech starts early');
       assert.ok(said[2].length >= 2);
       assert.equal(said[2].join(' '), 'We have cheese. We have ham. We have mushrooms. We have peppers. We have olives, onions, pineapple and anchovies, and every one of them is fresh from the market this morning.');
-      const turns = agent.ofType('message.received').filter((r) => r.body.data.conversationKey === sid);
+      const turns = agent.ofType('message.received').filter((r) => r.body.data.conversation_key === sid);
       assert.equal(turns.length, 3);
       assert.ok(turns.every((t) => t.verified));
 
       const bye = await post(base, callParams(sid, 'completed', { CallDuration: '42' }));
       assert.equal(bye.status, 200);
       assert.equal(bye.text, '<?xml version="1.0" encoding="UTF-8"?><Response></Response>');
-      await agent.waitFor(() => agent.ofType('call.ended').some((r) => r.body.data.callId === sid));
-      const ended = agent.ofType('call.ended').find((r) => r.body.data.callId === sid)!;
-      assert.equal(ended.body.data.durationMs, 42_000);
+      await agent.waitFor(() => agent.ofType('call.ended').some((r) => r.body.data.call_id === sid));
+      const ended = agent.ofType('call.ended').find((r) => r.body.data.call_id === sid)!;
+      assert.equal(ended.body.data.duration_ms, 42_000);
 
       const conv = (await s.api('GET', `/v1/instances/${instanceId}/conversations`)).body.conversations.find((c: any) => c.key === sid);
       const msgs = (await s.api('GET', `/v1/instances/${instanceId}/conversations/${conv.id}/messages`)).body.messages;
       assert.deepEqual(msgs.map((m: any) => `${m.direction}:${m.text}`), [
-        'in:I want a pizza', 'out:Great **choice**! Which size?',
-        'in:Large please', 'out:A large pizza. See [the menu](https://acme.example/menu) for toppings.',
-        'in:What toppings do you have', `out:${said[2].join(' ')}`,
+        'inbound:I want a pizza', 'outbound:Great **choice**! Which size?',
+        'inbound:Large please', 'outbound:A large pizza. See [the menu](https://acme.example/menu) for toppings.',
+        'inbound:What toppings do you have', `outbound:${said[2].join(' ')}`,
       ]);
       assert.equal(ended.body.conversation_id, conv.id);
     });
@@ -151,7 +151,7 @@ for (const kind of storeKinds()) {
         else spoken = pv.says;
       }
       assert.deepEqual(spoken, ['Sorry for the wait.', 'Your order is on its way.']);
-      assert.equal(agent.ofType('message.received').filter((r) => r.body.data.conversationKey === sid).length, 1, 'the agent is asked once');
+      assert.equal(agent.ofType('message.received').filter((r) => r.body.data.conversation_key === sid).length, 1, 'the agent is asked once');
       await setConfig(CONFIG);
     });
 
@@ -194,7 +194,7 @@ for (const kind of storeKinds()) {
       const r = verbs((await post(`${base}/turn?silence=0`, callParams(sid, 'in-progress', { SpeechResult: 'hello?' }))).text);
       assert.ok(r.redirect?.includes('/poll'));
       await post(base, callParams(sid, 'completed'));
-      await waitUntil(() => agent.ofType('message.received').find((x) => x.body.data.conversationKey === sid)?.aborted, 5000, 'aborted agent request');
+      await waitUntil(() => agent.ofType('message.received').find((x) => x.body.data.conversation_key === sid)?.aborted, 5000, 'aborted agent request');
       await setConfig(CONFIG);
     });
   });
