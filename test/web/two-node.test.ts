@@ -70,7 +70,7 @@ test('web chat across two nodes on one PostgreSQL: answers posted through B reac
     } finally {
       sse.close();
     }
-    const texts = (await out.allTextContents()).map((t) => t.trim());
+    const texts = (await out.locator('.txt').allTextContents()).map((t) => t.trim()); // the text, not the author · time line
     assert.deepEqual(texts, ['You said: hello from A', 'Operator on node B here.', 'You said: second message']);
   } catch (err) {
     process.stderr.write(`node stderr:\n${stderr.join('\n---\n')}\n`);

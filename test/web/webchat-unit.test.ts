@@ -48,7 +48,7 @@ describe('WebChatHub', () => {
   test('a published message is read once and handed to every subscriber of its conversation only', async () => {
     const n = new Notifier();
     let reads = 0;
-    const row = { id: 'm', conversation_id: 'c', direction: 'out', text: 'hi', status: 'delivered', provider_message_id: null, created_at: 't', updated_at: 't' } as any;
+    const row = { id: 'm', conversation_id: 'c', direction: 'out', text: 'hi', status: 'delivered', content: '{}', provider_message_id: null, created_at: 't', updated_at: 't' } as any;
     const hub = new WebChatHub(n, { message: async (id) => (reads++, id === 'm' ? row : undefined) });
     const a: WebChatEvent[] = [];
     const b: WebChatEvent[] = [];
