@@ -55,7 +55,7 @@ export async function startConversation(s: Services, p: Principal, a: StartInput
     const key = a.recipient.trim();
     const prior = await s.repos.conversations.byKey(channel.id, key);
     if (!prior) {
-      const why = type === 'telegram' ? 'a bot cannot message a chat first' : 'no known conversation with this recipient';
+      const why = channel.channel_type === 'telegram' ? 'a bot cannot message a chat first' : 'no known conversation with this recipient';
       throw new Conflict(`A ${type} conversation can only be started with a chat that wrote to this channel before (${why}); ${key} never did.`);
     }
     c = prior.status === 'open' ? prior : await openConversation(s, channel, key, prior.participant ? JSON.parse(prior.participant) : { id: key });

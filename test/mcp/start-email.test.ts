@@ -194,7 +194,7 @@ for (const kind of storeKinds()) {
       });
       assert.equal(reply.threadId, sent.threadId, 'Gmail keeps the reply in the thread');
       const push = JSON.stringify({ message: { data: Buffer.from(JSON.stringify({ emailAddress: kit.address, historyId: Number(reply.historyId) })).toString('base64'), messageId: `ps-grace-${kind}`, publishTime: new Date().toISOString() }, subscription: 'projects/p/subscriptions/s' });
-      const r = await wire(await kit.signRaw(push, 'application/json'));
+      const r = await wire(await kit.signRaw(Buffer.from(push), 'application/json'));
       assert.equal(r.status, 200, r.text);
       const msgs = await until(async () => {
         const m = await messagesOf(conv.id);
