@@ -32,6 +32,7 @@ import { Provisioner } from './provisioning.js';
 import { openBlobStore } from '../media/blob-store.js';
 import { MediaService } from '../media/service.js';
 import { CAPTURE_SCHEDULE_MS, MediaCapture } from '../media/capture.js';
+import { Transcriber } from '../media/transcription.js';
 
 export interface Services {
   config: Config;
@@ -111,6 +112,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   outbound.streamSink = (event, body, type) => relay.relay(event, body, type);
   const capture = new MediaCapture(media, repos, contexts, guardedFetch, log, (opts.captureScheduleMs ?? CAPTURE_SCHEDULE_MS).length + 1);
   inbox.media = capture;
+  capture.afterCapture = new Transcriber(repos.instances, box, guardedFetch, log).afterCapture;
   delivery.mediaWaitMs = (event) => capture.waitMs(event);
   capture.onFinal = async (eventId) => {
     await repos.jobs.hurry('deliver', eventId, new Date().toISOString());
