@@ -13,6 +13,7 @@ import { nowIso } from './clock.js';
 import { channelNotFound, type Principal } from './principal.js';
 import { getProvider } from '../adapters/registry.js';
 import { canonicalIdentity, identitiesOf } from './channel-identity.js';
+import { checkTurnsConfig } from './turns-config.js';
 
 /** The 13 fields of the seed's channel response, in its order, plus `webhook_url`. */
 export interface ChannelView {
@@ -177,6 +178,7 @@ export class ChannelsService {
 
   async create(p: Principal, instanceId: string, input: ChannelCreate): Promise<ChannelView> {
     const issues: ValidationIssue[] = [];
+    const config = checkTurnsConfig(input.config, issues);
     this.checkProviderRules(issues, input.provider, { channelType: input.channel_type, externalIdentifier: input.external_identifier, config: input.config, webhookSecret: input.webhook_secret });
     const identities = identitiesOf(input.provider, input.external_identifier, input.config, issues);
     if (input.connection_id) {
@@ -211,7 +213,7 @@ export class ChannelsService {
       provider: input.provider,
       external_identifier: input.external_identifier,
       identity_key: identityKey(input.provider, input.external_identifier),
-      config: JSON.stringify(input.config),
+      config: JSON.stringify(config),
       connection_id: input.connection_id ?? null,
       credential_id: input.credential_id ?? null,
       webhook_secret_enc: secret === null ? null : this.box.encrypt(secret, webhookSecretAad(id)),
@@ -238,7 +240,8 @@ export class ChannelsService {
     const externalIdentifier = patch.external_identifier ?? row.external_identifier;
     const issues: ValidationIssue[] = [];
     const identityChange = Boolean(patch.provider || patch.external_identifier || patch.config);
-    const config = patch.config ?? (JSON.parse(row.config) as Record<string, unknown>);
+    // A config given replaces the stored one whole, so only a given one is checked.
+    const config = patch.config ? checkTurnsConfig(patch.config, issues) : (JSON.parse(row.config) as Record<string, unknown>);
     this.checkProviderRules(issues, provider, { channelType: row.channel_type as ChannelType, externalIdentifier, config, webhookSecret: patch.webhook_secret });
     const identities = identityChange ? identitiesOf(provider, externalIdentifier, config, issues) : undefined;
     if (patch.provider && patch.provider !== row.provider) {
@@ -252,7 +255,7 @@ export class ChannelsService {
     }
     if (issues.length) throw new ValidationFailed(issues);
 
-    if (patch.config) next.config = JSON.stringify(patch.config);
+    if (patch.config) next.config = JSON.stringify(config);
     if (patch.provider) next.provider = patch.provider;
     if (patch.external_identifier) next.external_identifier = patch.external_identifier;
     if (patch.provider || patch.external_identifier) next.identity_key = identityKey(provider, externalIdentifier);

@@ -38,6 +38,7 @@ import { WebChatMedia } from './webchat-media.js';
 import { VoiceAgent } from '../voice/agent-call.js';
 import { VoiceService } from '../voice/service.js';
 import { TwilioVoice } from '../voice/twilio-voice.js';
+import { Transcriber } from '../media/transcription.js';
 
 export interface Services {
   config: Config;
@@ -114,6 +115,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
 
   // Inbound: media capture wakes the event's waiting delivery when its files are final.
   const capture = new MediaCapture(media, repos, contexts, guardedFetch, log, (opts.captureScheduleMs ?? CAPTURE_SCHEDULE_MS).length + 1, {
+    afterCapture: new Transcriber(repos.instances, box, guardedFetch, log).afterCapture,
     onFinal: async (eventId) => {
       await repos.jobs.hurry('deliver', eventId, new Date().toISOString());
       await notifier.publish('jobs', '');

@@ -50,6 +50,12 @@ const messageSchema = {
     text: { type: 'string' },
     status: { type: 'string' },
     client_message_id: { type: ['string', 'null'] },
+    author: {
+      type: 'object',
+      description: 'Who wrote it: kind contact|agent|operator|system, and the name they gave (no ids).',
+      properties: { kind: { type: 'string', enum: ['contact', 'agent', 'operator', 'system'] }, name: { type: 'string' } },
+      required: ['kind'],
+    },
     attachments: { type: 'array', items: { type: 'object', additionalProperties: true } },
     created_at: { type: 'string' },
     updated_at: { type: 'string' },
