@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { webAdapter as web } from '../../src/adapters/web/index.js';
-import { PayloadError } from '../../src/adapters/contract.js';
-import { ctx, json, JUNK_BODIES, NOW, req } from './helpers.js';
+import { webAdapter as web } from '../../../src/adapters/web/index.js';
+import { PayloadError } from '../../../src/adapters/contract.js';
+import { ctx, json, JUNK_BODIES, NOW, req } from '../../adapters/helpers.js';
 
 const SECRET = 'site-secret';
 const sig = (visitor: string, secret = SECRET) => createHmac('sha256', secret).update(visitor).digest('hex');

@@ -1,9 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeGraph } from '../../fakes/graph.js';
-import type { FakeGraph } from '../../fakes/graph.js';
-import { metaCloudApi } from '../../src/adapters/meta_cloud/api.js';
-import { assertNoSecret, closedPortUrl, expectProviderError } from './helpers.js';
+import { startFakeGraph } from '../../../fakes/graph.js';
+import type { FakeGraph } from '../../../fakes/graph.js';
+import { metaCloudApi } from '../../../src/adapters/meta_cloud/api.js';
+import { assertNoSecret, closedPortUrl, expectProviderError } from '../../provider-api/helpers.js';
 
 describe('meta_cloud api client against the Graph fake', () => {
   let g: FakeGraph;

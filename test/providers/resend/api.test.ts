@@ -1,9 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeResend } from '../../fakes/resend.js';
-import type { FakeResend } from '../../fakes/resend.js';
-import { resendApi } from '../../src/adapters/resend/api.js';
-import { assertNoSecret, closedPortUrl, expectProviderError } from './helpers.js';
+import { startFakeResend } from '../../../fakes/resend.js';
+import type { FakeResend } from '../../../fakes/resend.js';
+import { resendApi } from '../../../src/adapters/resend/api.js';
+import { assertNoSecret, closedPortUrl, expectProviderError } from '../../provider-api/helpers.js';
 
 const mail = { from: 'Switchboard <bot@sb.test>', to: ['ann@x.test'], subject: 'Hi', text: 'Hello', html: '<p>Hello</p>' };
 

@@ -6,11 +6,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram.js';
-import { startFakeAgent, type FakeAgent } from '../inbound/fake-agent.js';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { storeKinds } from '../helpers/stores.js';
-import { messageReaches, until } from './helpers.js';
+import { startFakeTelegram, type FakeTelegram } from '../../../fakes/telegram.js';
+import { startFakeAgent, type FakeAgent } from '../../inbound/fake-agent.js';
+import { startServer, type TestServer } from '../../helpers/server.js';
+import { storeKinds } from '../../helpers/stores.js';
+import { messageReaches, until } from '../../outbound/helpers.js';
 
 for (const kind of storeKinds()) {
   describe(`telegram outbound on ${kind}`, () => {

@@ -1,13 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
-import { gmailAdapter as gm } from '../../src/adapters/gmail/index.js';
-import { parseMail } from '../../src/adapters/gmail/mime.js';
-import { ProviderFetchError } from '../../src/adapters/shared/errors.js';
-import { PayloadError } from '../../src/adapters/contract.js';
-import { ctx, json, JUNK_BODIES, NOW, req } from './helpers.js';
-import { trustedFetch } from '../../src/net/ssrf.js';
-import { localServer, sendJson, type LocalServer } from './local-server.js';
+import { gmailAdapter as gm } from '../../../src/adapters/gmail/index.js';
+import { parseMail } from '../../../src/adapters/gmail/mime.js';
+import { ProviderFetchError } from '../../../src/adapters/shared/errors.js';
+import { PayloadError } from '../../../src/adapters/contract.js';
+import { ctx, json, JUNK_BODIES, NOW, req } from '../../adapters/helpers.js';
+import { trustedFetch } from '../../../src/net/ssrf.js';
+import { localServer, sendJson, type LocalServer } from '../../adapters/local-server.js';
 
 const AUD = 'https://gw.example.com/webhooks/gmail/ch_1';
 const SA = 'gmail-push@proj.iam.gserviceaccount.com';

@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Retell from 'retell-sdk';
-import { retellAdapter as rt } from '../../src/adapters/retell/index.js';
-import { PayloadError } from '../../src/adapters/contract.js';
-import { ctx, json, JUNK_BODIES, req } from './helpers.js';
+import { retellAdapter as rt } from '../../../src/adapters/retell/index.js';
+import { PayloadError } from '../../../src/adapters/contract.js';
+import { ctx, json, JUNK_BODIES, req } from '../../adapters/helpers.js';
 
 const KEY = 'key_0123456789abcdef';
 

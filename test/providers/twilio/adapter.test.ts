@@ -2,9 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import twilio from 'twilio';
-import { twilioAdapter as tw } from '../../src/adapters/twilio/index.js';
-import { PayloadError } from '../../src/adapters/contract.js';
-import { ctx, NOW, req } from './helpers.js';
+import { twilioAdapter as tw } from '../../../src/adapters/twilio/index.js';
+import { PayloadError } from '../../../src/adapters/contract.js';
+import { ctx, NOW, req } from '../../adapters/helpers.js';
 
 const TOKEN = 'twilio-auth-token-0123456789';
 const URL_ = 'https://gw.example.com/webhooks/twilio/ch_1?x=1';

@@ -1,10 +1,10 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeGmail } from '../../fakes/gmail.js';
-import type { FakeGmail } from '../../fakes/gmail.js';
-import { parseMail } from '../../fakes/mail-parse.js';
-import { buildRfc2822, clearGmailTokenCache, gmailApi, toBase64Url } from '../../src/adapters/gmail/api.js';
-import { assertNoSecret, closedPortUrl, expectProviderError } from './helpers.js';
+import { startFakeGmail } from '../../../fakes/gmail.js';
+import type { FakeGmail } from '../../../fakes/gmail.js';
+import { parseMail } from '../../../fakes/mail-parse.js';
+import { buildRfc2822, clearGmailTokenCache, gmailApi, toBase64Url } from '../../../src/adapters/gmail/api.js';
+import { assertNoSecret, closedPortUrl, expectProviderError } from '../../provider-api/helpers.js';
 
 describe('gmail api client against the fake', () => {
   let gm: FakeGmail;

@@ -1,9 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeTelegram } from '../../fakes/telegram.js';
-import type { FakeTelegram } from '../../fakes/telegram.js';
-import { telegramApi } from '../../src/adapters/telegram/api.js';
-import { assertNoSecret, closedPortUrl, expectProviderError } from './helpers.js';
+import { startFakeTelegram } from '../../../fakes/telegram.js';
+import type { FakeTelegram } from '../../../fakes/telegram.js';
+import { telegramApi } from '../../../src/adapters/telegram/api.js';
+import { assertNoSecret, closedPortUrl, expectProviderError } from '../../provider-api/helpers.js';
 
 describe('telegram api client against the fake', () => {
   let fake: FakeTelegram;

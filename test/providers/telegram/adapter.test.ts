@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { telegramAdapter as tg } from '../../src/adapters/telegram/index.js';
-import { PayloadError } from '../../src/adapters/contract.js';
-import { ctx, json, JUNK_BODIES, NOW, req } from './helpers.js';
+import { telegramAdapter as tg } from '../../../src/adapters/telegram/index.js';
+import { PayloadError } from '../../../src/adapters/contract.js';
+import { ctx, json, JUNK_BODIES, NOW, req } from '../../adapters/helpers.js';
 
 const SECRET = 'tg_secret-ABC_123';
 const H = { 'X-Telegram-Bot-Api-Secret-Token': SECRET };

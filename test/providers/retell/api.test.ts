@@ -1,9 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeRetell } from '../../fakes/retell.js';
-import type { FakeRetell } from '../../fakes/retell.js';
-import { retellApi } from '../../src/adapters/retell/api.js';
-import { assertNoSecret, closedPortUrl, expectProviderError } from './helpers.js';
+import { startFakeRetell } from '../../../fakes/retell.js';
+import type { FakeRetell } from '../../../fakes/retell.js';
+import { retellApi } from '../../../src/adapters/retell/api.js';
+import { assertNoSecret, closedPortUrl, expectProviderError } from '../../provider-api/helpers.js';
 
 describe('retell api client against the fake', () => {
   let rt: FakeRetell;

@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { metaCloudAdapter as meta } from '../../src/adapters/meta_cloud/index.js';
-import { PayloadError } from '../../src/adapters/contract.js';
-import { ctx, json, JUNK_BODIES, req } from './helpers.js';
+import { metaCloudAdapter as meta } from '../../../src/adapters/meta_cloud/index.js';
+import { PayloadError } from '../../../src/adapters/contract.js';
+import { ctx, json, JUNK_BODIES, req } from '../../adapters/helpers.js';
 
 const APP_SECRET = 'meta-app-secret';
 const sign = (body: string | Buffer, secret = APP_SECRET) => 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');

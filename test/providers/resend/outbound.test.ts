@@ -10,11 +10,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Webhook as SvixWebhook } from 'svix';
-import { startFakeResend, type FakeResend } from '../../fakes/resend.js';
-import { startFakeAgent, type FakeAgent } from '../inbound/fake-agent.js';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { storeKinds } from '../helpers/stores.js';
-import { channelView, longMarkdown, messageReaches, messageView, norm, receivedConversation, replySent, send, sleep, statusEvent, until } from './helpers.js';
+import { startFakeResend, type FakeResend } from '../../../fakes/resend.js';
+import { startFakeAgent, type FakeAgent } from '../../inbound/fake-agent.js';
+import { startServer, type TestServer } from '../../helpers/server.js';
+import { storeKinds } from '../../helpers/stores.js';
+import { channelView, longMarkdown, messageReaches, messageView, norm, receivedConversation, replySent, send, sleep, statusEvent, until } from '../../outbound/helpers.js';
 
 const ADDRESS = 'support@sb.test';
 

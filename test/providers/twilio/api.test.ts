@@ -1,9 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeTwilio } from '../../fakes/twilio.js';
-import type { FakeTwilio } from '../../fakes/twilio.js';
-import { twilioApi } from '../../src/adapters/twilio/api.js';
-import { assertNoSecret, closedPortUrl, expectProviderError } from './helpers.js';
+import { startFakeTwilio } from '../../../fakes/twilio.js';
+import type { FakeTwilio } from '../../../fakes/twilio.js';
+import { twilioApi } from '../../../src/adapters/twilio/api.js';
+import { assertNoSecret, closedPortUrl, expectProviderError } from '../../provider-api/helpers.js';
 
 describe('twilio api client against the fake', () => {
   let tw: FakeTwilio;

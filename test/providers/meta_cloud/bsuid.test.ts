@@ -7,11 +7,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startFakeGraph, type FakeGraph } from '../../fakes/graph.js';
-import { startFakeAgent, type FakeAgent } from '../inbound/fake-agent.js';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { storeKinds } from '../helpers/stores.js';
-import { until } from './helpers.js';
+import { startFakeGraph, type FakeGraph } from '../../../fakes/graph.js';
+import { startFakeAgent, type FakeAgent } from '../../inbound/fake-agent.js';
+import { startServer, type TestServer } from '../../helpers/server.js';
+import { storeKinds } from '../../helpers/stores.js';
+import { until } from '../../outbound/helpers.js';
 
 for (const kind of storeKinds()) {
   describe(`whatsapp BSUIDs on ${kind}`, () => {

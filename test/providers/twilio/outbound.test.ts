@@ -9,11 +9,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import twilio from 'twilio';
-import { startFakeTwilio, type FakeTwilio } from '../../fakes/twilio.js';
-import { startFakeAgent, type FakeAgent } from '../inbound/fake-agent.js';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { storeKinds } from '../helpers/stores.js';
-import { ageConversation, channelView, conversationByKey, longMarkdown, messageReaches, messageView, norm, replySent, send, sleep, statusEvent, until } from './helpers.js';
+import { startFakeTwilio, type FakeTwilio } from '../../../fakes/twilio.js';
+import { startFakeAgent, type FakeAgent } from '../../inbound/fake-agent.js';
+import { startServer, type TestServer } from '../../helpers/server.js';
+import { storeKinds } from '../../helpers/stores.js';
+import { ageConversation, channelView, conversationByKey, longMarkdown, messageReaches, messageView, norm, replySent, send, sleep, statusEvent, until } from '../../outbound/helpers.js';
 
 const SMS_NUMBER = '+15005550006';
 const WA_NUMBER = '+15005550007';

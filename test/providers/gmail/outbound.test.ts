@@ -7,12 +7,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMail } from '../../fakes/mail-parse.js';
-import { startFakeAgent, type FakeAgent } from '../inbound/fake-agent.js';
-import { gmailKit, send as wire } from '../inbound/helpers.js';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { storeKinds } from '../helpers/stores.js';
-import { channelView, longMarkdown, messageReaches, messageView, norm, receivedConversation, replySent, send, sleep, statusEvent, until } from './helpers.js';
+import { parseMail } from '../../../fakes/mail-parse.js';
+import { startFakeAgent, type FakeAgent } from '../../inbound/fake-agent.js';
+import { gmailKit, send as wire } from '../../inbound/helpers.js';
+import { startServer, type TestServer } from '../../helpers/server.js';
+import { storeKinds } from '../../helpers/stores.js';
+import { channelView, longMarkdown, messageReaches, messageView, norm, receivedConversation, replySent, send, sleep, statusEvent, until } from '../../outbound/helpers.js';
 
 type Kit = Awaited<ReturnType<typeof gmailKit>>;
 

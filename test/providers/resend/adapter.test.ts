@@ -1,11 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Webhook } from 'svix';
-import { resendAdapter as rs } from '../../src/adapters/resend/index.js';
-import { ProviderFetchError } from '../../src/adapters/shared/errors.js';
-import { PayloadError } from '../../src/adapters/contract.js';
-import { ctx, json, JUNK_BODIES, NOW, req } from './helpers.js';
-import { localServer, sendJson, type LocalServer } from './local-server.js';
+import { resendAdapter as rs } from '../../../src/adapters/resend/index.js';
+import { ProviderFetchError } from '../../../src/adapters/shared/errors.js';
+import { PayloadError } from '../../../src/adapters/contract.js';
+import { ctx, json, JUNK_BODIES, NOW, req } from '../../adapters/helpers.js';
+import { localServer, sendJson, type LocalServer } from '../../adapters/local-server.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
