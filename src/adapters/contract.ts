@@ -103,6 +103,13 @@ export interface ApiContext {
   apiBaseUrl: string;
   /** HTTP client for provider API calls: the SSRF-guarded one when the base URL is tenant input. */
   fetch: typeof fetch;
+  /**
+   * The account is a platform credential, shared by tenants (not a customer's own connection).
+   * Where a secret alone decides who a send speaks as (a Telegram bot token), an adapter must
+   * then prove the channel is that identity before using it: another tenant's channel on the
+   * same credential would otherwise speak as the channel that really is.
+   */
+  shared?: boolean;
 }
 
 /** An inbound HTTP request exactly as received, before any parsing. */

@@ -57,6 +57,26 @@ export interface ChannelUpdate {
 export const webhookSecretAad = (channelId: string) => `channel:${channelId}:webhook_secret`;
 
 /**
+ * A channel's webhook URL and decrypted webhook secret: what the channel service and the adapter
+ * contexts (core/channel-context.ts) both need, split out so neither has to hold the other
+ * (the provisioner needs the contexts, and the channel service needs the provisioner).
+ */
+export class ChannelWebhooks {
+  constructor(
+    private readonly box: SecretBox,
+    private readonly config: { publicUrl: string },
+  ) {}
+
+  webhookUrl(channelId: string): string {
+    return `${this.config.publicUrl}/v1/webhooks/${channelId}`;
+  }
+
+  webhookSecret(row: ChannelRow): string | undefined {
+    return row.webhook_secret_enc ? this.box.decrypt(row.webhook_secret_enc, webhookSecretAad(row.id)) : undefined;
+  }
+}
+
+/**
  * The channel's canonical external identifier, per provider (see core/channel-identity.ts): one
  * bot, number or address can deliver to one channel only. The full set of routing identities
  * (config keys included) is unique too, in channel_identities.
@@ -71,10 +91,17 @@ export interface ChannelProvisioner {
   deprovision(channel: ChannelRow): Promise<void>;
 }
 
-export class ChannelsService {
+export interface ChannelsOptions {
+  /** Provider-side registration on create, enable, disable and delete. */
   provisioner?: ChannelProvisioner;
-  /** Set on single-process stores: makes `list` cacheable (see store/write-watch.ts). */
+  /** Single-process stores: makes `list` cacheable (see store/write-watch.ts). */
   writes?: WriteWatch;
+}
+
+export class ChannelsService {
+  private readonly provisioner?: ChannelProvisioner;
+  private readonly writes?: WriteWatch;
+  private readonly hooks: ChannelWebhooks;
   private readonly listCache = new Map<string, { version: number; publicUrl: string; views: ChannelView[] }>();
 
   constructor(
@@ -82,10 +109,15 @@ export class ChannelsService {
     private readonly box: SecretBox,
     private readonly accounts: AccountsService,
     private readonly config: { publicUrl: string },
-  ) {}
+    opts: ChannelsOptions = {},
+  ) {
+    this.provisioner = opts.provisioner;
+    this.writes = opts.writes;
+    this.hooks = new ChannelWebhooks(box, config);
+  }
 
   webhookUrl(channelId: string): string {
-    return `${this.config.publicUrl}/v1/webhooks/${channelId}`;
+    return this.hooks.webhookUrl(channelId);
   }
 
   toView(r: ChannelRow): ChannelView {
@@ -256,7 +288,7 @@ export class ChannelsService {
   }
 
   webhookSecret(row: ChannelRow): string | undefined {
-    return row.webhook_secret_enc ? this.box.decrypt(row.webhook_secret_enc, webhookSecretAad(row.id)) : undefined;
+    return this.hooks.webhookSecret(row);
   }
 }
 

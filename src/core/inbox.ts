@@ -70,7 +70,6 @@ export interface MediaHook {
 }
 
 export class Inbox {
-  media?: MediaHook;
   private readonly pg: boolean;
 
   constructor(
@@ -80,6 +79,8 @@ export class Inbox {
     private readonly pgSchema?: string,
     /** PostgreSQL: numbers events after their commit (required there). */
     private readonly sequencer?: EventSequencer,
+    /** Inbound media capture; without it media references stay in the event's `raw` only. */
+    private readonly media?: MediaHook,
   ) {
     this.pg = repo.dialect === 'postgres';
     if (this.pg && !sequencer) throw new Error('the PostgreSQL inbox needs an event sequencer');

@@ -28,10 +28,16 @@ export const CAPTURE_SCHEDULE_MS = [1_000, 5_000, 30_000, 120_000, 600_000];
 /** Voice notes and audio are handed to this after capture (transcription, when configured). */
 export type AfterCapture = (row: MediaRow, bytes: Buffer) => Promise<string | undefined>;
 
-export class MediaCapture {
+export interface CaptureHooks {
+  /** Voice notes and audio after capture (transcription, when configured). */
   afterCapture?: AfterCapture;
   /** Called when an event's media is final (wakes its waiting delivery). */
   onFinal?: (eventId: string) => Promise<void>;
+}
+
+export class MediaCapture {
+  private readonly afterCapture?: AfterCapture;
+  private readonly onFinal?: (eventId: string) => Promise<void>;
 
   constructor(
     private readonly media: MediaService,
@@ -40,7 +46,11 @@ export class MediaCapture {
     private readonly guardedFetch: typeof fetch,
     private readonly log: Logger,
     private readonly maxAttempts = CAPTURE_SCHEDULE_MS.length + 1,
-  ) {}
+    hooks: CaptureHooks = {},
+  ) {
+    this.afterCapture = hooks.afterCapture;
+    this.onFinal = hooks.onFinal;
+  }
 
   /** Inside the ingest transaction: pending rows + the capture job; returns the pending items. */
   async prepare(trx: Tx, channel: ChannelRow, e: MessageEvent, messageId: string, eventId: string, now: string): Promise<MediaItem[]> {

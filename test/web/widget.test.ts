@@ -80,7 +80,7 @@ describe('web chat widget in Chromium', { skip: !hasChromium() && 'chromium is n
   test('a streamed answer shows as it arrives, then as the stored message', async () => {
     await page.getByRole('button', { name: 'Open chat' }).click();
     const conv = (await s.api('GET', `/v1/instances/${instanceId}/conversations`)).body.conversations[0].id;
-    const hub = (s.services as any).webchat;
+    const hub = s.services.widgets;
     const id = randomUUID();
     await hub.publishTyping(conv, true);
     await page.locator('#switchboard-chat .typing').waitFor();

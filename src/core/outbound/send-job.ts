@@ -38,9 +38,6 @@ interface Progress {
 const CAPTION_LIMIT = 1024;
 
 export class SendJob {
-  /** Uploaded media (attachments by media_id); set by services. */
-  media?: MediaService;
-
   constructor(
     private readonly repos: Repos,
     private readonly inbox: Inbox,
@@ -49,7 +46,10 @@ export class SendJob {
     private readonly health: ChannelHealth,
     private readonly log: Logger,
     private readonly maxAttempts: number,
-    private readonly widgets?: () => WidgetPublisher | undefined,
+    /** Web chat: outbound messages are pushed to the visitor's widget. */
+    private readonly widgets?: WidgetPublisher,
+    /** Uploaded media (attachments by media_id). */
+    private readonly media?: MediaService,
   ) {}
 
   async handle(job: JobRow): Promise<JobOutcome> {
@@ -204,7 +204,7 @@ export class SendJob {
       patch.content = JSON.stringify({ ...input, widget_attachments: items });
     }
     await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'delivered', updated_at: now, ...patch });
-    await this.widgets?.()?.publishMessage(msg.conversation_id, msg.id);
+    await this.widgets?.publishMessage(msg.conversation_id, msg.id);
     await this.inbox.emit(channel, msg.conversation_id, 'message.status', { kind: 'status', message_id: msg.id, status: 'delivered' }, `out:${msg.id}:delivered`);
     return { kind: 'done' };
   }

@@ -41,7 +41,7 @@ export class StreamRelay {
     private readonly repos: Repos,
     private readonly outbound: OutboundService,
     private readonly contexts: ChannelContexts,
-    private readonly widgets: () => WidgetPublisher | undefined,
+    private readonly widgets: WidgetPublisher | undefined,
     private readonly log: Logger,
   ) {}
 
@@ -81,7 +81,7 @@ export class StreamRelay {
     let lastTyping = 0;
     const draftId = 1 + Math.floor(Math.random() * 2_000_000_000);
     const webMessageId = randomUUID();
-    const widget = adapter?.widget && !human ? this.widgets() : undefined;
+    const widget = adapter?.widget && !human ? this.widgets : undefined;
 
     await typing();
     lastTyping = Date.now();
