@@ -70,10 +70,10 @@ export function registerTools(server: McpServer, s: Services, principalOf: Princ
     return l;
   }
 
-  const tool = <S extends z.ZodRawShape>(name: string, description: string, inputSchema: S, run: (args: z.infer<z.ZodObject<S>>, p: Principal) => Promise<Record<string, unknown>>) =>
-    server.registerTool(name, { description, inputSchema }, (async (args: z.infer<z.ZodObject<S>>, extra: Parameters<PrincipalOf>[0]) => {
+  const tool = <S extends z.ZodRawShape>(name: string, description: string, inputSchema: S, run: (args: z.infer<z.ZodObject<S>>, p: Principal, signal?: AbortSignal) => Promise<Record<string, unknown>>) =>
+    server.registerTool(name, { description, inputSchema }, (async (args: z.infer<z.ZodObject<S>>, extra: Parameters<PrincipalOf>[0] & { signal?: AbortSignal }) => {
       try {
-        return ok(await run(args, principalOf(extra)));
+        return ok(await run(args, principalOf(extra), extra.signal));
       } catch (err) {
         if (!(err instanceof AppError)) s.log.error({ err, tool: name }, 'MCP tool failed');
         return failed(err);
@@ -229,10 +229,11 @@ export function registerTools(server: McpServer, s: Services, principalOf: Princ
       after: z.string().regex(/^\d+$/).optional().describe('next_cursor of the previous call'),
       timeout_seconds: z.number().int().min(0).max(60).optional(),
     },
-    async (a, p) => {
+    async (a, p, signal) => {
       const c = a.conversation_id ? await conversation(p, a.conversation_id) : undefined;
       const instanceId = c ? c.instance_id : await instanceFor(p, a.instance_id);
-      return waitForMessages(s, { instanceId, conversationId: c?.id, after: a.after !== undefined ? Number(a.after) : undefined, timeoutMs: (a.timeout_seconds ?? 25) * 1000 });
+      // The signal ends the wait when the session closes (its API key deleted, the client gone).
+      return waitForMessages(s, { instanceId, conversationId: c?.id, after: a.after !== undefined ? Number(a.after) : undefined, timeoutMs: (a.timeout_seconds ?? 25) * 1000, signal });
     },
   );
 }
