@@ -130,14 +130,7 @@ export class SendJob {
   private async emailHeaders(channel: ChannelRow, conv: ConversationRow, input: SendInput): Promise<Pick<OutboundChunk, 'subject' | 'email'>> {
     const config = JSON.parse(channel.config) as Record<string, unknown>;
     const from = typeof config.from === 'string' ? config.from : channel.external_identifier;
-    const last = await this.repos.inbox.db
-      .selectFrom('messages')
-      .select('content')
-      .where('conversation_id', '=', conv.id)
-      .where('direction', '=', 'in')
-      .orderBy('created_at', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    const last = await this.repos.conversations.lastInbound(conv.id);
     // snake_case since the public naming (message_id, thread_id); camelCase on older rows.
     const stored = last ? ((JSON.parse(last.content) as { email?: { subject?: string; from?: string; message_id?: string; messageId?: string; references?: string[]; thread_id?: string; threadId?: string } }).email ?? {}) : {};
     const email = { ...stored, messageId: stored.message_id ?? stored.messageId, threadId: stored.thread_id ?? stored.threadId };
@@ -173,7 +166,7 @@ export class SendJob {
   }
 
   private async saveProgress(job: JobRow, p: Progress): Promise<void> {
-    await this.repos.inbox.db.updateTable('jobs').set({ payload: JSON.stringify(p) }).where('seq', '=', job.seq).execute();
+    await this.repos.jobs.savePayload(job.seq, JSON.stringify(p));
   }
 
   private async defer(job: JobRow, p: Progress, ms: number, reason: string): Promise<JobOutcome> {

@@ -85,6 +85,21 @@ export class ConversationsRepo {
     return this.db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** The message an instance stored under an idempotency key (API Idempotency-Key, `event:<id>`, `voice:<id>`). */
+  messageByIdempotencyKey(instanceId: string, key: string): Promise<MessageRow | undefined> {
+    return this.db.selectFrom('messages').selectAll().where('instance_id', '=', instanceId).where('idempotency_key', '=', key).executeTakeFirst();
+  }
+
+  /** The conversation's latest inbound message (email threading answers it). */
+  lastInbound(conversationId: string): Promise<Pick<MessageRow, 'content'> | undefined> {
+    return this.db.selectFrom('messages').select('content').where('conversation_id', '=', conversationId).where('direction', '=', 'in').orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+  }
+
+  /** A new assignee for a conversation already in human mode (no mode change, no event). */
+  async setAssignee(id: string, assignee: string | null, now: string): Promise<void> {
+    await this.db.updateTable('conversations').set({ assignee, updated_at: now }).where('id', '=', id).execute();
+  }
+
   /** The latest `limit` messages of a conversation, oldest first (a model's context window). */
   async recentMessages(conversationId: string, limit: number): Promise<MessageRow[]> {
     const rows = await this.db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
