@@ -48,6 +48,7 @@ export class ChannelContexts {
       // oauth_token_url and jwks_url...): all its calls go through the SSRF guard, which trusts
       // the operator's SWITCHBOARD_*_API_URL origins. A platform credential's are the operator's.
       fetch: account?.kind === 'connection' ? this.guardedFetch : trustedFetch,
+      shared: account?.kind === 'credential',
     };
   }
 
