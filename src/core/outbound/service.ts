@@ -126,7 +126,7 @@ export class OutboundService implements ReplySink {
       // think the window is open, WhatsApp does not.
       if (windowClosedByProvider(conv)) throw new SendRefused('whatsapp_window_closed', `${WINDOW_DETAIL} WhatsApp refused the last free-form message with "re-engagement required".`);
     }
-    if (input.attachments?.length) input = { ...input, attachments: await this.resolveAttachments(instanceId, channel.provider, input.attachments) };
+    if (input.attachments?.length) input = { ...input, attachments: await this.resolveAttachments(instanceId, channel.provider, input.attachments, channel.channel_type) };
     let replyToProvider: string | undefined;
     let replyTarget: string | undefined;
     if (input.reply_to) {
@@ -205,7 +205,7 @@ export class OutboundService implements ReplySink {
    * Uploaded media named by `media_id` must be this instance's, stored, and within the channel
    * provider's limits: otherwise a 422 naming the attachment, before anything is stored.
    */
-  private async resolveAttachments(instanceId: string, provider: string, list: NonNullable<SendInput['attachments']>): Promise<NonNullable<SendInput['attachments']>> {
+  private async resolveAttachments(instanceId: string, provider: string, list: NonNullable<SendInput['attachments']>, channelType: string): Promise<NonNullable<SendInput['attachments']>> {
     const issues: ValidationIssue[] = [];
     const found: { index: number; row: MediaRow }[] = [];
     const out = await Promise.all(list.map(async (a, index) => {
@@ -222,7 +222,7 @@ export class OutboundService implements ReplySink {
       found.push({ index, row });
       return { media_id: row.id, kind: a.kind ?? row.kind, file_name: a.file_name ?? row.file_name ?? undefined, mime_type: row.mime_type ?? undefined, size: Number(row.size), sha256: row.sha256 ?? undefined };
     }));
-    issues.push(...attachmentIssues(provider, found.sort((x, y) => x.index - y.index), list.length));
+    issues.push(...attachmentIssues(provider, found.sort((x, y) => x.index - y.index), list.length, channelType));
     if (issues.length) throw new ValidationFailed(issues);
     return out;
   }
