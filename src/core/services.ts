@@ -76,7 +76,7 @@ export interface ServiceOptions {
 export function makeServices(config: Config, store: Store, box: SecretBox, log: Logger, opts: ServiceOptions = {}): Services {
   const repos = makeRepos(store);
   const metrics = createMetrics();
-  const notifier = new Notifier();
+  const notifier = new Notifier(log);
   const accounts = new AccountsService(repos, box, config);
   const channels = new ChannelsService(repos, box, accounts, config);
   if (store.writes) {
