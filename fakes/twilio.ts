@@ -1,8 +1,10 @@
 /**
  * A fake Twilio REST API on loopback: HTTP Basic check (wrong -> 401 code 20003), the Messages
  * resource (To, From | MessagingServiceSid, Body | MediaUrl required, Body <= 1600 -> 21617,
- * From must be a number of the account) and IncomingPhoneNumbers list/update. Error bodies are
- * Twilio's `{code, message, more_info, status}`.
+ * From must be a number of the account), IncomingPhoneNumbers list/update and the Messaging v2
+ * Senders list (GET /v2/Channels/Senders?Channel=whatsapp, Channel required, PageSize 1-1000,
+ * PageToken paging with `meta.next_page_url`; served on this same host, as for any base URL other
+ * than api.twilio.com). Error bodies are Twilio's `{code, message, more_info, status}`.
  *
  * Example:
  *   const tw = await startFakeTwilio();
@@ -22,6 +24,8 @@ export interface FakeTwilioOptions {
   authToken?: string;
   /** E.164 numbers the account owns; defaults to [FAKE_TWILIO_NUMBER]. */
   phoneNumbers?: string[];
+  /** E.164 numbers registered as the account's WhatsApp senders; defaults to every phoneNumbers entry. */
+  whatsappSenders?: string[];
   port?: number;
 }
 
@@ -58,6 +62,8 @@ export interface FakeTwilio extends FakeServer {
   sentMessages(to?: string): FakeTwilioMessage[];
   /** The account's numbers with their current webhook settings. */
   incomingNumbers(): FakeTwilioNumber[];
+  /** The account's WhatsApp senders (E.164). */
+  whatsappSenders(): string[];
   /** Sends to this recipient fail with 63016 (WhatsApp 24-hour window closed). */
   closeWindow(to: string): void;
   /** Sends to this recipient fail with 21610 (recipient replied STOP). */
@@ -84,6 +90,7 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
     sid: 'PN' + String(i + 1).padStart(32, '0'),
     phone_number: n, sms_url: '', sms_method: 'POST', voice_url: '', voice_method: 'POST', status_callback: '', status_callback_method: 'POST',
   }));
+  const senders = (opts.whatsappSenders ?? numbers.map((n) => n.phone_number)).map((n, i) => ({ sid: 'XE' + String(i + 1).padStart(32, '0'), number: n }));
   const sent: FakeTwilioMessage[] = [];
   const media = new Map<string, { bytes: Uint8Array; contentType: string }>();
   let base = '';
@@ -152,7 +159,40 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
     return { ...n, account_sid: accountSid, friendly_name: n.phone_number, capabilities: { sms: true, mms: true, voice: true }, uri: `/2010-04-01/Accounts/${accountSid}/IncomingPhoneNumbers/${n.sid}.json` };
   }
 
+  /** Messaging v2 `GET /v2/Channels/Senders`: one page, paged by an opaque PageToken (here: the offset). */
+  function listSenders(req: RecordedRequest): FakeReply {
+    if (!authorised(req)) return error(401, 20003, 'Authenticate');
+    const channel = req.query.get('Channel');
+    if (!channel) return error(400, 20001, 'Missing required parameter Channel in the post body');
+    if (!['whatsapp', 'rcs'].includes(channel.toLowerCase())) return error(400, 20001, `Invalid Channel: ${channel}`);
+    const sizeText = req.query.get('PageSize') ?? '20';
+    const size = Number(sizeText);
+    if (!/^\d+$/.test(sizeText) || size < 1 || size > 1000) return error(400, 20001, 'PageSize must be between 1 and 1000');
+    const from = Number(req.query.get('PageToken') ?? '0');
+    const all = channel.toLowerCase() === 'whatsapp' ? senders : [];
+    const page = all.slice(from, from + size);
+    const url = (token?: number) => `${base}/v2/Channels/Senders?Channel=${channel}&PageSize=${size}${token ? `&PageToken=${token}` : ''}`;
+    return {
+      status: 200,
+      json: {
+        senders: page.map((x) => ({
+          sid: x.sid, status: 'ONLINE', sender_id: `whatsapp:${x.number}`,
+          configuration: { waba_id: '100000000000001', verification_method: 'sms', verification_code: null, voice_application_sid: null },
+          webhook: { callback_url: null, callback_method: 'POST', fallback_url: null, fallback_method: 'POST', status_callback_url: null, status_callback_method: 'POST' },
+          profile: { name: 'Fake business', about: null, address: null, description: null, emails: null, logo_url: null, vertical: null, websites: null },
+          properties: { quality_rating: 'HIGH', messaging_limit: '10K Customers/24hr' },
+          offline_reasons: null, compliance: null, url: `${base}/v2/Channels/Senders/${x.sid}`,
+        })),
+        meta: {
+          page: Math.floor(from / size), page_size: size, first_page_url: url(), previous_page_url: from > 0 ? url(Math.max(0, from - size)) : null,
+          url: url(from), next_page_url: from + size < all.length ? url(from + size) : null, key: 'senders',
+        },
+      },
+    };
+  }
+
   function handler(req: RecordedRequest): FakeReply {
+    if (req.path === '/v2/Channels/Senders' && req.method === 'GET') return listSenders(req);
     const cdn = /^\/cdn\/(ME[0-9a-f]{32})$/.exec(req.path);
     if (cdn && req.method === 'GET') {
       const item = media.get(cdn[1]);
@@ -214,6 +254,7 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
     phoneNumber: numbers[0]?.phone_number ?? '',
     sentMessages: (to) => (to === undefined ? [...sent] : sent.filter((s) => bare(s.to) === bare(to))),
     incomingNumbers: () => numbers.map((n) => ({ ...n })),
+    whatsappSenders: () => senders.map((x) => x.number),
     closeWindow: (to) => void closed.add(bare(to)),
     optOut: (to) => void stopped.add(bare(to)),
     inboundSms(input) {

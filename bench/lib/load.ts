@@ -92,7 +92,8 @@ end
   writeFileSync(script, lua);
   try {
     const out = await new Promise<string>((resolveOut, reject) => {
-      const child = spawn('wrk', ['-t', String(WRK_THREADS), '-c', String(opts.connections ?? 32), '-d', `${seconds}s`, '-s', script, u.origin + u.pathname + u.search], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // wrk takes whole seconds only ("1.5s" is a usage error).
+      const child = spawn('wrk', ['-t', String(WRK_THREADS), '-c', String(opts.connections ?? 32), '-d', `${Math.max(1, Math.round(seconds))}s`, '-s', script, u.origin + u.pathname + u.search], { stdio: ['ignore', 'pipe', 'pipe'] });
       let text = '';
       child.stdout.on('data', (c: Buffer) => (text += c.toString()));
       child.stderr.on('data', (c: Buffer) => (text += c.toString()));

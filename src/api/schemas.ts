@@ -1,6 +1,7 @@
 /** Request models and response schemas shared by the routes; one definition feeds docs and checks. */
 import { CHANNEL_TYPES } from '../core/channel-types.js';
 import { agentConfigBody, agentConfigResponse } from './agent-config-schema.js';
+import { transcriptionBody, transcriptionResponse } from './transcription-schema.js';
 import { bool, dict, httpUrl, int, list, literal, model, nullable, record, str, uuid, type Field } from './validation/fields.js';
 
 /**
@@ -112,6 +113,7 @@ export const instanceCreateBody = model(
     name: { field: str({ minLength: 1, maxLength: 200, title: 'Name' }), required: true },
     agent_url: { field: nullable(agentUrl()) },
     agent_config: { field: nullable(agentConfigBody) },
+    transcription: { field: nullable(transcriptionBody) },
     ...agentTimeouts,
     handoff: { field: handoffSettings },
   },
@@ -122,6 +124,7 @@ export const instanceUpdateBody = model(
     name: { field: str({ minLength: 1, maxLength: 200, title: 'Name' }) },
     agent_url: { field: nullable(agentUrl()) },
     agent_config: { field: nullable(agentConfigBody) },
+    transcription: { field: nullable(transcriptionBody) },
     ...agentTimeouts,
     handoff: { field: handoffSettings },
   },
@@ -133,6 +136,7 @@ const instanceProps = {
   name: { type: 'string' },
   agent_url: { type: ['string', 'null'] },
   agent_config: agentConfigResponse,
+  transcription: transcriptionResponse,
   agent_first_byte_timeout_ms: { type: 'integer', description: 'In effect (the default unless set).' },
   agent_idle_timeout_ms: { type: 'integer', description: 'In effect (the default unless set).' },
   handoff: {

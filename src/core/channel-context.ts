@@ -15,7 +15,7 @@ import type { ChannelRow } from '../store/repos/channels.js';
 import { threadKeyOf, type ConversationRow } from '../store/repos/inbox.js';
 import type { Repos } from '../store/repos/index.js';
 import type { AccountsService } from './accounts.js';
-import type { ChannelsService } from './channels.js';
+import type { ChannelWebhooks } from './channels.js';
 
 export class ChannelContexts {
   /** How long one provider call may take before its outcome counts as unknown (tests shorten it). */
@@ -25,7 +25,7 @@ export class ChannelContexts {
     private readonly config: Config,
     private readonly repos: Repos,
     private readonly accounts: AccountsService,
-    private readonly channels: ChannelsService,
+    private readonly channels: Pick<ChannelWebhooks, 'webhookUrl' | 'webhookSecret'>,
     private readonly guardedFetch: typeof fetch,
   ) {}
 
@@ -48,6 +48,7 @@ export class ChannelContexts {
       // oauth_token_url and jwks_url...): all its calls go through the SSRF guard, which trusts
       // the operator's SWITCHBOARD_*_API_URL origins. A platform credential's are the operator's.
       fetch: account?.kind === 'connection' ? this.guardedFetch : trustedFetch,
+      shared: account?.kind === 'credential',
     };
   }
 

@@ -13,6 +13,7 @@ import { nowIso } from './clock.js';
 import { channelNotFound, type Principal } from './principal.js';
 import { getProvider } from '../adapters/registry.js';
 import { canonicalIdentity, identitiesOf } from './channel-identity.js';
+import { checkTurnsConfig } from './turns-config.js';
 
 /** The 13 fields of the seed's channel response, in its order, plus `webhook_url`. */
 export interface ChannelView {
@@ -56,6 +57,26 @@ export interface ChannelUpdate {
 export const webhookSecretAad = (channelId: string) => `channel:${channelId}:webhook_secret`;
 
 /**
+ * A channel's webhook URL and decrypted webhook secret: what the channel service and the adapter
+ * contexts (core/channel-context.ts) both need, split out so neither has to hold the other
+ * (the provisioner needs the contexts, and the channel service needs the provisioner).
+ */
+export class ChannelWebhooks {
+  constructor(
+    private readonly box: SecretBox,
+    private readonly config: { publicUrl: string },
+  ) {}
+
+  webhookUrl(channelId: string): string {
+    return `${this.config.publicUrl}/v1/webhooks/${channelId}`;
+  }
+
+  webhookSecret(row: ChannelRow): string | undefined {
+    return row.webhook_secret_enc ? this.box.decrypt(row.webhook_secret_enc, webhookSecretAad(row.id)) : undefined;
+  }
+}
+
+/**
  * The channel's canonical external identifier, per provider (see core/channel-identity.ts): one
  * bot, number or address can deliver to one channel only. The full set of routing identities
  * (config keys included) is unique too, in channel_identities.
@@ -70,10 +91,17 @@ export interface ChannelProvisioner {
   deprovision(channel: ChannelRow): Promise<void>;
 }
 
-export class ChannelsService {
+export interface ChannelsOptions {
+  /** Provider-side registration on create, enable, disable and delete. */
   provisioner?: ChannelProvisioner;
-  /** Set on single-process stores: makes `list` cacheable (see store/write-watch.ts). */
+  /** Single-process stores: makes `list` cacheable (see store/write-watch.ts). */
   writes?: WriteWatch;
+}
+
+export class ChannelsService {
+  private readonly provisioner?: ChannelProvisioner;
+  private readonly writes?: WriteWatch;
+  private readonly hooks: ChannelWebhooks;
   private readonly listCache = new Map<string, { version: number; publicUrl: string; views: ChannelView[] }>();
 
   constructor(
@@ -81,10 +109,15 @@ export class ChannelsService {
     private readonly box: SecretBox,
     private readonly accounts: AccountsService,
     private readonly config: { publicUrl: string },
-  ) {}
+    opts: ChannelsOptions = {},
+  ) {
+    this.provisioner = opts.provisioner;
+    this.writes = opts.writes;
+    this.hooks = new ChannelWebhooks(box, config);
+  }
 
   webhookUrl(channelId: string): string {
-    return `${this.config.publicUrl}/v1/webhooks/${channelId}`;
+    return this.hooks.webhookUrl(channelId);
   }
 
   toView(r: ChannelRow): ChannelView {
@@ -145,6 +178,7 @@ export class ChannelsService {
 
   async create(p: Principal, instanceId: string, input: ChannelCreate): Promise<ChannelView> {
     const issues: ValidationIssue[] = [];
+    const config = checkTurnsConfig(input.config, issues);
     this.checkProviderRules(issues, input.provider, { channelType: input.channel_type, externalIdentifier: input.external_identifier, config: input.config, webhookSecret: input.webhook_secret });
     const identities = identitiesOf(input.provider, input.external_identifier, input.config, issues);
     if (input.connection_id) {
@@ -179,7 +213,7 @@ export class ChannelsService {
       provider: input.provider,
       external_identifier: input.external_identifier,
       identity_key: identityKey(input.provider, input.external_identifier),
-      config: JSON.stringify(input.config),
+      config: JSON.stringify(config),
       connection_id: input.connection_id ?? null,
       credential_id: input.credential_id ?? null,
       webhook_secret_enc: secret === null ? null : this.box.encrypt(secret, webhookSecretAad(id)),
@@ -206,7 +240,8 @@ export class ChannelsService {
     const externalIdentifier = patch.external_identifier ?? row.external_identifier;
     const issues: ValidationIssue[] = [];
     const identityChange = Boolean(patch.provider || patch.external_identifier || patch.config);
-    const config = patch.config ?? (JSON.parse(row.config) as Record<string, unknown>);
+    // A config given replaces the stored one whole, so only a given one is checked.
+    const config = patch.config ? checkTurnsConfig(patch.config, issues) : (JSON.parse(row.config) as Record<string, unknown>);
     this.checkProviderRules(issues, provider, { channelType: row.channel_type as ChannelType, externalIdentifier, config, webhookSecret: patch.webhook_secret });
     const identities = identityChange ? identitiesOf(provider, externalIdentifier, config, issues) : undefined;
     if (patch.provider && patch.provider !== row.provider) {
@@ -220,7 +255,7 @@ export class ChannelsService {
     }
     if (issues.length) throw new ValidationFailed(issues);
 
-    if (patch.config) next.config = JSON.stringify(patch.config);
+    if (patch.config) next.config = JSON.stringify(config);
     if (patch.provider) next.provider = patch.provider;
     if (patch.external_identifier) next.external_identifier = patch.external_identifier;
     if (patch.provider || patch.external_identifier) next.identity_key = identityKey(provider, externalIdentifier);
@@ -253,7 +288,7 @@ export class ChannelsService {
   }
 
   webhookSecret(row: ChannelRow): string | undefined {
-    return row.webhook_secret_enc ? this.box.decrypt(row.webhook_secret_enc, webhookSecretAad(row.id)) : undefined;
+    return this.hooks.webhookSecret(row);
   }
 }
 

@@ -70,6 +70,8 @@ export interface DeliveryOptions {
   limits?: Partial<AgentLimits>;
   /** PostgreSQL: numbers an instance's committed events (an event is delivered with its cursor). */
   sequence?: (instanceId: string) => Promise<void>;
+  /** Media capture: how long an event still waits for its media before delivery (media/capture.ts). */
+  mediaWaitMs?: (event: EventRow) => number | undefined;
 }
 
 export function agentLimitsOf(instance: Pick<InstanceRow, 'agent_first_byte_timeout_ms' | 'agent_idle_timeout_ms'>, defaults: Partial<AgentLimits> = {}): AgentLimits {
@@ -117,8 +119,6 @@ async function* readWithIdleTimeout(body: AsyncIterable<Uint8Array>, abort: Abor
 }
 
 export class AgentDelivery {
-  /** Media capture: how long an event still waits for its media before delivery (media/capture.ts). */
-  mediaWaitMs?: (event: EventRow) => number | undefined;
   /** Instance rows by id, while unchanged (SQLite; see store/read-cache.ts). */
   private readonly instanceRows: ReadCache<InstanceRow>;
   private readonly channelRows: ReadCache<ChannelRow>;
@@ -148,7 +148,7 @@ export class AgentDelivery {
       if (event?.seq === null) return { kind: 'retry', error: 'the event has no cursor yet' };
     }
     if (!event) return { kind: 'done' }; // deleted with its instance or channel
-    const wait = this.mediaWaitMs?.(event);
+    const wait = this.opts.mediaWaitMs?.(event);
     if (wait !== undefined) return { kind: 'defer', delayMs: wait, reason: 'waiting for the media to be captured' };
     const instance = await this.instanceRows.get(event.instance_id, () => this.repos.instances.get(event.instance_id));
     if (!instance?.agent_url) return { kind: 'dead', error: 'the instance has no agent_url' };

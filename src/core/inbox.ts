@@ -9,7 +9,7 @@ import type { Notifier } from '../queue/notifier.js';
 import { channelName } from '../queue/notifier.js';
 import type { JobsRepo } from '../queue/jobs.js';
 import type { ChannelRow } from '../store/repos/channels.js';
-import type { ConversationState, InboxRepo, Tx } from '../store/repos/inbox.js';
+import type { ConversationState, EventInsert, InboxRepo, Tx } from '../store/repos/inbox.js';
 import type { DeliveryStatus, InboundEvent, MessageEvent } from './events.js';
 import { eventTypeOf } from './events.js';
 import { eventData, messageContent, unsequencedPayload, type EventEnvelope } from './event-envelope.js';
@@ -47,16 +47,30 @@ interface InstanceState {
 /** Concurrent group-commit transactions per node on PostgreSQL (SQLite has one connection). */
 const PG_FLUSHES = 4;
 
+/**
+ * PostgreSQL batch state: the dedupe keys already stored (read once for the whole batch) and the
+ * events to insert, written in one statement before the commit. Their `pos` is still drawn while
+ * the batch holds its conversations' row locks, so per conversation it follows commit order.
+ */
+interface PgBatch {
+  known: Set<string>;
+  events: EventInsert[];
+}
+
+function dedupeKeyOf(channel: ChannelRow, e: InboundEvent): string {
+  return `${channel.id}\n${e.providerEventId}`;
+}
+
 /** Later statuses never move a message backwards (a late "sent" after "read" is ignored). */
 const STATUS_RANK: Record<string, number> = { queued: 0, sending: 1, sent: 2, delivered: 3, read: 4, failed: 5 };
 
 /** Inbound media capture (media/capture.ts): pending items and their job, in the ingest transaction. */
 export interface MediaHook {
-  prepare(trx: Tx, channel: ChannelRow, e: MessageEvent, messageId: string, eventId: string, now: string): Promise<unknown[]>;
+  /** `messageId` null: media of an event that is no message (a call's recording). */
+  prepare(trx: Tx, channel: ChannelRow, e: { media?: MessageEvent['media']; from?: MessageEvent['from'] }, messageId: string | null, eventId: string, now: string): Promise<unknown[]>;
 }
 
 export class Inbox {
-  media?: MediaHook;
   private readonly pg: boolean;
 
   constructor(
@@ -66,6 +80,8 @@ export class Inbox {
     private readonly pgSchema?: string,
     /** PostgreSQL: numbers events after their commit (required there). */
     private readonly sequencer?: EventSequencer,
+    /** Inbound media capture; without it media references stay in the event's `raw` only. */
+    private readonly media?: MediaHook,
   ) {
     this.pg = repo.dialect === 'postgres';
     if (this.pg && !sequencer) throw new Error('the PostgreSQL inbox needs an event sequencer');
@@ -109,14 +125,25 @@ export class Inbox {
     if (batch.length === 0) return;
     this.flushing++;
     if (!this.pg) this.schedule();
-    try {
-      const results = await this.commitBatch(batch);
-      batch.forEach((b, i) => b.resolve(results[i]));
-    } catch {
-      await Promise.all(batch.map((b) => this.commitAlone(b).then(b.resolve, b.reject)));
-    } finally {
+    let released = false;
+    // The slot is given back as soon as the transaction is over: what follows the commit
+    // (PostgreSQL's numbering, see commitBatchPg) then overlaps the next batch's transaction.
+    const release = () => {
+      if (released) return;
+      released = true;
       this.flushing--;
       this.schedule();
+    };
+    try {
+      const { results, after } = await this.commitBatch(batch);
+      release();
+      await after;
+      batch.forEach((b, i) => b.resolve(results[i]));
+    } catch {
+      release();
+      await Promise.all(batch.map((b) => this.commitAlone(b).then(b.resolve, b.reject)));
+    } finally {
+      release();
     }
   }
 
@@ -130,7 +157,9 @@ export class Inbox {
   private async commitAlone(item: IngestItem): Promise<IngestResult> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await this.commitBatch([item]))[0];
+        const { results, after } = await this.commitBatch([item]);
+        await after;
+        return results[0];
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (attempt >= 3 || !(code === '23505' || code === '40P01' || code === '40001')) throw err;
@@ -138,7 +167,8 @@ export class Inbox {
     }
   }
 
-  private async commitBatch(batch: IngestItem[]): Promise<IngestResult[]> {
+  /** Commits a batch; `after` settles once what must follow the commit before answering is done. */
+  private async commitBatch(batch: IngestItem[]): Promise<{ results: IngestResult[]; after?: Promise<unknown> }> {
     if (this.pg) return this.commitBatchPg(batch);
     const now = new Date();
     const nowIso = now.toISOString();
@@ -165,7 +195,7 @@ export class Inbox {
     });
     if ([...insts.values()].some((st) => st.queued)) this.notifier.local('jobs');
     for (const [instanceId, st] of insts) if (st.seq !== st.start) this.notifier.local('events', instanceId);
-    return out;
+    return { results: out };
   }
 
   /**
@@ -173,9 +203,10 @@ export class Inbox {
    * taken in conversation order so concurrent batches lock conversations in one order (no
    * deadlocks); a conversation's own items keep their arrival order (a stable sort). The channel's
    * last_event_at is moved after the commit: in the transaction its row lock would serialise every
-   * batch of the channel across nodes.
+   * batch of the channel across nodes. Numbering and the touch run after the commit, outside the
+   * batch's flush slot (`after`): the requests are answered once their events are numbered.
    */
-  private async commitBatchPg(batch: IngestItem[]): Promise<IngestResult[]> {
+  private async commitBatchPg(batch: IngestItem[]): Promise<{ results: IngestResult[]; after: Promise<unknown> }> {
     const now = new Date();
     const nowIso = now.toISOString();
     const insts = new Map<string, InstanceState>();
@@ -183,17 +214,20 @@ export class Inbox {
     order.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : x.i - y.i));
     const results: IngestResult[] = new Array(batch.length);
     await this.repo.transaction(async (trx) => {
-      for (const { item, i } of order) results[i] = await this.ingestIn(trx, item.channel, item.events, item.deliver, insts, nowIso);
+      const keys = batch.flatMap((item) => item.events.map((e) => dedupeKeyOf(item.channel, e)));
+      const pgBatch: PgBatch = { known: await this.repo.knownDedupeKeys(trx, keys), events: [] };
+      for (const { item, i } of order) results[i] = await this.ingestIn(trx, item.channel, item.events, item.deliver, insts, nowIso, pgBatch);
+      await this.repo.insertEventsUnnumbered(trx, pgBatch.events);
       if ([...insts.values()].some((st) => st.queued)) await this.repo.notify(trx, channelName('jobs', this.pgSchema));
     });
     if ([...insts.values()].some((st) => st.queued)) this.notifier.local('jobs');
     const touched = new Map<string, ChannelRow>();
     for (const item of batch) if (!touched.has(item.channel.id) && this.needsTouch(item.channel, now.getTime())) touched.set(item.channel.id, item.channel);
-    await Promise.all([
+    const after = Promise.all([
       ...[...insts].filter(([, st]) => st.stored > 0).map(([id]) => this.sequenced(id)),
       ...[...touched.keys()].map((id) => this.repo.touchChannel(this.repo.db, id, nowIso, new Date(now.getTime() - 1000).toISOString()).catch(() => undefined)),
     ]);
-    return results;
+    return { results, after };
   }
 
   /**
@@ -225,7 +259,8 @@ export class Inbox {
   }
 
   /** One request's events inside a (possibly shared) transaction. */
-  private async ingestIn(trx: Tx, channel: ChannelRow, events: InboundEvent[], deliver: boolean, insts: Map<string, InstanceState>, nowIso: string): Promise<IngestResult> {
+  private async ingestIn(trx: Tx, channel: ChannelRow, events: InboundEvent[], deliver: boolean, insts: Map<string, InstanceState>, nowIso: string, pgBatch?: PgBatch): Promise<IngestResult> {
+    const insertEvent = (row: EventInsert) => (pgBatch ? void pgBatch.events.push(row) : this.repo.insertEvent(trx, row));
     let inst = insts.get(channel.instance_id);
     if (!inst) {
       if (this.pg) {
@@ -241,18 +276,19 @@ export class Inbox {
     }
     const out: IngestResult = { stored: 0, duplicates: 0, eventIds: [] };
     for (const e of events) {
-      const dedupeKey = `${channel.id}\n${e.providerEventId}`;
-      if (await this.repo.eventExists(trx, dedupeKey)) {
+      const dedupeKey = dedupeKeyOf(channel, e);
+      if (pgBatch ? pgBatch.known.has(dedupeKey) : await this.repo.eventExists(trx, dedupeKey)) {
         out.duplicates++;
         continue;
       }
+      pgBatch?.known.add(dedupeKey); // a second copy in the same batch is a duplicate too
       const { envelope, opened } = await this.storeOne(trx, channel, e, nowIso);
       if (opened) {
         // A new conversation: its conversation.opened event comes first, in the same delivery group.
         const openSeq = inst.seq === null ? null : ++inst.seq;
         inst.stored++;
         const ev = openedEnvelope(channel, opened, openSeq, nowIso);
-        await this.repo.insertEvent(trx, { id: ev.id, instance_id: channel.instance_id, seq: openSeq, channel_id: channel.id, conversation_id: opened.id, type: ev.type, dedupe_key: `conv:${opened.id}:opened`, payload: openSeq === null ? unsequencedPayload(ev) : JSON.stringify(ev), created_at: nowIso });
+        await insertEvent({ id: ev.id, instance_id: channel.instance_id, seq: openSeq, channel_id: channel.id, conversation_id: opened.id, type: ev.type, dedupe_key: `conv:${opened.id}:opened`, payload: openSeq === null ? unsequencedPayload(ev) : JSON.stringify(ev), created_at: nowIso });
         if (inst.agentUrl) {
           await this.jobs.enqueue(trx, { kind: 'deliver', instanceId: channel.instance_id, groupKey: `deliver:${opened.id}`, refId: ev.id }, nowIso);
           inst.queued = true;
@@ -262,7 +298,7 @@ export class Inbox {
       inst.stored++;
       envelope.cursor = seq === null ? '' : String(seq); // PostgreSQL: written in by the sequencer
       if (Array.isArray(envelope.data.attachments)) inst.queued = true; // a capture job
-      await this.repo.insertEvent(trx, {
+      await insertEvent({
         id: envelope.id,
         instance_id: channel.instance_id,
         seq,
@@ -422,6 +458,7 @@ export class Inbox {
       const conv = await this.repo.upsertConversation(trx, { instanceId: channel.instance_id, channelId: channel.id, key: e.conversationKey, participant: e.kind === 'call' ? e.from : undefined, now });
       conversation = { id: conv.id, status: conv.status, mode: conv.mode };
       if (conv.created) opened = conversation;
+      if (e.kind === 'call' && e.media?.length && this.media) attachments = await this.media.prepare(trx, channel, e, null, eventId, now);
     }
 
     const envelope: EventEnvelope = {

@@ -7,6 +7,7 @@ import type { Repos } from '../store/repos/index.js';
 import type { InstanceRow } from '../store/repos/instances.js';
 import { agentApiKeyAad, checkBridgeUrl, isBridgeUrl, mergeAgentConfig, parseAgentConfig, requireConfigFor, type AgentConfig, type AgentConfigInput } from './agent-config.js';
 import { nowIso } from './clock.js';
+import { mergeTranscription, parseTranscription, transcriptionKeyAad, type TranscriptionConfig, type TranscriptionInput } from '../media/transcription.js';
 import { agentLimitsOf } from './delivery.js';
 import { handoffSettings, type HandoffSettings } from './conversations.js';
 import { canSeeInstance, instanceNotFound, requireOperator, visibleInstanceIds, type Principal } from './principal.js';
@@ -17,6 +18,8 @@ export interface InstanceView {
   agent_url: string | null;
   /** A built-in bridge's settings (`openai+` agent URLs); the API key is never returned. */
   agent_config: AgentConfig | null;
+  /** Voice-note transcription settings (media/transcription.ts); the API key is never returned. */
+  transcription: TranscriptionConfig | null;
   /** The agent time limits in effect (docs/delivery.md). */
   agent_first_byte_timeout_ms: number;
   agent_idle_timeout_ms: number;
@@ -25,7 +28,7 @@ export interface InstanceView {
   updated_at: string;
 }
 
-type ViewedRow = Pick<InstanceRow, 'id' | 'name' | 'agent_url' | 'created_at' | 'updated_at'> & { agent_config?: string | null; handoff?: string } & Partial<Pick<InstanceRow, 'agent_first_byte_timeout_ms' | 'agent_idle_timeout_ms'>>;
+type ViewedRow = Pick<InstanceRow, 'id' | 'name' | 'agent_url' | 'created_at' | 'updated_at'> & { agent_config?: string | null; transcription?: string | null; handoff?: string } & Partial<Pick<InstanceRow, 'agent_first_byte_timeout_ms' | 'agent_idle_timeout_ms'>>;
 
 export function toInstanceView(r: ViewedRow): InstanceView {
   const limits = agentLimitsOf({ agent_first_byte_timeout_ms: r.agent_first_byte_timeout_ms ?? null, agent_idle_timeout_ms: r.agent_idle_timeout_ms ?? null });
@@ -34,6 +37,7 @@ export function toInstanceView(r: ViewedRow): InstanceView {
     name: r.name,
     agent_url: r.agent_url,
     agent_config: parseAgentConfig(r.agent_config ?? null),
+    transcription: parseTranscription(r.transcription),
     agent_first_byte_timeout_ms: limits.firstByteMs,
     agent_idle_timeout_ms: limits.idleMs,
     handoff: handoffSettings(r),
@@ -77,7 +81,7 @@ export class InstancesService {
   }
 
   /** Creates an instance; the signing secret is returned here and on rotation only. */
-  async create(p: Principal, input: { name: string; agent_url?: string | null; agent_config?: AgentConfigInput | null; handoff?: Partial<HandoffSettings> } & AgentTimeouts): Promise<InstanceView & { signing_secret: string }> {
+  async create(p: Principal, input: { name: string; agent_url?: string | null; agent_config?: AgentConfigInput | null; transcription?: TranscriptionInput | null; handoff?: Partial<HandoffSettings> } & AgentTimeouts): Promise<InstanceView & { signing_secret: string }> {
     requireOperator(p, 'create instances');
     this.checkAgentUrl(input.agent_url);
     const id = randomUUID();
@@ -85,10 +89,13 @@ export class InstancesService {
     const secret = newSigningSecret();
     const agent = input.agent_config ? mergeAgentConfig(null, false, input.agent_config) : undefined;
     requireConfigFor(input.agent_url, agent?.config ?? null);
+    const tr = input.transcription ? mergeTranscription(null, false, input.transcription, this.allowPrivateUrls) : undefined;
     const row = {
       id, name: input.name, agent_url: input.agent_url ?? null, signing_secret_enc: this.box.encrypt(secret, signingSecretAad(id)),
       agent_config: agent ? JSON.stringify(agent.config) : null,
       agent_api_key_enc: agent?.apiKey !== undefined ? this.box.encrypt(agent.apiKey, agentApiKeyAad(id)) : null,
+      transcription: tr ? JSON.stringify(tr.config) : null,
+      transcription_api_key_enc: tr?.apiKey !== undefined ? this.box.encrypt(tr.apiKey, transcriptionKeyAad(id)) : null,
       agent_first_byte_timeout_ms: input.agent_first_byte_timeout_ms ?? null,
       agent_idle_timeout_ms: input.agent_idle_timeout_ms ?? null,
       handoff: JSON.stringify(input.handoff ?? {}),
@@ -110,7 +117,7 @@ export class InstancesService {
     return (await this.repos.instances.list(visibleInstanceIds(p))).map(toInstanceView);
   }
 
-  async update(p: Principal, id: string, patch: { name?: string; agent_url?: string | null; agent_config?: AgentConfigInput | null; handoff?: Partial<HandoffSettings> } & AgentTimeouts): Promise<InstanceView> {
+  async update(p: Principal, id: string, patch: { name?: string; agent_url?: string | null; agent_config?: AgentConfigInput | null; transcription?: TranscriptionInput | null; handoff?: Partial<HandoffSettings> } & AgentTimeouts): Promise<InstanceView> {
     const row = await this.require(p, id);
     this.checkAgentUrl(patch.agent_url);
     const next: Partial<InstanceRow> = { updated_at: nowIso() };
@@ -123,6 +130,14 @@ export class InstancesService {
       const merged = mergeAgentConfig(parseAgentConfig(row.agent_config), row.agent_api_key_enc !== null, patch.agent_config);
       next.agent_config = JSON.stringify(merged.config);
       if (merged.apiKey !== undefined) next.agent_api_key_enc = this.box.encrypt(merged.apiKey, agentApiKeyAad(id));
+    }
+    if (patch.transcription === null) {
+      next.transcription = null;
+      next.transcription_api_key_enc = null;
+    } else if (patch.transcription !== undefined) {
+      const merged = mergeTranscription(parseTranscription(row.transcription), !!row.transcription_api_key_enc, patch.transcription, this.allowPrivateUrls);
+      next.transcription = JSON.stringify(merged.config);
+      if (merged.apiKey !== undefined) next.transcription_api_key_enc = this.box.encrypt(merged.apiKey, transcriptionKeyAad(id));
     }
     requireConfigFor(next.agent_url !== undefined ? next.agent_url : row.agent_url, parseAgentConfig(next.agent_config !== undefined ? next.agent_config : row.agent_config));
     // null puts a limit back to its default.

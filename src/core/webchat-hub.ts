@@ -26,6 +26,11 @@ export interface WebChatMessage {
   status: string;
   /** The widget's own id for a visitor message (matches its pending bubble); null for answers. */
   client_message_id: string | null;
+  /**
+   * Who wrote it: `contact` (the visitor), `agent`, `operator` or `system`, with the name the
+   * writer gave (an operator's "Sam"). Only kind and name: ids of operators stay inside.
+   */
+  author: { kind: string; name?: string };
   created_at: string;
   updated_at: string;
   /** Files sent with it (media items with signed links), when there are any. */
@@ -64,12 +69,37 @@ interface Partial {
   at: number;
 }
 
+/** A stored JSON column, or undefined when it is missing or unreadable (a row must still show). */
+function parsed<T>(json: string | null | undefined): T | undefined {
+  if (typeof json !== 'string' || !json) return undefined;
+  try {
+    return JSON.parse(json) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+const AUTHOR_KINDS = new Set(['contact', 'agent', 'operator', 'system']);
+
+/** kind and name of a row's author; rows older than authors: the visitor inbound, the agent outbound. */
+export function webChatAuthor(r: Pick<MessageRow, 'direction'> & { author?: string | null }): WebChatMessage['author'] {
+  const a = parsed<{ kind?: unknown; name?: unknown }>(r.author);
+  const kind = typeof a?.kind === 'string' && AUTHOR_KINDS.has(a.kind) ? a.kind : r.direction === 'out' ? 'agent' : 'contact';
+  const name = typeof a?.name === 'string' && a.name.trim() ? a.name.trim() : undefined;
+  return name ? { kind, name } : { kind };
+}
+
 export function toWebChatMessage(r: MessageRow, attachments?: MediaItem[]): WebChatMessage {
   const out = r.direction === 'out';
-  const m: WebChatMessage = { id: r.id, direction: out ? 'out' : 'in', text: r.text ?? '', status: r.status, client_message_id: out ? null : r.provider_message_id, created_at: r.created_at, updated_at: r.updated_at };
+  const m: WebChatMessage = {
+    id: r.id, direction: out ? 'out' : 'in', text: r.text ?? '', status: r.status, client_message_id: out ? null : r.provider_message_id,
+    author: webChatAuthor(r), created_at: r.created_at, updated_at: r.updated_at,
+  };
   // An answer's uploads signed when it was pushed (send-job), for uploads sent more than once.
-  const files = attachments?.length ? attachments : out && r.content.includes('"widget_attachments"') ? (JSON.parse(r.content) as { widget_attachments?: MediaItem[] }).widget_attachments : undefined;
-  if (files?.length) m.attachments = files;
+  // A row without content (older fixtures, a partial insert) simply has none.
+  const content = typeof r.content === 'string' ? r.content : '';
+  const files = attachments?.length ? attachments : out && content.includes('"widget_attachments"') ? parsed<{ widget_attachments?: MediaItem[] }>(content)?.widget_attachments : undefined;
+  if (Array.isArray(files) && files.length) m.attachments = files;
   return m;
 }
 

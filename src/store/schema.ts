@@ -21,6 +21,10 @@ export interface InstancesTable {
   agent_config: OptionalText;
   /** The bridge's model API key, encrypted (AAD: instance:<id>:agent_api_key). */
   agent_api_key_enc: OptionalText;
+  /** JSON of the voice-note transcription settings (media/transcription.ts), without its API key. */
+  transcription: OptionalText;
+  /** The transcription endpoint's API key, encrypted (AAD: instance:<id>:transcription_api_key). */
+  transcription_api_key_enc: OptionalText;
   /** Agent time limits in ms; null = the defaults (core/delivery.ts). */
   agent_first_byte_timeout_ms?: number | null;
   agent_idle_timeout_ms?: number | null;

@@ -211,7 +211,10 @@
   function paintMeta(b, m) {
     b.meta.replaceChildren();
     if (m.direction === 'out') {
-      b.meta.appendChild(el('b', (m.author && m.author.name) || agentName));
+      // The writer's own name (an operator's "Sam"); unnamed answers are the agent's (agentName).
+      var a = m.author || {}, who = a.name || (a.kind === 'operator' ? 'Operator' : agentName);
+      b.el.dataset.author = a.kind || 'agent';
+      b.meta.appendChild(el('b', who));
       b.meta.appendChild(document.createTextNode(' · '));
     }
     if (m.created_at) {

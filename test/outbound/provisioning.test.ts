@@ -107,7 +107,7 @@ for (const kind of storeKinds()) {
       const first = c.body.config as { history_id: string; watch_expiration: string };
       assert.ok(Number(first.watch_expiration) > Date.now() + 6 * 24 * 3600_000);
       const config = async () => (await s.api('GET', `/v1/instances/${instanceId}/channels`)).body.channels.find((x: any) => x.id === c.body.id);
-      const provisioner = s.services.channels.provisioner as unknown as { renewDue(now?: number): Promise<number> };
+      const provisioner = s.services.provisioner as unknown as { renewDue(now?: number): Promise<number> };
 
       // Six days on: not due yet. Six and a half: due, renewed; the reading cursor is kept even
       // though the mailbox moved on (replacing it would skip the mail in between).

@@ -12,6 +12,7 @@ import { canonicalTelegramUsername } from '../../src/adapters/telegram/identity.
 import { canonicalMetaIdentity, metaPhoneNumberId } from '../../src/adapters/meta_cloud/identity.js';
 import { canonicalTwilioIdentity } from '../../src/adapters/twilio/identity.js';
 import { startFakeGraph, type FakeGraph } from '../../fakes/graph.js';
+import { startFakeTwilio, type FakeTwilio } from '../../fakes/twilio.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { storeKinds } from '../helpers/stores.js';
 import { metaBody, metaSign, send } from '../inbound/helpers.js';
@@ -204,6 +205,79 @@ for (const kind of storeKinds()) {
       assert.equal(good.status, 201, good.text);
       assert.equal(good.body.status, 'pending');
       assert.ok(graph.requests.some((q) => q.path.endsWith('/WABA_P/phone_numbers')), 'the WABA was asked');
+    });
+  });
+
+  describe(`Twilio provisioning proofs on ${kind}`, () => {
+    let s: TestServer;
+    let tw: FakeTwilio;
+    let inst: string;
+    let credentialId: string;
+    const sms = '+15550400001';
+    const senders = Array.from({ length: 1001 }, (_, i) => `+1555041${String(i).padStart(4, '0')}`);
+
+    before(async () => {
+      // One incoming number that is not a WhatsApp sender, and 1001 senders (two pages of 1000).
+      tw = await startFakeTwilio({ phoneNumbers: [sms], whatsappSenders: senders });
+      s = await startServer(kind);
+      inst = (await s.api('POST', '/v1/instances', { name: 'twilio proofs' })).body.id;
+      const c = await s.api('POST', '/v1/credentials', { provider: 'twilio', secrets: { account_sid: tw.accountSid, auth_token: tw.authToken }, settings: { api_base_url: tw.url } });
+      assert.equal(c.status, 201, c.text);
+      credentialId = c.body.id;
+    });
+    after(async () => {
+      await s.close();
+      await tw.close();
+    });
+
+    const create = (body: Record<string, unknown>) => s.api('POST', `/v1/instances/${inst}/channels`, { provider: 'twilio', credential_id: credentialId, ...body });
+    const sendersAsked = () => tw.requests.filter((q) => q.path === '/v2/Channels/Senders');
+
+    test('a WhatsApp number must be one of the account\'s WhatsApp senders (every page read), else the channel is in error', async () => {
+      const last = senders[senders.length - 1];
+      const ok = await create({ channel_type: 'whatsapp', external_identifier: `whatsapp:${last}` });
+      assert.equal(ok.status, 201, ok.text);
+      assert.equal(ok.body.status, 'pending', ok.body.error_message);
+      const pages = sendersAsked();
+      assert.equal(pages.length, 2, 'the second page holds it');
+      assert.equal(pages[0].query.get('Channel'), 'whatsapp');
+      assert.match(String(pages[0].headers.authorization), /^Basic /);
+      // An incoming number of the account is not, by that, a WhatsApp sender.
+      const bad = await create({ channel_type: 'whatsapp', external_identifier: `whatsapp:${sms}` });
+      assert.equal(bad.status, 201, bad.text);
+      assert.equal(bad.body.status, 'error');
+      assert.match(bad.body.error_message, /\+15550400001 is not a WhatsApp sender of this Twilio account/);
+      const foreign = await create({ channel_type: 'whatsapp', external_identifier: '+15550499999' });
+      assert.equal(foreign.body.status, 'error');
+      // Releases the number for the SMS test (one number is one identity).
+      assert.equal((await s.api('DELETE', `/v1/instances/${inst}/channels/${bad.body.id}`)).status, 204);
+    });
+
+    test('the fake Senders API is strict: Channel required, PageSize 1-1000, HTTP Basic of the account', async () => {
+      const auth = { authorization: 'Basic ' + Buffer.from(`${tw.accountSid}:${tw.authToken}`).toString('base64') };
+      const get = async (q: string, h: Record<string, string> = auth) => {
+        const r = await fetch(`${tw.url}/v2/Channels/Senders${q}`, { headers: h });
+        return { status: r.status, body: (await r.json()) as { code?: number; senders?: { sender_id: string }[]; meta?: { key: string; next_page_url: string | null } } };
+      };
+      assert.equal((await get('')).status, 400);
+      assert.equal((await get('?Channel=whatsapp&PageSize=0')).status, 400);
+      assert.equal((await get('?Channel=whatsapp&PageSize=1001')).status, 400);
+      assert.equal((await get('?Channel=whatsapp', { authorization: 'Basic ' + Buffer.from(`${tw.accountSid}:nope`).toString('base64') })).body.code, 20003);
+      const page = await get('?Channel=whatsapp&PageSize=2');
+      assert.equal(page.status, 200);
+      assert.deepEqual(page.body.senders?.map((x) => x.sender_id), [`whatsapp:${senders[0]}`, `whatsapp:${senders[1]}`]);
+      assert.equal(page.body.meta?.key, 'senders');
+      assert.match(page.body.meta?.next_page_url ?? '', /PageToken=2$/);
+    });
+
+    test('an SMS number must be one of the account\'s incoming numbers, else the channel is in error', async () => {
+      const bad = await create({ channel_type: 'sms', external_identifier: senders[0] });
+      assert.equal(bad.status, 201, bad.text);
+      assert.equal(bad.body.status, 'error');
+      assert.match(bad.body.error_message, /is not a phone number of this Twilio account/);
+      const ok = await create({ channel_type: 'sms', external_identifier: sms.slice(1) });
+      assert.equal(ok.body.status, 'pending', ok.body.error_message);
+      assert.equal(tw.incomingNumbers()[0].sms_url, ok.body.webhook_url);
     });
   });
 }

@@ -172,7 +172,7 @@ for (const kind of storeKinds()) {
         assert.equal(hist.data.text, 'first');
         assert.equal(hist.id, hist.data.updated_at);
         // An agent answer, as the outbound pipeline publishes it: deltas, then the stored row.
-        const hub = (s.services as any).webchat;
+        const hub = s.services.widgets;
         const answerId = randomUUID();
         await hub.publishDelta(conv, answerId, 'Hel');
         await hub.publishDelta(conv, answerId, 'lo');

@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Notifier } from '../../src/queue/notifier.js';
-import { WebChatHub, type WebChatEvent } from '../../src/core/webchat-hub.js';
+import { toWebChatMessage, WebChatHub, type WebChatEvent } from '../../src/core/webchat-hub.js';
 import { FloodGate } from '../../src/core/webchat.js';
 import { echoAgent } from '../../src/demo/echo-agent.js';
 import { seedDemo } from '../../src/demo/seed.js';
@@ -66,6 +66,22 @@ describe('WebChatHub', () => {
     assert.equal(a.length, 1);
     hub.close();
   });
+});
+
+test('toWebChatMessage: the author travels as kind and name only; rows without content or author still show', () => {
+  const base = { id: 'm', conversation_id: 'c', instance_id: 'i', channel_id: 'ch', direction: 'out', text: 'hi', status: 'delivered', provider_message_id: null, error: null, idempotency_key: null, created_at: 't', updated_at: 't' };
+  const op = toWebChatMessage({ ...base, content: '{}', author: JSON.stringify({ kind: 'operator', id: 'op_42', name: ' Sam ' }) } as any);
+  assert.deepEqual(op.author, { kind: 'operator', name: 'Sam' }, 'no operator id reaches the visitor');
+  assert.deepEqual(toWebChatMessage({ ...base, content: '{}', author: null } as any).author, { kind: 'agent' });
+  assert.deepEqual(toWebChatMessage({ ...base, direction: 'in', provider_message_id: 'cm1', content: '{}' } as any).author, { kind: 'contact' });
+  assert.deepEqual(toWebChatMessage({ ...base, content: '{}', author: '{"kind":"hacker","name":""}' } as any).author, { kind: 'agent' });
+  // No content column, unreadable content, no text: a message all the same.
+  for (const content of [undefined, null, '{not json', '{"widget_attachments": 3}']) {
+    const m = toWebChatMessage({ ...base, text: null, content, author: 'nope' } as any);
+    assert.equal(m.text, '');
+    assert.equal(m.attachments, undefined);
+    assert.deepEqual(m.author, { kind: 'agent' });
+  }
 });
 
 test('FloodGate: a burst of 5, then one more every 2 s, with the wait until the next', () => {

@@ -143,7 +143,7 @@ describe('web chat files', { skip: !hasChromium() && 'chromium is not installed 
       status: 'delivered', text: 'Your invoice is attached.', content: '{}', error: null, idempotency_key: null, created_at: now, updated_at: now,
     } as any);
     await repos.media.attach(repos.media.db, [media.id], id);
-    await (s.services as any).webchat.publishMessage(conv, id);
+    await s.services.widgets.publishMessage(conv, id);
     const answer = page.locator(`#switchboard-chat .msg.out[data-id="${id}"]`);
     const link = answer.locator('.files a', { hasText: 'invoice.pdf' });
     await link.waitFor({ timeout: 10_000 });

@@ -80,7 +80,7 @@ describe('web chat widget in Chromium', { skip: !hasChromium() && 'chromium is n
   test('a streamed answer shows as it arrives, then as the stored message', async () => {
     await page.getByRole('button', { name: 'Open chat' }).click();
     const conv = (await s.api('GET', `/v1/instances/${instanceId}/conversations`)).body.conversations[0].id;
-    const hub = (s.services as any).webchat;
+    const hub = s.services.widgets;
     const id = randomUUID();
     await hub.publishTyping(conv, true);
     await page.locator('#switchboard-chat .typing').waitFor();
@@ -186,6 +186,43 @@ describe('web chat widget in Chromium', { skip: !hasChromium() && 'chromium is n
     assert.match((await txt.textContent()) ?? '', /<img src=x onerror="window.pwned=1">/);
     assert.equal(await p.evaluate(() => (window as any).pwned), undefined);
     await p.screenshot({ path: `${SHOTS}widget-markdown.png` });
+  });
+
+  test('an operator who takes over is shown by name; the agent by the channel’s agent_name', async () => {
+    const p = page;
+    if (!(await p.getByRole('dialog', { name: 'Shop chat' }).isVisible())) await p.getByRole('button', { name: /Open chat/ }).click();
+    const conv = (await s.api('GET', `/v1/instances/${instanceId}/conversations`)).body.conversations[0].id;
+    // A name with markup: shown as the characters typed.
+    const sent = await s.api('POST', `/v1/instances/${instanceId}/conversations/${conv}/messages`, { text: 'Sam from support here.', author: { kind: 'operator', name: 'Sam' } }, undefined, { 'idempotency-key': randomUUID() });
+    assert.equal(sent.status, 202, sent.text);
+    const b = bubbles(p, 'out').filter({ hasText: 'Sam from support here.' });
+    await b.waitFor({ timeout: 10_000 });
+    assert.equal(await b.locator('.meta b').textContent(), 'Sam');
+    assert.equal(await b.getAttribute('data-author'), 'operator');
+    assert.match((await b.locator('.meta time').textContent()) ?? '', /\d{1,2}:\d{2}/);
+    const tricky = await s.api('POST', `/v1/instances/${instanceId}/conversations/${conv}/messages`, { text: 'Still me.', author: { kind: 'operator', name: '<img src=x onerror="window.pwned=1">' } }, undefined, { 'idempotency-key': randomUUID() });
+    assert.equal(tricky.status, 202, tricky.text);
+    const t = bubbles(p, 'out').filter({ hasText: 'Still me.' });
+    await t.waitFor({ timeout: 10_000 });
+    assert.equal(await t.locator('.meta b').textContent(), '<img src=x onerror="window.pwned=1">');
+    assert.equal(await t.locator('img').count(), 0);
+    assert.equal(await p.evaluate(() => (window as any).pwned), undefined);
+    // The session's history carries the authors (kind and name only).
+    const ses = await p.evaluate(async (ch) => {
+      const v = JSON.parse(localStorage.getItem(`switchboard-chat:${ch}`) ?? '{}').visitor;
+      return (await fetch(`/v1/webchat/${ch}/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(v) })).json();
+    }, channelId);
+    assert.deepEqual(ses.messages.find((m: any) => m.text === 'Sam from support here.').author, { kind: 'operator', name: 'Sam' });
+    assert.deepEqual(ses.messages.find((m: any) => m.text === 'hello there').author, { kind: 'contact' });
+    assert.deepEqual(ses.messages.find((m: any) => m.text === 'You said: hello there').author, { kind: 'agent' });
+    // Earlier answers keep the agent's name, also after a reload.
+    await p.reload();
+    await p.getByRole('button', { name: /Open chat/ }).click();
+    await bubbles(p, 'out').filter({ hasText: 'Sam from support here.' }).locator('.meta b', { hasText: 'Sam' }).waitFor();
+    assert.equal(await bubbles(p, 'out').filter({ hasText: 'You said: hello there' }).locator('.meta b').textContent(), 'Shop assistant');
+    await p.screenshot({ path: `${SHOTS}widget-operator.png` });
+    // The operator's message took the conversation over; give it back for the tests after this one.
+    assert.equal((await s.api('POST', `/v1/instances/${instanceId}/conversations/${conv}/resume`, {})).status, 200);
   });
 
   test('phone width: the panel fills the screen', async () => {

@@ -1,10 +1,39 @@
 /** Sending on Telegram: HTML parse mode, replies threaded with reply_parameters, typing actions. */
+import { createHash } from 'node:crypto';
 import type { ApiContext, OutboundPart, SendContext } from '../contract.js';
 import { ProviderError } from '../shared/provider-error.js';
 import { telegramApi, type UploadMethod } from './api.js';
+import { canonicalTelegramUsername } from './identity.js';
 
 function api(ctx: ApiContext & { timeoutMs: number }) {
   return telegramApi({ botToken: ctx.secrets.bot_token ?? '', baseUrl: ctx.apiBaseUrl, fetch: ctx.fetch, timeoutMs: ctx.timeoutMs });
+}
+
+/** Which bot a token is (getMe), per token and API base, for a few minutes: a send need not ask each time. */
+const BOT_OF_TOKEN_TTL_MS = 5 * 60_000;
+const botOfToken = new Map<string, { username: string; at: number }>();
+
+/**
+ * The client for a send, once the token is known to be this channel's bot. A token is one bot,
+ * so on a platform credential shared by tenants exactly one channel is that bot (identities are
+ * unique); any other channel on it (whose provisioning getMe already refused) would otherwise
+ * write to chats as that bot — another tenant's. A customer's own connection is its own bot
+ * whatever the channel calls it, so it is not asked.
+ */
+async function ownBot(ctx: SendContext) {
+  const client = api(ctx);
+  if (!ctx.shared) return client;
+  const key = createHash('sha256').update(`${ctx.apiBaseUrl}\n${ctx.secrets.bot_token ?? ''}`).digest('hex');
+  let known = botOfToken.get(key);
+  if (!known || Date.now() - known.at > BOT_OF_TOKEN_TTL_MS) {
+    known = { username: canonicalTelegramUsername((await client.getMe()).username ?? ''), at: Date.now() };
+    botOfToken.set(key, known);
+  }
+  const want = canonicalTelegramUsername(ctx.externalIdentifier);
+  if (known.username !== want) {
+    throw new ProviderError({ provider: 'telegram', kind: 'permanent', code: 'not_this_bot', message: `The credential's bot token belongs to @${known.username || '?'}, not @${want}: this channel cannot send with it.` });
+  }
+  return client;
 }
 
 /**
@@ -35,8 +64,9 @@ export const telegramOutbound: OutboundPart = {
       // Uploaded media: the bytes go with the request, by kind (voice notes as voice, etc.).
       const file = { bytes: await media.load(), fileName: media.fileName ?? 'file', mimeType: media.mimeType ?? 'application/octet-stream' };
       const method = uploadMethod(media.kind, file.mimeType);
+      const tg = await ownBot(ctx);
       const m = await toChat(ctx, (chat_id) =>
-        api(ctx).sendUpload(method, {
+        tg.sendUpload(method, {
           chat_id,
           ...(chunk.text ? { caption: chunk.text, parse_mode: 'HTML' as const } : {}),
           ...(replyTo && Number.isFinite(replyTo) ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}),
@@ -48,14 +78,16 @@ export const telegramOutbound: OutboundPart = {
       // One attachment per message; images as photos, anything else as a document. Telegram
       // fetches the URL itself.
       const isImage = media.kind === 'image' || media.kind === 'photo' || /\.(jpe?g|png|webp)(\?|$)/i.test(media.url);
+      const tg = await ownBot(ctx);
       const m = await toChat(ctx, (chat_id) => {
         const params = { chat_id, url: media.url, ...(chunk.text ? { caption: chunk.text, parse_mode: 'HTML' as const } : {}) };
-        return isImage ? api(ctx).sendPhoto(params) : api(ctx).sendDocument(params);
+        return isImage ? tg.sendPhoto(params) : tg.sendDocument(params);
       });
       return { providerMessageId: String(m.message_id) };
     }
+    const tg = await ownBot(ctx);
     const m = await toChat(ctx, (chat_id) =>
-      api(ctx).sendMessage({
+      tg.sendMessage({
         chat_id,
         text: chunk.text,
         parse_mode: 'HTML',
@@ -65,13 +97,14 @@ export const telegramOutbound: OutboundPart = {
     return { providerMessageId: String(m.message_id) };
   },
   async typing(ctx) {
-    await toChat(ctx, (chat_id) => api(ctx).sendChatAction({ chat_id, action: 'typing' }));
+    const tg = await ownBot(ctx);
+    await toChat(ctx, (chat_id) => tg.sendChatAction({ chat_id, action: 'typing' }));
   },
   // sendMessageDraft works in private chats only (group ids are negative).
   draft: {
     available: (conversationKey) => !conversationKey.startsWith('-'),
     async update(ctx, draftId, text) {
-      await api(ctx).sendMessageDraft({ chat_id: Number(ctx.conversationKey), draft_id: draftId, text, parse_mode: 'HTML' });
+      await (await ownBot(ctx)).sendMessageDraft({ chat_id: Number(ctx.conversationKey), draft_id: draftId, text, parse_mode: 'HTML' });
     },
   },
 };

@@ -12,6 +12,8 @@ import { asRecord, httpRequest, joinUrl, num, str } from '../shared/http.js';
 import type { ApiClientOptions, HttpResponse } from '../shared/http.js';
 
 export const TWILIO_API_BASE_URL = 'https://api.twilio.com';
+/** Twilio's Messaging v2 API (WhatsApp senders) lives on its own host. */
+export const TWILIO_MESSAGING_BASE_URL = 'https://messaging.twilio.com';
 const PROVIDER = 'twilio';
 
 export interface TwilioApiOptions extends ApiClientOptions {
@@ -72,7 +74,25 @@ export interface TwilioApi {
   findIncomingNumber(phoneNumber: string): Promise<IncomingNumber | undefined>;
   /** Points a number's SMS/voice webhooks (POST) at Switchboard. */
   updateIncomingNumber(params: UpdateIncomingNumberParams): Promise<IncomingNumber>;
+  /**
+   * The account's WhatsApp senders as E.164 numbers (Senders API, GET /v2/Channels/Senders?Channel=whatsapp,
+   * every page): what proves a WhatsApp number belongs to the account.
+   */
+  listWhatsAppSenders(): Promise<string[]>;
 }
+
+/**
+ * Where the Messaging v2 API is: messaging.twilio.com next to Twilio's own REST host; any other
+ * base (the operator's SWITCHBOARD_TWILIO_API_URL, a connection's api_base_url, a local fake)
+ * serves every Twilio API itself.
+ */
+export function twilioMessagingBase(baseUrl: string | undefined): string {
+  const b = (baseUrl ?? '').replace(/\/+$/, '');
+  return !b || b === TWILIO_API_BASE_URL ? TWILIO_MESSAGING_BASE_URL : b;
+}
+
+/** Longest sender list read (Twilio's PageSize maximum is 1000): a bound, not an expected size. */
+const MAX_SENDER_PAGES = 20;
 
 export function twilioApi(opts: TwilioApiOptions): TwilioApi {
   const base = joinUrl(opts.baseUrl ?? TWILIO_API_BASE_URL, `2010-04-01/Accounts/${encodeURIComponent(opts.accountSid)}`);
@@ -90,7 +110,28 @@ export function twilioApi(opts: TwilioApiOptions): TwilioApi {
     return list.length > 0 ? (list[0] as IncomingNumber) : undefined;
   }
 
+  async function listWhatsAppSenders(): Promise<string[]> {
+    const base = twilioMessagingBase(opts.baseUrl);
+    const origin = new URL(base).origin;
+    const numbers: string[] = [];
+    let url: string | undefined = joinUrl(base, 'v2/Channels/Senders?Channel=whatsapp&PageSize=1000');
+    for (let page = 0; url && page < MAX_SENDER_PAGES; page++) {
+      const res = await httpRequest({ provider: PROVIDER, method: 'GET', url, headers: auth, idempotent: true, fetch: opts.fetch, timeoutMs: opts.timeoutMs });
+      if (res.status < 200 || res.status >= 300) throw twilioError(res);
+      const body = asRecord(res.body);
+      for (const sender of Array.isArray(body.senders) ? body.senders : []) {
+        const id = str(asRecord(sender).sender_id);
+        if (id) numbers.push(id.replace(/^whatsapp:/i, ''));
+      }
+      // Only a next page on the same host: the answer must not send our credentials elsewhere.
+      const next = str(asRecord(body.meta).next_page_url);
+      url = next && URL.canParse(next) && new URL(next).origin === origin ? next : undefined;
+    }
+    return numbers;
+  }
+
   return {
+    listWhatsAppSenders,
     async sendMessage(p) {
       const form = new URLSearchParams();
       form.set('To', p.to);

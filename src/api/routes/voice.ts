@@ -13,12 +13,8 @@ import { retell } from '../../adapters/retell/index.js';
 import { safeEqual } from '../../adapters/shared/compare.js';
 import type { RawRequest } from '../../adapters/contract.js';
 import type { Services } from '../../core/services.js';
-import { echoAgent } from '../../demo/echo-agent.js';
-import { makeGuardedFetch } from '../../net/ssrf.js';
-import { VoiceAgent } from '../../voice/agent-call.js';
 import { RetellSession } from '../../voice/retell-socket.js';
-import { VoiceService } from '../../voice/service.js';
-import { TwilioVoice, type TwilioVoiceStep } from '../../voice/twilio-voice.js';
+import type { TwilioVoiceStep } from '../../voice/twilio-voice.js';
 import { defineRoute } from '../route.js';
 import { channelPath } from '../schemas.js';
 import { parseUuid } from '../validation/fields.js';
@@ -54,9 +50,7 @@ export function parseRetellPath(url: string): { channelId: string; callId: strin
 }
 
 export function voiceRoutes(app: FastifyInstance, s: Services): void {
-  const agent = new VoiceAgent(s.box, makeGuardedFetch(s.config.allowPrivateUrls), { headerTimeoutMs: 10_000, idleMs: 30_000, builtins: { echo: (e) => echoAgent(e) } });
-  const voice = new VoiceService(s.repos, s.inbox, s.contexts, agent, s.log);
-  const twilio = new TwilioVoice(voice, s.inbox, () => s.config.publicUrl, { answerTimeoutMs: 8_000, maxPolls: 5 });
+  const { service: voice, twilio } = s.voice;
 
   const opts = { config: { public: true }, schema: { hide: true } };
   const step = (name: TwilioVoiceStep) => async (req: FastifyRequest<{ Params: { channel_id: string } }>, reply: FastifyReply) => {

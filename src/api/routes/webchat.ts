@@ -10,11 +10,10 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { Services } from '../../core/services.js';
-import { WebChat, cursorOf, type WebChannel, type WebChatOptions } from '../../core/webchat.js';
-import { makeWebChatHub, type WebChatEvent, type WebChatHub } from '../../core/webchat-hub.js';
-import { WEB_MAX_ATTACHMENTS, WebChatMedia } from '../../core/webchat-media.js';
+import { cursorOf, type WebChannel, type WebChat } from '../../core/webchat.js';
+import type { WebChatEvent, WebChatHub } from '../../core/webchat-hub.js';
+import { WEB_MAX_ATTACHMENTS } from '../../core/webchat-media.js';
 import { Forbidden, NotFound, PayloadTooLarge, ValidationFailed } from '../../errors.js';
-import { WebChatRepo } from '../../store/repos/webchat.js';
 import { list, model, nullable, str, uuid, type Infer, type Model, type Shape } from '../validation/fields.js';
 import { validateRequest } from '../validation/request.js';
 
@@ -51,6 +50,12 @@ const messageSchema = {
     text: { type: 'string' },
     status: { type: 'string' },
     client_message_id: { type: ['string', 'null'] },
+    author: {
+      type: 'object',
+      description: 'Who wrote it: kind contact|agent|operator|system, and the name they gave (no ids).',
+      properties: { kind: { type: 'string', enum: ['contact', 'agent', 'operator', 'system'] }, name: { type: 'string' } },
+      required: ['kind'],
+    },
     attachments: { type: 'array', items: { type: 'object', additionalProperties: true } },
     created_at: { type: 'string' },
     updated_at: { type: 'string' },
@@ -95,28 +100,6 @@ function publicRoute<P extends Shape, B, Q extends Shape>(app: FastifyInstance, 
   });
 }
 
-const chats = new WeakMap<Services, WebChat>();
-
-/**
- * The web chat service of a Services object. Its hub is `services.webchat` when services.ts builds
- * one; otherwise it is made here and attached as `services.webchat` and as `services.widgets`
- * (the publisher the outbound send job pushes web answers to).
- */
-export function webChatOf(s: Services, opts?: WebChatOptions): WebChat {
-  let wc = chats.get(s);
-  if (wc) return wc;
-  const x = s as Services & { webchat?: WebChatHub; widgets?: unknown };
-  const media = new WebChatMedia(s.media);
-  const reader = { message: (id: string) => s.repos.conversations.message(id), attachments: async (id: string) => (await media.of([id])).get(id) ?? [] };
-  x.webchat ??= makeWebChatHub(s.notifier, reader, s.log);
-  x.widgets ??= x.webchat;
-  // Several nodes share PostgreSQL: flood buckets live there too, so the limit is not per node.
-  const shared = s.store.dialect === 'postgres' ? { sharedGovernor: s.governor } : {};
-  wc = new WebChat(new WebChatRepo(s.store.db), s.repos.channels, s.channels, s.webhooks, x.webchat, s.config, { ...shared, media, ...opts });
-  chats.set(s, wc);
-  return wc;
-}
-
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -135,8 +118,8 @@ function checkOrigin(wc: WebChat, ch: WebChannel, req: FastifyRequest, reply: Fa
   return h;
 }
 
-export function webChatRoutes(app: FastifyInstance, s: Services, opts?: WebChatOptions): void {
-  const wc = webChatOf(s, opts);
+export function webChatRoutes(app: FastifyInstance, s: Services): void {
+  const wc = s.webchat;
   // Open streams, ended when the server closes (they would otherwise hold app.close() open).
   const mine = new Set<() => void>();
   app.addHook('preClose', async () => {

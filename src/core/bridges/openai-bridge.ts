@@ -57,9 +57,6 @@ interface ToolCall {
 }
 
 export class OpenAIBridge {
-  /** Set once the conversation lifecycle exists (services.ts); without it tool calls are logged. */
-  actions?: ConversationActions;
-
   constructor(
     private readonly repos: Repos,
     private readonly box: SecretBox,
@@ -69,6 +66,8 @@ export class OpenAIBridge {
     private readonly opts: BridgeOptions,
     /** The media items of messages (signed links the model fetches), when media are stored. */
     private readonly mediaOf?: (messageIds: string[]) => Promise<Map<string, unknown[]>>,
+    /** The conversation lifecycle the model's tool calls act on; without it tool calls are logged. */
+    private readonly actions?: ConversationActions,
   ) {}
 
   async handle(instance: InstanceRow, event: EventEnvelope): Promise<JobOutcome> {

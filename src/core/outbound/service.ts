@@ -86,12 +86,11 @@ export class SendRefused extends Conflict {
 
 const WINDOW_DETAIL = "This WhatsApp conversation is outside the 24-hour customer-service window: WhatsApp only allows a template message now (send {\"template\": {\"name\", \"language\"}}).";
 
+/**
+ * Accepts agents' answers. Streamed answers are not its part: services.ts hands those to the
+ * stream relay (core/outbound/streaming.ts), which writes through this service.
+ */
 export class OutboundService implements ReplySink {
-  /** Set at construction (services.ts): handoffs on operator messages and agent replies. */
-  conversations?: ConversationsService;
-  /** Set by the streaming module; agents answering with a stream are handed to it. */
-  streamSink?: (event: EventEnvelope, body: AsyncIterable<Uint8Array>, contentType: string) => Promise<void>;
-
   constructor(
     private readonly repos: Repos,
     private readonly jobs: JobsRepo,
@@ -99,6 +98,8 @@ export class OutboundService implements ReplySink {
     private readonly pgSchema?: string,
     private readonly inbox?: Inbox,
     private readonly log?: Logger,
+    /** Handoffs on operator messages and agent replies (without it they are not taken). */
+    private readonly conversations?: ConversationsService,
   ) {}
 
   async enqueue(instanceId: string, conversationId: string, input: SendInput, idempotencyKey?: string, messageId?: string, opts: EnqueueOptions = {}): Promise<{ message: MessageView; duplicate: boolean }> {
@@ -321,11 +322,6 @@ export class OutboundService implements ReplySink {
 
   async answerFailed(event: EventEnvelope, reason: AgentFailure, detail: string): Promise<void> {
     await this.failAnswer(event, {}, reason, detail, `event:${event.id}`);
-  }
-
-  async acceptAgentStream(event: EventEnvelope, body: AsyncIterable<Uint8Array>, contentType: string): Promise<void> {
-    if (!this.streamSink) throw new Error('streaming is not available');
-    await this.streamSink(event, body, contentType);
   }
 }
 

@@ -80,6 +80,34 @@ const SEQUENCER_SQL = {
   stale: 'select distinct instance_id from events where seq is null and created_at < ? limit 100',
 } as const;
 
+/**
+ * PostgreSQL only: one round trip per batch instead of one per event. Each statement costs a round
+ * trip inside the batch's transaction, and a batch's statements run one after another, so they
+ * (not the database's CPU) bounded PostgreSQL ingest.
+ */
+const PG_BATCH_SQL = {
+  knownDedupeKeys: 'select dedupe_key from events where dedupe_key = any($1::varchar[])',
+  // `with ordinality ... order by` keeps the rows' order, so `pos` (drawn per row, see migration
+  // 0030) follows the order the events were stored in.
+  insertEvents: `insert into events (id, instance_id, seq, channel_id, conversation_id, type, dedupe_key, payload, created_at)
+    select id, instance_id, null, channel_id, conversation_id, type, dedupe_key, payload, created_at
+    from unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::text[], $8::varchar[])
+      with ordinality as r(id, instance_id, channel_id, conversation_id, type, dedupe_key, payload, created_at, ord)
+    order by ord`,
+} as const;
+
+export interface EventInsert {
+  id: string;
+  instance_id: string;
+  seq: number | null;
+  channel_id: string | null;
+  conversation_id: string | null;
+  type: string;
+  dedupe_key: string;
+  payload: string;
+  created_at: string;
+}
+
 const PG_SEQUENCER = forDialect(SEQUENCER_SQL, 'postgres');
 
 export class InboxRepo {
@@ -142,17 +170,32 @@ export class InboxRepo {
     return (await this.run(trx, 'eventExists', [dedupeKey])).length > 0;
   }
 
-  async insertEvent(trx: Tx, row: { id: string; instance_id: string; seq: number | null; channel_id: string | null; conversation_id: string | null; type: string; dedupe_key: string; payload: string; created_at: string }): Promise<void> {
+  async insertEvent(trx: Tx, row: EventInsert): Promise<void> {
     await this.run(trx, 'insertEvent', [row.id, row.instance_id, row.seq, row.channel_id, row.conversation_id, row.type, row.dedupe_key, row.payload, row.created_at]);
+  }
+
+  /** PostgreSQL: which of these dedupe keys are already stored (one statement for a batch). */
+  async knownDedupeKeys(trx: Tx, keys: string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const { rows } = await trx.executeQuery<{ dedupe_key: string }>(CompiledQuery.raw(PG_BATCH_SQL.knownDedupeKeys, [keys]));
+    return new Set(rows.map((r) => r.dedupe_key));
+  }
+
+  /** PostgreSQL: unnumbered events in one statement, in the given order. */
+  async insertEventsUnnumbered(trx: Tx, rows: EventInsert[]): Promise<void> {
+    if (rows.length === 0) return;
+    const col = <K extends keyof EventInsert>(k: K) => rows.map((r) => r[k]);
+    await trx.executeQuery(CompiledQuery.raw(PG_BATCH_SQL.insertEvents, [col('id'), col('instance_id'), col('channel_id'), col('conversation_id'), col('type'), col('dedupe_key'), col('payload'), col('created_at')]));
   }
 
   /**
    * The open conversation for (channel, key), created when there is none (`created`); participant,
    * inbound and last message times refreshed.
    */
-  async upsertConversation(trx: Tx, p: { instanceId: string; channelId: string; key: string; participant?: unknown; inboundAt?: string; messageAt?: string; now: string }): Promise<ConversationState & { created: boolean }> {
+  async upsertConversation(trx: Tx, p: { instanceId: string; channelId: string; key: string; participant?: unknown; inboundAt?: string; messageAt?: string; now: string; id?: string }): Promise<ConversationState & { created: boolean }> {
     const participant = p.participant === undefined ? null : JSON.stringify(p.participant);
-    const id = newId();
+    // A caller may choose the id (to raise the conversation's event in the same transaction).
+    const id = p.id ?? newId();
     const [row] = await this.run<ConversationState>(trx, 'upsertConversation', [id, p.instanceId, p.channelId, p.key, p.key, participant, p.inboundAt ?? null, p.messageAt ?? null, p.now, p.now]);
     return { ...row, created: row.id === id };
   }

@@ -9,6 +9,7 @@ import { InboxRepo } from './inbox.js';
 import { JobsRepo } from '../../queue/jobs.js';
 import { MediaRepo } from './media.js';
 import { TurnsRepo } from './turns.js';
+import { WebChatRepo } from './webchat.js';
 
 export interface Repos {
   instances: InstancesRepo;
@@ -21,6 +22,7 @@ export interface Repos {
   jobs: JobsRepo;
   media: MediaRepo;
   turns: TurnsRepo;
+  webchat: WebChatRepo;
 }
 
 export function makeRepos(store: Store): Repos {
@@ -35,5 +37,6 @@ export function makeRepos(store: Store): Repos {
     jobs: new JobsRepo(store.db, store.dialect),
     media: new MediaRepo(store.db),
     turns: new TurnsRepo(store.db),
+    webchat: new WebChatRepo(store.db),
   };
 }
