@@ -3,8 +3,8 @@
  * grant (unknown refresh token -> 400 invalid_grant, wrong client -> 401 invalid_client) and issues
  * short-lived access tokens; /gmail/v1/users/me/... checks them (-> 401 UNAUTHENTICATED) and serves
  * messages.send (stores raw + threadId; a threadId is kept only when the subject matches, as on
- * Gmail), watch, stop, history.list (404 when startHistoryId is older than the kept history) and
- * messages.get(format=raw) for messages tests add.
+ * Gmail), users.getProfile (the mailbox's address), watch, stop, history.list (404 when
+ * startHistoryId is older than the kept history) and messages.get(format=raw) for messages tests add.
  *
  * Example:
  *   const gm = await startFakeGmail();
@@ -126,6 +126,9 @@ export async function startFakeGmail(opts: FakeGmailOptions = {}): Promise<FakeG
   }
 
   function gmail(rest: string, req: RecordedRequest): FakeReply {
+    if (rest === 'profile' && req.method === 'GET') {
+      return { status: 200, json: { emailAddress, messagesTotal: messages.length, threadsTotal: new Set(messages.map((m) => m.threadId)).size, historyId: String(historyId) } };
+    }
     if (rest === 'messages/send' && req.method === 'POST') {
       const b = fields(req.body);
       if (typeof b.raw !== 'string' || b.raw === '') return googleError(400, 'INVALID_ARGUMENT', "'raw' RFC822 payload message string or uploading message via /upload/* URL required", 'invalidArgument');
