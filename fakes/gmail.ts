@@ -4,7 +4,11 @@
  * short-lived access tokens; /gmail/v1/users/me/... checks them (-> 401 UNAUTHENTICATED) and serves
  * messages.send (stores raw + threadId; a threadId is kept only when the subject matches, as on
  * Gmail), users.getProfile (the mailbox's address), watch, stop, history.list (404 when
- * startHistoryId is older than the kept history) and messages.get(format=raw) for messages tests add.
+ * startHistoryId is older than the kept history) and messages.get(format=raw) for messages tests
+ * add, messages.get(format=full) (the MIME tree as a `payload` of parts: an attachment part has a
+ * `filename` and `body: {attachmentId, size}`, other leaves carry base64url `body.data`) and
+ * messages.attachments.get (`{attachmentId, size, data}`, base64url) for an attachmentId issued
+ * for that message — ids are opaque and differ between messages.get calls, as on Gmail.
  *
  * Example:
  *   const gm = await startFakeGmail();
@@ -14,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { bearer, fields, startFakeServer } from './fake-server.js';
 import type { FakeReply, FakeServer, RecordedRequest, StatusFailSpec } from './fake-server.js';
-import { parseMail } from './mail-parse.js';
+import { parseMail, type ParsedPart } from './mail-parse.js';
 
 export const FAKE_GOOGLE_CLIENT_ID = 'fake-client-id.apps.googleusercontent.com';
 export const FAKE_GOOGLE_CLIENT_SECRET = 'fake-google-client-secret';
@@ -57,6 +61,8 @@ export interface FakeGmail extends FakeServer {
   watchState(): { topicName: string; labelIds?: string[]; expiration: string } | undefined;
   /** Drops history up to this id: listing from an older id then answers 404. */
   expireHistoryBefore(historyId: string): void;
+  /** Deletes a message (its attachments answer 404 from now on). */
+  deleteMessage(id: string): void;
   /** Makes a refresh token fail with invalid_grant from now on. */
   revokeRefreshToken(refreshToken: string): void;
   /** Invalidates every issued access token (clients then get 401 and must refresh). */
@@ -92,6 +98,24 @@ export async function startFakeGmail(opts: FakeGmailOptions = {}): Promise<FakeG
     json: { error: { code, message, ...(reason ? { errors: [{ message, domain: 'global', reason }] } : {}), status } },
   });
   const newId = () => randomBytes(8).toString('hex');
+  /** attachmentId -> the message and bytes it was issued for. */
+  const attachmentIds = new Map<string, { messageId: string; bytes: Buffer }>();
+
+  /** The `payload` of format=full: Gmail's MessagePart tree, attachment bytes behind fresh ids. */
+  function payloadOf(messageId: string, p: ParsedPart, partId: string): Record<string, unknown> {
+    const headers = Object.entries(p.rawHeaders).map(([name, value]) => ({ name, value }));
+    const disp = p.rawHeaders['content-disposition'] ?? '';
+    const filename = /filename="?([^";]+)"?/i.exec(disp)?.[1] ?? /\bname="?([^";]+)"?/i.exec(p.rawHeaders['content-type'] ?? '')?.[1] ?? '';
+    const base = { partId, mimeType: p.contentType, filename, headers };
+    if (p.contentType.startsWith('multipart/')) return { ...base, body: { size: 0 }, parts: p.parts.map((c, i) => payloadOf(messageId, c, partId === '' ? String(i) : `${partId}.${i}`)) };
+    const bytes = p.bytes ?? Buffer.from(p.body, 'utf8');
+    if (filename || /^attachment/i.test(disp)) {
+      const attachmentId = `ANGjdJ${randomBytes(24).toString('base64url')}`;
+      attachmentIds.set(attachmentId, { messageId, bytes });
+      return { ...base, body: { attachmentId, size: bytes.length } };
+    }
+    return { ...base, body: { size: bytes.length, data: bytes.toString('base64url') } };
+  }
 
   function store(raw: string, threadId: string | undefined, labelIds: string[], internalDate = Date.now()): FakeGmailMessage {
     const rfc2822 = Buffer.from(raw, 'base64url').toString('utf8');
@@ -183,7 +207,14 @@ export async function startFakeGmail(opts: FakeGmailOptions = {}): Promise<FakeG
       if (!msg) return googleError(404, 'NOT_FOUND', 'Requested entity was not found.', 'notFound');
       const format = req.query.get('format') ?? 'full';
       const base = { id: msg.id, threadId: msg.threadId, labelIds: msg.labelIds, snippet: msg.subject, historyId: msg.historyId, internalDate: msg.internalDate, sizeEstimate: msg.rfc2822.length };
+      if (format === 'full') return { status: 200, json: { ...base, payload: payloadOf(msg.id, parseMail(msg.rfc2822), '') } };
       return { status: 200, json: format === 'raw' ? { ...base, raw: msg.raw } : base };
+    }
+    const att = /^messages\/([^/]+)\/attachments\/([^/]+)$/.exec(rest);
+    if (att && req.method === 'GET') {
+      const issued = attachmentIds.get(att[2]);
+      if (!messages.some((m) => m.id === att[1]) || !issued || issued.messageId !== att[1]) return googleError(404, 'NOT_FOUND', 'Requested entity was not found.', 'notFound');
+      return { status: 200, json: { attachmentId: att[2], size: issued.bytes.length, data: issued.bytes.toString('base64url') } };
     }
     return googleError(404, 'NOT_FOUND', 'Not Found');
   }
@@ -230,6 +261,10 @@ export async function startFakeGmail(opts: FakeGmailOptions = {}): Promise<FakeG
     watchState: () => (watch ? { ...watch } : undefined),
     expireHistoryBefore(id) {
       oldestHistoryId = Number(id);
+    },
+    deleteMessage(id) {
+      const i = messages.findIndex((m) => m.id === id);
+      if (i >= 0) messages.splice(i, 1);
     },
     revokeRefreshToken: (rt) => void refreshTokens.delete(rt),
     revokeAccessTokens: () => accessTokens.clear(),

@@ -20,6 +20,8 @@ import { startFakeTelegram } from './telegram.js';
 import type { FakeTelegram, FakeTelegramOptions } from './telegram.js';
 import { startFakeTwilio } from './twilio.js';
 import type { FakeTwilio, FakeTwilioOptions } from './twilio.js';
+import { startFakeVonage } from './vonage.js';
+import type { FakeVonage, FakeVonageOptions } from './vonage.js';
 
 export * from './fake-server.js';
 export * from './gmail.js';
@@ -28,6 +30,7 @@ export * from './resend.js';
 export * from './retell.js';
 export * from './telegram.js';
 export * from './twilio.js';
+export * from './vonage.js';
 export { parseMail } from './mail-parse.js';
 export type { ParsedPart } from './mail-parse.js';
 export { parseTelegramHtml } from './telegram-html.js';
@@ -40,6 +43,7 @@ export interface AllFakesOptions {
   resend?: FakeResendOptions;
   gmail?: FakeGmailOptions;
   retell?: FakeRetellOptions;
+  vonage?: FakeVonageOptions;
 }
 
 export interface AllFakes {
@@ -51,22 +55,25 @@ export interface AllFakes {
   /** Gmail API and Google token endpoint (`gmail.tokenUrl`). */
   gmail: FakeGmail;
   retell: FakeRetell;
+  /** Vonage Messages API (SMS and WhatsApp). */
+  vonage: FakeVonage;
   /** Provider name -> base URL, in the shape of a channel's `api_base_url` setting. */
-  baseUrls: Record<'telegram' | 'meta_cloud' | 'twilio' | 'resend' | 'gmail' | 'retell', string>;
+  baseUrls: Record<'telegram' | 'meta_cloud' | 'twilio' | 'resend' | 'gmail' | 'retell' | 'vonage', string>;
   close(): Promise<void>;
 }
 
 export async function startAllFakes(opts: AllFakesOptions = {}): Promise<AllFakes> {
-  const [telegram, graph, twilio, resend, gmail, retell] = await Promise.all([
+  const [telegram, graph, twilio, resend, gmail, retell, vonage] = await Promise.all([
     startFakeTelegram(opts.telegram),
     startFakeGraph(opts.graph),
     startFakeTwilio(opts.twilio),
     startFakeResend(opts.resend),
     startFakeGmail(opts.gmail),
     startFakeRetell(opts.retell),
+    startFakeVonage(opts.vonage),
   ]);
   return {
-    telegram, graph, twilio, resend, gmail, retell,
+    telegram, graph, twilio, resend, gmail, retell, vonage,
     baseUrls: {
       telegram: telegram.url,
       meta_cloud: graph.baseUrl,
@@ -74,9 +81,10 @@ export async function startAllFakes(opts: AllFakesOptions = {}): Promise<AllFake
       resend: resend.url,
       gmail: gmail.url,
       retell: retell.url,
+      vonage: vonage.url,
     },
     async close() {
-      await Promise.all([telegram, graph, twilio, resend, gmail, retell].map((f) => f.close()));
+      await Promise.all([telegram, graph, twilio, resend, gmail, retell, vonage].map((f) => f.close()));
     },
   };
 }

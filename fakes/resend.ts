@@ -3,13 +3,19 @@
  * POST /emails with required from/to/subject and html|text, Idempotency-Key (same key + same body
  * -> the same id, same key + different body -> 409), an optional per-second rate limit (429 with
  * retry-after), GET /emails/{id}, and GET /emails/receiving/{id} for inbound emails tests add.
+ * Received attachments as Resend documents them: the webhook carries only metadata (id, filename,
+ * content_type, content_disposition, content_id); GET /emails/receiving/{email_id}/attachments
+ * (list) and .../attachments/{id} answer it with `size` and a signed `download_url` (valid one
+ * hour, `expires_at`) on the fake's CDN path, which serves the exact bytes without an API key and
+ * refuses a wrong or expired signature (403) or a request that also sends an Authorization header
+ * (400, as signed-URL CDNs do).
  *
  * Example:
  *   const rs = await startFakeResend({ rateLimitPerSecond: 2 });
  *   const id = rs.addReceivedEmail({ from: 'a@x.test', to: ['bot@sb.test'], subject: 'Hi', text: 'Hello' });
  *   await resendApi({ apiKey: rs.apiKey, baseUrl: rs.url }).getReceivedEmail(id);
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { bearer, fields, startFakeServer } from './fake-server.js';
 import type { FakeReply, FakeServer, RecordedRequest, StatusFailSpec } from './fake-server.js';
 import { postWebhook, svixHeaders } from './webhook-delivery.js';
@@ -48,7 +54,8 @@ export interface FakeReceivedEmailInput {
   cc?: string[];
   headers?: Record<string, string>;
   message_id?: string;
-  attachments?: { filename: string; content_type: string; size?: number }[];
+  /** With `bytes`, the attachment is served as Resend serves received files. */
+  attachments?: { filename: string; content_type: string; size?: number; bytes?: Uint8Array; content_disposition?: 'attachment' | 'inline'; content_id?: string }[];
 }
 
 export interface FakeResend extends FakeServer {
@@ -61,6 +68,8 @@ export interface FakeResend extends FakeServer {
   receiveEmail(email: FakeReceivedEmailInput): { id: string; event: Record<string, unknown> };
   /** POSTs an event signed with Svix headers (secret `whsec_…`); returns the receiver's status. */
   deliverWebhook(url: string, secret: string, event: Record<string, unknown>): Promise<number>;
+  /** Forgets a received email's attachments (as after Resend's retention): lookups answer 404. */
+  dropAttachments(emailId: string): void;
 }
 
 const ADDRESS = /^(?:[^<>]*<\s*[^\s@<>]+@[^\s@<>]+\s*>|[^\s@<>]+@[^\s@<>]+)$/;
@@ -70,6 +79,31 @@ export async function startFakeResend(opts: FakeResendOptions = {}): Promise<Fak
   const sent: FakeResendEmail[] = [];
   const received = new Map<string, Record<string, unknown>>();
   const idempotency = new Map<string, { hash: string; id: string }>();
+  /** email id -> its attachments (metadata + bytes). */
+  const files = new Map<string, { id: string; filename: string; content_type: string; content_disposition: string; content_id?: string; bytes?: Uint8Array }[]>();
+  const cdnKey = randomUUID();
+  let baseUrl = '';
+  const sign = (path: string, expires: number) => createHmac('sha256', cdnKey).update(`${path}\n${expires}`).digest('hex');
+  function attachmentJson(emailId: string, a: NonNullable<ReturnType<typeof files.get>>[number]): Record<string, unknown> {
+    const path = `/cdn/${emailId}/attachments/${a.id}`;
+    const expires = Date.now() + 3600_000;
+    return {
+      object: 'attachment', id: a.id, filename: a.filename, content_type: a.content_type, content_disposition: a.content_disposition,
+      ...(a.content_id ? { content_id: a.content_id } : {}), size: a.bytes?.length ?? 0,
+      download_url: `${baseUrl}${path}?expires=${expires}&signature=${sign(path, expires)}`, expires_at: new Date(expires).toISOString(),
+    };
+  }
+  function cdn(req: RecordedRequest): FakeReply {
+    if (req.headers.authorization) return { status: 400, text: 'Only one auth mechanism allowed; the signature is in the query string' };
+    const m = /^\/cdn\/([^/]+)\/attachments\/([^/]+)$/.exec(req.path);
+    const expires = Number(req.query.get('expires'));
+    const sig = req.query.get('signature') ?? '';
+    if (!m || !Number.isFinite(expires) || sig !== sign(req.path, expires)) return { status: 403, text: 'Access denied: bad signature' };
+    if (expires < Date.now()) return { status: 403, text: 'Access denied: the link expired' };
+    const a = files.get(m[1])?.find((x) => x.id === m[2]);
+    if (!a?.bytes) return { status: 404, text: 'Not found' };
+    return { status: 200, bytes: a.bytes, headers: { 'content-type': a.content_type } };
+  }
   let hits: number[] = [];
 
   const error = (statusCode: number, name: string, message: string, headers?: Record<string, string>): FakeReply => ({
@@ -115,6 +149,7 @@ export async function startFakeResend(opts: FakeResendOptions = {}): Promise<Fak
   }
 
   function handler(req: RecordedRequest): FakeReply {
+    if (req.path.startsWith('/cdn/') && req.method === 'GET') return cdn(req);
     const auth = req.headers.authorization;
     if (!auth) return error(401, 'missing_api_key', 'Missing API key in the authorization header. Include the following header in the request: Authorization: Bearer YOUR_API_KEY');
     const key = bearer(req);
@@ -136,6 +171,14 @@ export async function startFakeResend(opts: FakeResendOptions = {}): Promise<Fak
     if (inbound && req.method === 'GET') {
       const e = received.get(inbound[1]);
       return e ? { status: 200, json: e } : error(404, 'not_found', 'Email not found');
+    }
+    const atts = /^\/emails\/receiving\/([^/]+)\/attachments(?:\/([^/]+))?$/.exec(req.path);
+    if (atts && req.method === 'GET') {
+      const list = files.get(atts[1]);
+      if (!list) return error(404, 'not_found', 'Email not found');
+      if (!atts[2]) return { status: 200, json: { object: 'list', has_more: false, data: list.map((a) => attachmentJson(atts[1], a)) } };
+      const a = list.find((x) => x.id === atts[2]);
+      return a ? { status: 200, json: attachmentJson(atts[1], a) } : error(404, 'not_found', 'Attachment not found');
     }
     const get = /^\/emails\/([^/]+)$/.exec(req.path);
     if (get && req.method === 'GET') {
@@ -161,6 +204,10 @@ export async function startFakeResend(opts: FakeResendOptions = {}): Promise<Fak
 
   function addReceivedEmail(email: FakeReceivedEmailInput): string {
     const id = randomUUID();
+    const stored = (email.attachments ?? []).map((a) => ({ id: randomUUID(), filename: a.filename, content_type: a.content_type, content_disposition: a.content_disposition ?? 'attachment', ...(a.content_id ? { content_id: a.content_id } : {}), ...(a.bytes ? { bytes: a.bytes } : {}) }));
+    files.set(id, stored);
+    // Metadata only, as in the webhook: the bytes come through the Attachments API.
+    email = { ...email, attachments: stored.map((a) => ({ id: a.id, filename: a.filename, content_type: a.content_type, content_disposition: a.content_disposition, ...(a.content_id ? { content_id: a.content_id } : {}) })) as FakeReceivedEmailInput['attachments'] };
     received.set(id, {
       object: 'email', id, from: email.from, to: email.to, cc: email.cc ?? [], bcc: [], reply_to: [],
       subject: email.subject, html: email.html ?? null, text: email.text ?? null,
@@ -171,13 +218,16 @@ export async function startFakeResend(opts: FakeResendOptions = {}): Promise<Fak
   }
 
   const server = await startFakeServer({ handler, failure, port: opts.port });
+  baseUrl = server.url;
   return {
     ...server,
+    dropAttachments: (emailId) => void files.set(emailId, []),
     apiKey: keys[0],
     addReceivedEmail,
     receiveEmail(email) {
       const id = addReceivedEmail(email);
       const stored = received.get(id) ?? {};
+      email = { ...email, attachments: stored.attachments as FakeReceivedEmailInput['attachments'] };
       const event = {
         type: 'email.received',
         created_at: new Date().toISOString(),

@@ -6,13 +6,17 @@
  * `{type, title, detail, instance}`. WhatsApp numbers outside the customer care window get
  * Vonage's 1340 refusal unless the message is a template. It also signs webhooks the way Vonage
  * does (JWT HS256 with the signature secret, `payload_hash` = hex SHA-256 of the body).
+ * Inbound media lives on its media server path `GET /v3/media/{uuid}` as Vonage serves it: without
+ * credentials (standard security, the URL is the capability), or — for media added with
+ * `secure: true` ("Secure Inbound Media") — only with `Authorization: Bearer <JWT>` signed RS256
+ * by the application's private key (`applicationPrivateKey`) with its `application_id`, else 401.
  *
  * Example:
  *   const vg = await startFakeVonage();
  *   const status = await vg.deliverWebhook(channel.webhook_url, vg.credentials.signatureSecret, vg.inboundText({ from: '447700900001', to: '447700900000', text: 'hi' }));
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { createHash, createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { jwtVerify, SignJWT } from 'jose';
 import { fields, startFakeServer } from './fake-server.js';
 import type { FakeReply, FakeServer, RecordedRequest, StatusFailSpec } from './fake-server.js';
 import { postWebhook } from './webhook-delivery.js';
@@ -58,6 +62,14 @@ export interface FakeVonage extends FakeServer {
   signature(body: string | Buffer, secret: string, claims?: { iat?: number; api_key?: string; payload_hash?: string }): Promise<string>;
   /** POSTs a webhook body signed like Vonage; returns the receiver's status. */
   deliverWebhook(url: string, secret: string, payload: Record<string, unknown>): Promise<number>;
+  /** The Vonage application's private key (PKCS#8 PEM) that signs media requests under Secure Inbound Media. */
+  applicationPrivateKey: string;
+  /** Stores inbound media on the media server; returns its URL. `secure`: only with an application JWT. */
+  addMedia(bytes: Uint8Array, contentType: string, opts?: { secure?: boolean }): string;
+  /** Deletes media (as after Vonage's 48 hours): its URL answers 404. */
+  removeMedia(url: string): void;
+  /** An inbound media message webhook body (image, audio, video or file). */
+  inboundMedia(p: { from: string; to: string; type: 'image' | 'audio' | 'video' | 'file'; url: string; caption?: string; name?: string; channel?: 'whatsapp' | 'mms'; messageUuid?: string }): Record<string, unknown>;
 }
 
 const DIGITS = /^[1-9]\d{6,14}$/;
@@ -74,6 +86,26 @@ export async function startFakeVonage(opts: FakeVonageOptions = {}): Promise<Fak
   const sent: FakeVonageMessage[] = [];
   const closed = new Set<string>();
   let hits: number[] = [];
+  const app = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const appPublicKey = createPublicKey(app.publicKey);
+  const media = new Map<string, { bytes: Uint8Array; contentType: string; secure: boolean }>();
+
+  async function mediaServer(req: RecordedRequest, id: string): Promise<FakeReply> {
+    const m = media.get(id);
+    if (!m) return problem(404, '#not-found', 'Not Found', 'The media file does not exist (or expired).');
+    if (m.secure) {
+      const auth = req.headers.authorization;
+      const jwt = typeof auth === 'string' ? /^Bearer\s+(\S+)$/i.exec(auth)?.[1] : undefined;
+      if (!jwt) return problem(401, '#unauthorized', 'Unauthorized', 'Secure inbound media needs a JWT signed with the application key.');
+      try {
+        const { payload } = await jwtVerify(jwt, appPublicKey, { algorithms: ['RS256'], requiredClaims: ['iat', 'jti', 'exp'] });
+        if (payload.application_id !== credentials.applicationId) throw new Error('application_id');
+      } catch {
+        return problem(401, '#unauthorized', 'Unauthorized', 'The JWT is not valid for this application.');
+      }
+    }
+    return { status: 200, bytes: m.bytes, headers: { 'content-type': m.contentType } };
+  }
 
   function invalid(detail: string): FakeReply {
     return problem(422, '/messages#1150', 'Invalid params', detail);
@@ -124,7 +156,9 @@ export async function startFakeVonage(opts: FakeVonageOptions = {}): Promise<Fak
     return { status: 202, json: { message_uuid: msg.message_uuid } };
   }
 
-  function handler(req: RecordedRequest): FakeReply {
+  function handler(req: RecordedRequest): FakeReply | Promise<FakeReply> {
+    const mediaPath = /^\/v3\/media\/([^/]+)$/.exec(req.path);
+    if (mediaPath && req.method === 'GET') return mediaServer(req, mediaPath[1]);
     if (req.path !== '/v1/messages' || req.method !== 'POST') return problem(404, '#not-found', 'Not Found', `${req.method} ${req.path} is not a Messages API endpoint.`);
     const auth = req.headers.authorization;
     const m = typeof auth === 'string' ? /^Basic\s+(.+)$/i.exec(auth) : null;
@@ -189,6 +223,24 @@ export async function startFakeVonage(opts: FakeVonageOptions = {}): Promise<Fak
       ...(p.error ? { error: p.error } : {}),
     }),
     signature,
+    applicationPrivateKey: app.privateKey,
+    addMedia(bytes, contentType, o = {}) {
+      const id = randomUUID();
+      media.set(id, { bytes, contentType, secure: !!o.secure });
+      return `${server.url}/v3/media/${id}`;
+    },
+    removeMedia(url) {
+      media.delete(url.split('/').pop() ?? '');
+    },
+    inboundMedia: (p) => ({
+      channel: p.channel ?? 'whatsapp',
+      message_uuid: p.messageUuid ?? randomUUID(),
+      to: p.to,
+      from: p.from,
+      timestamp: new Date().toISOString(),
+      message_type: p.type,
+      [p.type]: { url: p.url, ...(p.caption ? { caption: p.caption } : {}), ...(p.name ? { name: p.name } : {}) },
+    }),
     async deliverWebhook(url, secret, payload) {
       const body = JSON.stringify(payload);
       return postWebhook(url, { 'content-type': 'application/json', authorization: await signature(body, secret) }, body);

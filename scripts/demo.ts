@@ -1,8 +1,8 @@
 /**
- * `npm run demo`: a full round trip on four channels with no internet. It starts the provider
+ * `npm run demo`: a full round trip on five channels with no internet. It starts the provider
  * fakes (real local HTTP servers that check requests as the providers do), a Switchboard on a
  * temporary SQLite store pointed at them, and a tiny agent; then a person writes on Telegram,
- * WhatsApp, SMS and email, the agent answers in Markdown, and the demo prints what each provider
+ * WhatsApp, SMS (Twilio and Vonage) and email, the agent answers in Markdown, and the demo prints what each provider
  * was asked to send — rendered natively for each channel.
  */
 import { createServer } from 'node:http';
@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     SWITCHBOARD_META_GRAPH_URL: fakes.baseUrls.meta_cloud,
     SWITCHBOARD_TWILIO_API_URL: fakes.baseUrls.twilio,
     SWITCHBOARD_RESEND_API_URL: fakes.baseUrls.resend,
+    SWITCHBOARD_VONAGE_API_URL: fakes.baseUrls.vonage,
   });
   const logger = pino(loggerOptions('warn'));
   const store = await openStore(config.databaseUrl);
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
     return j;
   };
 
-  out(`Switchboard ${config.publicUrl} (SQLite in ${dir}); fakes for Telegram, Graph, Twilio, Resend on loopback.\n`);
+  out(`Switchboard ${config.publicUrl} (SQLite in ${dir}); fakes for Telegram, Graph, Twilio, Vonage, Resend on loopback.\n`);
   const inst = await api('POST', '/v1/instances', { name: 'demo agent', agent_url: agentUrl });
   signingSecret = inst.signing_secret as string;
   const I = inst.id as string;
@@ -116,6 +117,14 @@ async function main(): Promise<void> {
   await fakes.twilio.deliverWebhook(sms.webhook_url as string, fakes.twilio.inboundSms({ from: '+14155550123', body: 'hello from SMS', to: fakes.twilio.phoneNumber }));
   const smsSent = await until(() => fakes.twilio.sentMessages('+14155550123')[0], 'the SMS answer');
   out(`  -> Messages.json Body:\n     ${String((smsSent as unknown as { body: string }).body).replace(/\n/g, '\n     ')}\n`);
+
+  // SMS through Vonage: the Messages API webhook carries a JWT (HS256, signature secret) over the body's hash.
+  const vg = fakes.vonage.credentials;
+  const vgConn = await api('POST', `/v1/instances/${I}/connections`, { provider: 'vonage', secrets: { api_key: vg.apiKey, api_secret: vg.apiSecret, signature_secret: vg.signatureSecret } });
+  const vsms = await api('POST', `/v1/instances/${I}/channels`, { channel_type: 'sms', provider: 'vonage', external_identifier: '+447700900100', connection_id: vgConn.id });
+  await fakes.vonage.deliverWebhook(vsms.webhook_url as string, vg.signatureSecret, fakes.vonage.inboundText({ from: '447700900123', to: '447700900100', text: 'hello from Vonage' }));
+  const vgSent = await until(() => fakes.vonage.sentMessages('447700900123')[0], 'the Vonage answer');
+  out(`sms       channel ${vsms.id} (Vonage)\n  -> /v1/messages text:\n     ${String(vgSent.text).replace(/\n/g, '\n     ')}\n`);
 
   // Email through Resend: Svix-signed email.received, body fetched from the (fake) API, threaded reply.
   const whsec = 'whsec_' + randomBytes(24).toString('base64');

@@ -226,10 +226,27 @@ export interface OutboundChunk {
   attachments?: OutboundAttachment[];
   /** The provider id of the message this one answers (first chunk only). */
   replyToProviderMessageId?: string;
-  /** Email threading: who, and which message/thread this continues. */
-  email?: { from: string; to: string[]; cc?: string[]; inReplyTo?: string; references?: string[]; threadId?: string };
+  /**
+   * Email threading: who, and which message/thread this continues. `messageId` (angle brackets
+   * kept) is the Message-ID this email must carry: set on the first email of a thread Switchboard
+   * starts, so the person's reply (In-Reply-To/References) finds its conversation.
+   */
+  email?: { from: string; to: string[]; cc?: string[]; inReplyTo?: string; references?: string[]; threadId?: string; messageId?: string };
   /** WhatsApp template (the only message allowed outside the 24-hour window). */
   template?: { name: string; language: string; components?: unknown[] };
+}
+
+/** What a provider answered to one sent chunk. */
+export interface SendResult {
+  providerMessageId: string;
+  /**
+   * The conversation key the person's answers to this message will arrive with (`conversationKey`
+   * of inbound events), when the provider decides it at send time (Gmail's threadId for a new
+   * thread). Core re-keys the conversation to it.
+   */
+  conversationKey?: string;
+  /** The provider's thread id for later sends into the same thread (Gmail threadId). */
+  threadId?: string;
 }
 
 /** A token bucket: up to `burst` sends at once, refilled at `perSecond`. */
@@ -244,7 +261,7 @@ export interface OutboundPart {
   /** Whether a retry after an unknown outcome is safe (the provider deduplicates on idempotencyKey). */
   readonly idempotent: boolean;
   /** Sends one chunk; throws ProviderError. */
-  send(ctx: SendContext, chunk: OutboundChunk): Promise<{ providerMessageId: string }>;
+  send(ctx: SendContext, chunk: OutboundChunk): Promise<SendResult>;
   /**
    * The provider's documented rate limits that apply to this send, as token buckets: the rate
    * governor waits (never fails) until every bucket has a token. Keys must be globally unique:

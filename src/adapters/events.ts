@@ -142,6 +142,8 @@ export interface CallEvent extends EventBase {
   sentiment?: string;
   durationMs?: number;
   disconnectionReason?: string;
+  /** The call's recording where the provider offers one (Retell `recording_url`): captured as an audio item. */
+  media?: MediaRef[];
 }
 
 export interface UnsupportedEvent extends EventBase {

@@ -66,7 +66,8 @@ const STATUS_RANK: Record<string, number> = { queued: 0, sending: 1, sent: 2, de
 
 /** Inbound media capture (media/capture.ts): pending items and their job, in the ingest transaction. */
 export interface MediaHook {
-  prepare(trx: Tx, channel: ChannelRow, e: MessageEvent, messageId: string, eventId: string, now: string): Promise<unknown[]>;
+  /** `messageId` null: media of an event that is no message (a call's recording). */
+  prepare(trx: Tx, channel: ChannelRow, e: { media?: MessageEvent['media']; from?: MessageEvent['from'] }, messageId: string | null, eventId: string, now: string): Promise<unknown[]>;
 }
 
 export class Inbox {
@@ -457,6 +458,7 @@ export class Inbox {
       const conv = await this.repo.upsertConversation(trx, { instanceId: channel.instance_id, channelId: channel.id, key: e.conversationKey, participant: e.kind === 'call' ? e.from : undefined, now });
       conversation = { id: conv.id, status: conv.status, mode: conv.mode };
       if (conv.created) opened = conversation;
+      if (e.kind === 'call' && e.media?.length && this.media) attachments = await this.media.prepare(trx, channel, e, null, eventId, now);
     }
 
     const envelope: EventEnvelope = {

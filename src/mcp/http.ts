@@ -72,8 +72,12 @@ export function mcpRoutes(app: FastifyInstance, s: Services): void {
           lastSeen: Date.now(),
           transport: new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (id) => void sessions.set(id, created) }),
         };
+        // Deleting the key closes the session on whichever node holds it (api-keys.ts): its GET
+        // stream and open requests end, waits are aborted; the key's next request is a 401.
+        const release = s.apiKeys.holdOpen(principal, () => void created.transport.close());
         created.transport.onclose = () => {
           if (created.transport.sessionId) sessions.delete(created.transport.sessionId);
+          release();
           server.dispose();
         };
         await server.server.connect(created.transport);

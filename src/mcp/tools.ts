@@ -7,13 +7,13 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import type { ChannelType } from '../adapters/channel-types.js';
-import { getProvider } from '../adapters/registry.js';
+import { decodeConversationCursor, encodeConversationCursor } from '../core/conversation-cursor.js';
 import { canSeeInstance, type Principal } from '../core/principal.js';
 import type { Services } from '../core/services.js';
 import { AppError, BadRequest, Conflict, NotFound, ValidationFailed } from '../errors.js';
 import type { ConversationRow, MessageRow } from '../store/repos/inbox.js';
 import { conversationView, messageView } from './views.js';
+import { startConversation } from './start.js';
 import { waitForMessages } from './wait.js';
 
 /** The conversation lifecycle (core/conversations.ts), when this build has it. */
@@ -70,10 +70,10 @@ export function registerTools(server: McpServer, s: Services, principalOf: Princ
     return l;
   }
 
-  const tool = <S extends z.ZodRawShape>(name: string, description: string, inputSchema: S, run: (args: z.infer<z.ZodObject<S>>, p: Principal) => Promise<Record<string, unknown>>) =>
-    server.registerTool(name, { description, inputSchema }, (async (args: z.infer<z.ZodObject<S>>, extra: Parameters<PrincipalOf>[0]) => {
+  const tool = <S extends z.ZodRawShape>(name: string, description: string, inputSchema: S, run: (args: z.infer<z.ZodObject<S>>, p: Principal, signal?: AbortSignal) => Promise<Record<string, unknown>>) =>
+    server.registerTool(name, { description, inputSchema }, (async (args: z.infer<z.ZodObject<S>>, extra: Parameters<PrincipalOf>[0] & { signal?: AbortSignal }) => {
       try {
-        return ok(await run(args, principalOf(extra)));
+        return ok(await run(args, principalOf(extra), extra.signal));
       } catch (err) {
         if (!(err instanceof AppError)) s.log.error({ err, tool: name }, 'MCP tool failed');
         return failed(err);
@@ -92,7 +92,7 @@ export function registerTools(server: McpServer, s: Services, principalOf: Princ
 
   tool(
     'list_conversations',
-    'Conversations of an instance, most recently active first.',
+    'Conversations of an instance, most recently active first; pass next_cursor as cursor for the next page.',
     {
       instance_id: z.string().uuid().optional(),
       status: z.enum(['open', 'closed']).optional(),
@@ -100,15 +100,23 @@ export function registerTools(server: McpServer, s: Services, principalOf: Princ
       channel_id: z.string().uuid().optional(),
       updated_since: z.string().datetime({ offset: true }).optional().describe('ISO-8601 time: only conversations updated at or after it'),
       limit: z.number().int().min(1).max(200).optional(),
+      cursor: z.string().max(200).optional().describe('next_cursor of the previous page'),
     },
     async (a, p) => {
       const instanceId = await instanceFor(p, a.instance_id);
       const limit = a.limit ?? 50;
-      const since = a.updated_since ? new Date(a.updated_since).toISOString() : undefined;
-      const rows = await s.repos.conversations.list(instanceId, limit, { status: a.status, mode: a.mode, channelId: a.channel_id });
-      // Most recently updated first: the ones updated since `since` are a prefix.
-      const conversations = rows.filter((c) => !since || c.updated_at >= since).map(conversationView);
-      return { conversations, count: conversations.length };
+      // Every filter is part of the query, so a page is full whenever enough conversations match.
+      const rows = await s.repos.conversations.list(instanceId, limit + 1, {
+        status: a.status,
+        mode: a.mode,
+        channelId: a.channel_id,
+        ...(a.updated_since ? { updatedSince: new Date(a.updated_since).toISOString() } : {}),
+        ...(a.cursor ? { after: decodeConversationCursor(a.cursor, ['cursor']) } : {}),
+      });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      const conversations = page.map(conversationView);
+      return { conversations, count: conversations.length, next_cursor: rows.length > limit && last ? encodeConversationCursor(last.updated_at, last.id) : null };
     },
   );
 
@@ -160,35 +168,16 @@ export function registerTools(server: McpServer, s: Services, principalOf: Princ
 
   tool(
     'start_conversation',
-    'Start (or continue) a conversation with someone on a channel: an SMS or WhatsApp number (WhatsApp needs a template outside the 24-hour window), or a Telegram / web chat that wrote before. Sends the first message when text or template is given.',
+    'Write first to someone on a channel, or continue their open conversation: an SMS or WhatsApp number (WhatsApp needs a template outside the 24-hour window), an email address (a new thread, or their open one when no subject is given), or a Telegram / web chat that wrote before. Sends the first message when text or template is given.',
     {
       channel_id: z.string().uuid(),
-      recipient: z.string().min(1).max(320).describe('Phone number (E.164), WhatsApp id, or Telegram chat id'),
-      text: z.string().max(100_000).optional(),
-      template: z.object({ name: z.string().min(1).max(512), language: z.string().min(2).max(15), components: z.array(z.record(z.string(), z.unknown())).optional() }).optional(),
+      recipient: z.string().min(1).max(320).describe('Phone number (E.164), WhatsApp number, email address, or Telegram chat id'),
+      text: z.string().max(100_000).optional().describe('The message, Markdown (required for email)'),
+      subject: z.string().max(998).optional().describe('Email only: the subject of a new thread (default: the first line of text)'),
+      template: z.object({ name: z.string().min(1).max(512), language: z.string().min(2).max(15), components: z.array(z.record(z.string(), z.unknown())).optional() }).optional().describe('WhatsApp only: a template message'),
       idempotency_key: z.string().min(1).max(255).optional(),
     },
-    async (a, p) => {
-      const channel = await s.repos.channels.get(a.channel_id);
-      if (!channel || !canSeeInstance(p, channel.instance_id)) throw new NotFound('Channel not found');
-      const key = recipientKey(channel.channel_type, channel.provider, a.recipient);
-      const rows = await s.repos.conversations.list(channel.instance_id, 1000, channel.id);
-      let c = rows.find((r) => r.key === key && r.status !== 'closed');
-      if (!c) {
-        if (!['sms', 'whatsapp'].includes(channel.channel_type)) {
-          throw new Conflict(`A ${channel.channel_type} conversation can only be continued once the person has written (${channel.channel_type === 'telegram' ? 'a bot cannot message a chat first' : 'no known conversation with this recipient'}).`);
-        }
-        const now = new Date().toISOString();
-        const id = await s.repos.inbox.transaction((trx) => s.repos.inbox.upsertConversation(trx, { instanceId: channel.instance_id, channelId: channel.id, key, participant: { id: key }, now }));
-        c = (await s.repos.conversations.get(id.id))!;
-      }
-      let message: Record<string, unknown> | undefined;
-      if (a.text !== undefined || a.template) {
-        const r = await s.outbound.enqueue(channel.instance_id, c.id, { ...(a.text !== undefined ? { text: a.text } : {}), ...(a.template ? { template: a.template } : {}) }, a.idempotency_key);
-        message = r.message as unknown as Record<string, unknown>;
-      }
-      return { conversation: conversationView(c), ...(message ? { message } : {}) };
-    },
+    async (a, p) => startConversation(s, p, a),
   );
 
   tool('handoff', 'Hand the conversation to a human operator (mode "human"): the agent stops answering until resume.', { conversation_id: conversationId, reason: z.string().max(1000).optional(), assignee: z.string().max(255).optional() }, async (a, p) => {
@@ -240,23 +229,11 @@ export function registerTools(server: McpServer, s: Services, principalOf: Princ
       after: z.string().regex(/^\d+$/).optional().describe('next_cursor of the previous call'),
       timeout_seconds: z.number().int().min(0).max(60).optional(),
     },
-    async (a, p) => {
+    async (a, p, signal) => {
       const c = a.conversation_id ? await conversation(p, a.conversation_id) : undefined;
       const instanceId = c ? c.instance_id : await instanceFor(p, a.instance_id);
-      return waitForMessages(s, { instanceId, conversationId: c?.id, after: a.after !== undefined ? Number(a.after) : undefined, timeoutMs: (a.timeout_seconds ?? 25) * 1000 });
+      // The signal ends the wait when the session closes (its API key deleted, the client gone).
+      return waitForMessages(s, { instanceId, conversationId: c?.id, after: a.after !== undefined ? Number(a.after) : undefined, timeoutMs: (a.timeout_seconds ?? 25) * 1000, signal });
     },
   );
-}
-
-/** The conversation key a recipient has on a channel (as the inbound parsers key conversations). */
-export function recipientKey(channelType: string, provider: string, recipient: string): string {
-  const r = recipient.trim();
-  if (channelType === 'sms' || channelType === 'whatsapp') {
-    const digits = r.replace(/^whatsapp:/, '').replace(/[\s().-]/g, '');
-    if (!/^\+?\d{6,15}$/.test(digits)) throw new BadRequest('recipient must be a phone number in E.164 form, e.g. +15550001111');
-    // Keyed as the provider's inbound messages are (Meta: wa_id digits; Twilio: +E.164).
-    const e164 = digits.startsWith('+') ? digits : `+${digits}`;
-    return getProvider(provider)?.conversationKeyFor?.(e164, channelType as ChannelType) ?? e164;
-  }
-  return r;
 }

@@ -10,6 +10,8 @@ export interface WaitQuery {
   /** Event cursor; undefined = from now on. */
   after?: number;
   timeoutMs: number;
+  /** Aborted: stop waiting and answer with what there is. */
+  signal?: AbortSignal;
 }
 
 export async function latestCursor(s: Services, instanceId: string): Promise<number> {
@@ -32,16 +34,18 @@ export async function waitForMessages(s: Services, q: WaitQuery): Promise<Record
     }
     if (messages.length || rows.length === 200) return { messages, count: messages.length, next_cursor: String(cursor) };
     const left = deadline - Date.now();
-    if (left <= 0) return { messages, count: 0, next_cursor: String(cursor) };
+    if (left <= 0 || q.signal?.aborted) return { messages, count: 0, next_cursor: String(cursor) };
     // Wake on a new event of this instance (any node, through LISTEN/NOTIFY), or re-read at the deadline.
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, Math.min(left, 5_000));
       const off = s.notifier.on('events', (instanceId) => {
         if (!instanceId || instanceId === q.instanceId) done();
       });
+      q.signal?.addEventListener('abort', done, { once: true });
       function done() {
         clearTimeout(timer);
         off();
+        q.signal?.removeEventListener('abort', done);
         resolve();
       }
     });

@@ -53,7 +53,7 @@ export class MediaCapture {
   }
 
   /** Inside the ingest transaction: pending rows + the capture job; returns the pending items. */
-  async prepare(trx: Tx, channel: ChannelRow, e: MessageEvent, messageId: string, eventId: string, now: string): Promise<MediaItem[]> {
+  async prepare(trx: Tx, channel: ChannelRow, e: { media?: MessageEvent['media']; from?: MessageEvent['from'] }, messageId: string | null, eventId: string, now: string): Promise<MediaItem[]> {
     const refs = e.media ?? [];
     // Files Switchboard already holds (web chat uploads) are bound as they are; the rest are captured.
     const held: MediaItem[] = [];
@@ -62,7 +62,7 @@ export class MediaCapture {
       // Only the person who uploaded it may send it (the upload names its visitor).
       const up = await this.media.repo.getIn(trx, ref.uploadId);
       const owner = up ? (JSON.parse(up.source) as { visitor_id?: unknown }).visitor_id : undefined;
-      const row = up && owner !== undefined && owner === e.from?.id && (await this.media.repo.bindUpload(trx, up.id, channel.id, messageId, eventId, i)) ? await this.media.repo.getIn(trx, up.id) : undefined;
+      const row = up && messageId && owner !== undefined && owner === e.from?.id && (await this.media.repo.bindUpload(trx, up.id, channel.id, messageId, eventId, i)) ? await this.media.repo.getIn(trx, up.id) : undefined;
       if (row) held.push(this.media.item(row));
       else this.log.warn({ media: ref.uploadId, channel: channel.id }, 'an inbound message named an upload it may not use; left out');
     }
@@ -81,10 +81,11 @@ export class MediaCapture {
 
   /**
    * For the delivery of `event`: how long to wait before delivering it (its media is still being
-   * captured and the wait has time left), or undefined to deliver now.
+   * captured and the wait has time left), or undefined to deliver now. Messages and calls (a
+   * recording) carry media; only events with attachments are looked at.
    */
   waitMs(event: EventRow, nowMs = Date.now()): number | undefined {
-    if (event.type !== 'message.received' || !event.payload.includes('"status":"pending"')) return undefined;
+    if ((event.type !== 'message.received' && !event.type.startsWith('call.')) || !event.payload.includes('"attachments":[') || !event.payload.includes('"status":"pending"')) return undefined;
     const left = Date.parse(event.created_at) + this.media.config.captureWaitMs - nowMs;
     return left > 0 ? Math.min(250, left) : undefined;
   }

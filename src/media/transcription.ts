@@ -112,6 +112,8 @@ export class Transcriber {
 
   /** The capture hook: undefined when the instance has no transcription (or the audio is not a kind it takes). */
   readonly afterCapture: AfterCapture = async (row, bytes) => {
+    // Messages only: a call's recording comes with the provider's own transcript.
+    if (!row.message_id) return undefined;
     const inst = await this.instances.get(row.instance_id);
     const config = parseTranscription(inst?.transcription);
     if (!inst || !config || !inst.transcription_api_key_enc) return undefined;

@@ -202,14 +202,7 @@ describe('dashboard in Chromium', { skip: !hasChromium() && 'chromium is not ins
     const item = await up.json();
     const sent = await s.api('POST', `/v1/webchat/${channelId}/messages`, { visitor_id: v.visitor_id, token: v.token, text: 'photo attached', client_message_id: randomUUID(), attachments: [{ media_id: item.id }] }, null);
     assert.equal(sent.status, 202, sent.text);
-    // Until the history API lists attachments (issue 13's history), the page gets the stored item
-    // added to its message; the rendering and the signed link are the real ones.
-    await page.route('**/conversations/*/messages?*', async (route) => {
-      const res = await route.fetch();
-      const body = await res.json();
-      for (const m of body.messages) if (m.text === 'photo attached' && !m.attachments?.length) m.attachments = [(await s.api('GET', `/v1/instances/${instanceId}/media/${item.id}`)).body];
-      await route.fulfill({ response: res, json: body });
-    });
+    // The history API lists the message's attachments (media items with signed links).
     await page.getByRole('tab', { name: 'Inbox' }).click();
     await page.locator('[data-conversation-id]', { hasText: 'photo attached' }).click();
     const fig = page.locator('.msgs li.contact figure.media.image');
@@ -219,7 +212,6 @@ describe('dashboard in Chromium', { skip: !hasChromium() && 'chromium is not ins
       const i = document.querySelector('.msgs figure.media.image img') as HTMLImageElement | null;
       return !!i && i.complete && i.naturalWidth === 24;
     });
-    await page.unroute('**/conversations/*/messages?*');
   });
 
   test('agent settings: a bad agent_url is shown at its field; the signing secret rotates', async () => {
@@ -254,6 +246,51 @@ describe('dashboard in Chromium', { skip: !hasChromium() && 'chromium is not ins
     page.once('dialog', (d) => void d.accept());
     await row.getByRole('button', { name: 'Delete' }).click();
     await page.getByText('No connections yet.').waitFor();
+  });
+
+  test('platform credentials: required secrets checked here, the server’s errors shown, secrets never shown back', async () => {
+    await page.getByRole('button', { name: 'Platform credentials' }).click();
+    const form = page.getByRole('form', { name: 'Add credential' });
+    await form.getByLabel('Provider').selectOption('telegram');
+    await form.getByLabel('Name').fill('Shared bot');
+    // Checked here: the missing token and settings that are not an object, both at once, nothing sent.
+    let posts = 0;
+    const count = (r: import('playwright-core').Request) => void (r.method() === 'POST' && r.url().endsWith('/v1/credentials') && posts++);
+    page.on('request', count);
+    await form.getByLabel('Settings (JSON)').fill('[1]');
+    await form.getByRole('button', { name: 'Add credential' }).click();
+    await form.locator('[data-error-for="secrets.bot_token"]', { hasText: 'bot_token is required' }).waitFor();
+    await form.locator('[data-error-for="settings"]', { hasText: 'Settings must be a JSON object.' }).waitFor();
+    assert.equal(posts, 0);
+    // The server's own word (an api_base_url that is no URL) sits at its field...
+    await form.getByLabel('Settings (JSON)').fill('{"api_base_url": "not a url"}');
+    await form.getByLabel('bot_token').fill('987:XYZ-platform-secret');
+    await form.getByRole('button', { name: 'Add credential' }).click();
+    const settingsErr = form.locator('[data-error-for="settings"]');
+    await settingsErr.filter({ hasText: 'Input should be a valid URL' }).waitFor();
+    assert.equal(posts, 1);
+    assert.equal(await form.locator('[data-error-for="secrets.bot_token"]').textContent(), '');
+    // ...and stays while a check made here fails on another field.
+    await form.getByLabel('bot_token').fill('');
+    await form.getByRole('button', { name: 'Add credential' }).click();
+    await form.locator('[data-error-for="secrets.bot_token"]', { hasText: 'bot_token is required' }).waitFor();
+    assert.match((await settingsErr.textContent()) ?? '', /Input should be a valid URL/);
+    assert.equal(posts, 1);
+    await form.getByLabel('bot_token').fill('987:XYZ-platform-secret');
+    await form.getByLabel('Settings (JSON)').fill('{}');
+    await form.getByRole('button', { name: 'Add credential' }).click();
+    const row = page.locator('tr[data-account-id]', { hasText: 'Shared bot' });
+    await row.waitFor();
+    page.off('request', count);
+    assert.match((await row.textContent()) ?? '', /bot_token/);
+    assert.doesNotMatch(await page.content(), /XYZ-platform-secret/);
+    const listed = (await s.api('GET', '/v1/credentials')).body.credentials as any[];
+    assert.deepEqual(listed.map((c) => c.name), ['Shared bot']);
+    assert.doesNotMatch(JSON.stringify(listed), /XYZ-platform-secret/);
+    page.once('dialog', (d) => void d.accept());
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('No credentials yet.').waitFor();
+    assert.equal((await s.api('GET', '/v1/credentials')).body.credentials.length, 0);
   });
 
   test('API keys: created with a scope, shown once with a copy button, revoked', async () => {

@@ -2,6 +2,7 @@ import { gmailIdentity } from './identity.js';
 import type { InboundPart, ProviderAdapter } from '../contract.js';
 import { notificationOf, parseGmail } from './parse.js';
 import { gmailProvision } from './provision.js';
+import { gmailMedia } from './media.js';
 import { gmailOutbound } from './send.js';
 import { verifyGmail } from './verify.js';
 
@@ -36,4 +37,5 @@ export const gmail: ProviderAdapter = {
   inbound: gmailAdapter,
   outbound: gmailOutbound,
   provision: gmailProvision,
+  media: gmailMedia,
 };

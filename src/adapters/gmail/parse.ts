@@ -7,6 +7,7 @@ import { obj, parseJsonObject, str, isObj, id } from '../shared/guards.js';
 import { isoFromMillis } from '../shared/time.js';
 import { HistoryReader, isInboundMail, type GmailMessageRef } from './history-reader.js';
 import { parseMail } from './mime.js';
+import { gmailAttachmentRef } from './media.js';
 
 interface Notification {
   emailAddress: string;
@@ -101,5 +102,9 @@ function messageEvent(msg: GmailMessageRef & { raw: string; internalDate?: strin
     raw: { notification: note, message: { id: msg.id, threadId: msg.threadId, labelIds: msg.labelIds, internalDate: msg.internalDate }, ...(resync ? { resync: true } : {}) },
   };
   if (mail.text !== undefined) ev.text = mail.text;
+  // Attachments are captured through messages.attachments.get (media.ts), by position.
+  if (mail.attachments.length) {
+    ev.media = mail.attachments.map((a, i) => ({ kind: 'file', providerFileId: gmailAttachmentRef(msg.id, i), fileName: a.fileName, ...(a.contentType ? { mimeType: a.contentType } : {}), ...(a.size !== undefined ? { size: a.size } : {}) }));
+  }
   return ev;
 }

@@ -1,6 +1,7 @@
 import { resendIdentity } from './identity.js';
 import type { InboundPart, ProviderAdapter } from '../contract.js';
 import { parseResend } from './parse.js';
+import { resendMedia } from './media.js';
 import { resendOutbound } from './send.js';
 import { verifySvix } from './verify.js';
 
@@ -23,4 +24,5 @@ export const resend: ProviderAdapter = {
   identity: resendIdentity,
   inbound: resendAdapter,
   outbound: resendOutbound,
+  media: resendMedia,
 };

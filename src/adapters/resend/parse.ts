@@ -1,4 +1,4 @@
-import type { DeliveryStatus, EmailFields, InboundEvent, MessageEvent } from '../events.js';
+import type { DeliveryStatus, EmailFields, InboundEvent, MediaRef, MessageEvent } from '../events.js';
 import type { AdapterContext, RawRequest } from '../contract.js';
 import { PayloadError } from '../contract.js';
 import { ProviderFetchError } from '../shared/errors.js';
@@ -8,6 +8,7 @@ import { joinUrl } from '../shared/http.js';
 import { header, stringSetting } from '../shared/webhook.js';
 import { isoFromDateString } from '../shared/time.js';
 import { messageIds, parseAddress, threadRoot } from '../shared/email-address.js';
+import { resendAttachmentRef } from './media.js';
 
 const DELIVERY: Record<string, DeliveryStatus> = {
   'email.sent': 'sent',
@@ -84,6 +85,11 @@ async function receivedEvent(data: Obj, providerEventId: string, occurredAt: str
       return { fileName: optStr(att.filename, `data.attachments[${i}].filename`) ?? 'attachment', ...(contentType ? { contentType } : {}), ...(size !== undefined ? { size } : {}), ...(fileId ? { providerFileId: fileId } : {}) };
     }),
   };
+  // Each attachment with an id is captured (media.ts fetches it through the Attachments API).
+  const media: MediaRef[] = email.attachments.filter((a) => a.providerFileId).map((a) => ({
+    kind: 'file', providerFileId: resendAttachmentRef(emailId, a.providerFileId!), fileName: a.fileName,
+    ...(a.contentType ? { mimeType: a.contentType } : {}), ...(a.size !== undefined ? { size: a.size } : {}),
+  }));
   if (typeof full.text === 'string') email.text = full.text;
   if (typeof full.html === 'string') email.html = full.html;
   if (messageId) email.messageId = messageId;
@@ -100,6 +106,7 @@ async function receivedEvent(data: Obj, providerEventId: string, occurredAt: str
     from: { id: from.email, email: from.email, ...(from.name ? { name: from.name } : {}) },
     to: { id: to[0], email: to[0] },
     ...(email.text !== undefined ? { text: email.text } : {}),
+    ...(media.length ? { media } : {}),
     email,
     raw: data,
   };

@@ -17,6 +17,8 @@ export const resendOutbound: OutboundPart = {
     const headers: Record<string, string> = {};
     if (e.inReplyTo) headers['In-Reply-To'] = e.inReplyTo;
     if (e.references?.length) headers['References'] = e.references.join(' ');
+    // A thread Switchboard starts: its own Message-ID, which the reply's References will name.
+    if (e.messageId) headers['Message-ID'] = e.messageId;
     const r = await resendApi({ apiKey: ctx.secrets.api_key ?? '', baseUrl: ctx.apiBaseUrl, fetch: ctx.fetch, timeoutMs: ctx.timeoutMs }).sendEmail(
       {
         from: e.from,
@@ -33,6 +35,7 @@ export const resendOutbound: OutboundPart = {
       },
       { idempotencyKey: ctx.idempotencyKey },
     );
-    return { providerMessageId: r.id };
+    // Inbound Resend mail is keyed by the thread's root Message-ID, lower-cased (see parse.ts).
+    return { providerMessageId: r.id, ...(e.messageId && !e.inReplyTo ? { conversationKey: e.messageId.toLowerCase() } : {}) };
   },
 };

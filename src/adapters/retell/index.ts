@@ -1,6 +1,7 @@
 import { retellIdentity } from './identity.js';
 import type { InboundPart, ProviderAdapter } from '../contract.js';
 import { parseRetell } from './parse.js';
+import { retellMedia } from './media.js';
 import { retellSocketToken, retellSocketUrl } from './urls.js';
 import { verifyRetell } from './verify.js';
 
@@ -21,6 +22,7 @@ export const retell: ProviderAdapter = {
   capabilities: { format: 'speech', maxTextLength: Infinity, maxAttachments: 0, drafts: false, typing: false, edit: false, customerCareWindowHours: null },
   identity: retellIdentity,
   inbound: retellAdapter,
+  media: retellMedia,
   voiceLinks: ({ publicUrl, channelId, verifySecret }): Record<string, string> =>
     verifySecret ? { retell_llm_websocket_url: retellSocketUrl(publicUrl, channelId, retellSocketToken(verifySecret, channelId)) } : {},
 };

@@ -45,7 +45,19 @@ export async function parseRetell(req: RawRequest, ctx: AdapterContext): Promise
   const sentiment = optStr(analysis?.user_sentiment, 'call.call_analysis.user_sentiment');
   if (summary) ev.summary = summary;
   if (sentiment) ev.sentiment = sentiment;
+  // The recording is captured once, from call_ended (call_analyzed repeats the same URL).
+  const recording = optStr(call.recording_url, 'call.recording_url');
+  if (recording && phase === 'ended') ev.media = [{ kind: 'audio', url: recording, fileName: `${callId}${extensionOf(recording)}`, ...(/\.wav(\?|$)/i.test(recording) ? { mimeType: 'audio/wav' } : {}) }];
   return [ev];
+}
+
+/** `.wav` from `https://host/x/recording.wav?sig=...`; empty when the path has none. */
+function extensionOf(url: string): string {
+  try {
+    return /\.[a-z0-9]{2,5}$/i.exec(new URL(url).pathname)?.[0]?.toLowerCase() ?? '';
+  } catch {
+    return '';
+  }
 }
 
 function numberParty(v: unknown, path: string): Party | undefined {

@@ -118,3 +118,29 @@ export function sameOrigin(url: string, base: string): boolean {
     return false;
   }
 }
+
+/**
+ * A provider API lookup that precedes a download (Resend's attachment, Gmail's message parts):
+ * JSON or a MediaFetchError of the right kind (429/5xx/network retry; other statuses are final).
+ */
+export async function lookupJson(url: string, o: { fetch: typeof fetch; headers: Record<string, string>; timeoutMs: number; what: string }): Promise<Record<string, unknown>> {
+  const signal = AbortSignal.timeout(o.timeoutMs);
+  let res: Response;
+  try {
+    res = await o.fetch(url, { method: 'GET', headers: { accept: 'application/json', ...o.headers }, redirect: 'manual', signal });
+  } catch (err) {
+    throw new MediaFetchError('retry', `${o.what}: ${signal.aborted ? `no answer within ${o.timeoutMs} ms` : (err as Error).message}`);
+  }
+  const text = await res.text().catch(() => '');
+  if (res.status !== 200) {
+    const retry = res.status === 429 || res.status >= 500;
+    throw new MediaFetchError(retry ? 'retry' : 'failed', `${o.what}: HTTP ${res.status}`);
+  }
+  try {
+    const body = JSON.parse(text) as unknown;
+    if (body && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new MediaFetchError('failed', `${o.what}: the answer is not a JSON object`);
+}

@@ -2,6 +2,7 @@ import type { InboundPart, ProviderAdapter } from '../contract.js';
 import { VONAGE_API_BASE_URL } from './api.js';
 import { vonageIdentity } from './identity.js';
 import { parseVonage } from './parse.js';
+import { vonageMedia } from './media.js';
 import { vonageOutbound } from './send.js';
 import { verifyVonage } from './verify.js';
 
@@ -17,7 +18,8 @@ export const vonage: ProviderAdapter = {
   name: 'vonage',
   displayName: 'Vonage',
   channelTypes: ['sms', 'whatsapp'],
-  secrets: { required: ['api_key', 'api_secret', 'signature_secret'], optional: [], verify: 'signature_secret' },
+  // application_id + private_key: the Vonage application's, for media under "Secure Inbound Media".
+  secrets: { required: ['api_key', 'api_secret', 'signature_secret'], optional: ['application_id', 'private_key'], verify: 'signature_secret' },
   api: { defaultBaseUrl: VONAGE_API_BASE_URL, env: 'SWITCHBOARD_VONAGE_API_URL' },
   // SMS text up to 1000 characters, no media; WhatsApp text up to 4096, one media per message.
   capabilities: { format: 'plain', maxTextLength: 1000, maxAttachments: 0, drafts: false, typing: false, edit: false, customerCareWindowHours: null },
@@ -27,4 +29,5 @@ export const vonage: ProviderAdapter = {
   conversationKeyFor: (recipient) => recipient.replace(/^\+/, ''),
   inbound: vonageInbound,
   outbound: vonageOutbound,
+  media: vonageMedia,
 };

@@ -7,16 +7,18 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../core/services.js';
 import { toConversationView, toHistoryMessage } from '../../core/conversations.js';
 import { valueError } from '../../errors.js';
+import { decodeConversationCursor as decodeCursor, encodeConversationCursor as encodeCursor } from '../../core/conversation-cursor.js';
 import { conversationListSchema, conversationSchema, historySchema } from '../conversation-schemas.js';
 import { defineRoute } from '../route.js';
 import { instancePath } from '../schemas.js';
-import { int, literal, model, nullable, str, uuid } from '../validation/fields.js';
+import { int, isoTime, literal, model, nullable, str, uuid } from '../validation/fields.js';
 
 const convPath = model({ instance_id: { field: uuid(), required: true }, conversation_id: { field: uuid(), required: true } });
 const listQuery = model({
   status: { field: literal(['open', 'closed'] as const) },
   mode: { field: literal(['agent', 'human'] as const) },
   channel_id: { field: uuid() },
+  updated_since: { field: isoTime({ description: 'Only conversations updated at or after this ISO-8601 time (e.g. 2026-01-31T12:00:00Z).' }) },
   limit: { field: int({ ge: 1, le: 500 }), default: () => 100 },
   cursor: { field: str({ maxLength: 200, description: 'next_cursor of the previous page.' }) },
 });
@@ -34,20 +36,6 @@ const handoffBody = model(
   { title: 'Handoff' },
 );
 
-function encodeCursor(updatedAt: string, id: string): string {
-  return Buffer.from(JSON.stringify([updatedAt, id])).toString('base64url');
-}
-
-function decodeCursor(c: string): { updatedAt: string; id: string } {
-  try {
-    const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && typeof v[0] === 'string' && typeof v[1] === 'string') return { updatedAt: v[0], id: v[1] };
-  } catch {
-    // fall through
-  }
-  throw valueError(['query', 'cursor'], 'not a cursor returned by this API (use next_cursor)', c);
-}
-
 export function conversationRoutes(app: FastifyInstance, s: Services): void {
   const tags = ['Conversations'];
 
@@ -58,7 +46,7 @@ export function conversationRoutes(app: FastifyInstance, s: Services): void {
     async handler({ principal, params, query }) {
       await s.instances.require(principal, params.instance_id);
       const rows = await s.repos.conversations.list(params.instance_id, query.limit + 1, {
-        status: query.status, mode: query.mode, channelId: query.channel_id, ...(query.cursor ? { after: decodeCursor(query.cursor) } : {}),
+        status: query.status, mode: query.mode, channelId: query.channel_id, updatedSince: query.updated_since, ...(query.cursor ? { after: decodeCursor(query.cursor) } : {}),
       });
       const page = rows.slice(0, query.limit);
       const last = page[page.length - 1];

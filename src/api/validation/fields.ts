@@ -319,3 +319,22 @@ export function int(opts: { ge?: number; le?: number; description?: string } = {
     },
   };
 }
+
+/**
+ * An ISO-8601 time (`2026-01-31T12:00:00Z`, an offset, or a bare date = midnight UTC; without an
+ * offset it is UTC), returned as the canonical `toISOString()` form the store writes, so it can
+ * be compared with stored times as text.
+ */
+export function isoTime(opts: { description?: string } = {}): Field<string> {
+  const shape = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+  return {
+    schema: { type: 'string', format: 'date-time', ...(opts.description ? { description: opts.description } : {}) },
+    parse(v, loc, issues) {
+      if (typeof v !== 'string') return issue(issues, 'datetime_type', loc, 'Input should be a valid datetime', v);
+      const s = v.trim();
+      const ms = shape.test(s) ? Date.parse(/[T ]\d{2}:\d{2}/.test(s) && !/(?:Z|[+-]\d{2}:?\d{2})$/i.test(s) ? `${s.replace(' ', 'T')}Z` : s.replace(' ', 'T')) : NaN;
+      if (!Number.isFinite(ms)) return issue(issues, 'datetime_parsing', loc, 'Input should be a valid datetime, expected an ISO-8601 time such as 2026-01-31T12:00:00Z', v, { error: 'expected an ISO-8601 time' });
+      return new Date(ms).toISOString();
+    },
+  };
+}

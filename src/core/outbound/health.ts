@@ -2,12 +2,11 @@
  * Channel health from real signals: a provider refusing our credentials puts the channel in
  * `error` with a plain explanation and tells the agent; the next successful call clears it.
  */
+import { getProvider } from '../../adapters/registry.js';
 import type { ProviderError } from '../../adapters/shared/provider-error.js';
 import type { ChannelRow } from '../../store/repos/channels.js';
 import type { Repos } from '../../store/repos/index.js';
 import type { Inbox } from '../inbox.js';
-
-const PROVIDER_NAMES: Record<string, string> = { telegram: 'Telegram', meta_cloud: 'WhatsApp (Meta)', twilio: 'Twilio', resend: 'Resend', gmail: 'Gmail', retell: 'Retell' };
 
 export class ChannelHealth {
   constructor(
@@ -16,7 +15,8 @@ export class ChannelHealth {
   ) {}
 
   async authFailed(channel: ChannelRow, e: ProviderError): Promise<void> {
-    const name = PROVIDER_NAMES[e.provider] ?? e.provider;
+    // The provider as people know it, from its adapter (core keeps no provider list of its own).
+    const name = getProvider(e.provider)?.displayName ?? e.provider;
     const message = `${name} refused the channel's credentials (${e.code}): ${e.message}. Update the connection's secrets, then the next successful send clears this.`;
     await this.setError(channel, message);
   }

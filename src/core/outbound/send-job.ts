@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { ProviderError } from '../../adapters/shared/provider-error.js';
 import { getProvider } from '../../adapters/registry.js';
-import { capabilitiesFor, type OutboundChunk, type OutboundPart, type ProviderAdapter } from '../../adapters/contract.js';
+import { capabilitiesFor, type OutboundChunk, type OutboundPart, type ProviderAdapter, type SendResult } from '../../adapters/contract.js';
 import type { OutboundAttachment } from '../../adapters/contract.js';
 import type { MediaService } from '../../media/service.js';
 import type { JobRow } from '../../queue/jobs.js';
@@ -21,6 +21,7 @@ import type { ChannelContexts } from '../channel-context.js';
 import type { RateGovernor } from './governor.js';
 import type { SendInput } from './service.js';
 import { ChannelHealth } from './health.js';
+import { startedThread } from './email-thread.js';
 
 /** Pushes stored outbound messages to web chat widgets (implemented by the web chat hub). */
 export interface WidgetPublisher {
@@ -66,7 +67,7 @@ export class SendJob {
     const input = JSON.parse(msg.content) as SendInput & { reply_to_provider_message_id?: string };
     let chunks: OutboundChunk[];
     try {
-      chunks = await this.render(channel, conv, adapter, input);
+      chunks = await this.render(channel, conv, adapter, input, msg.id);
     } catch (err) {
       return this.fail(channel, msg, { code: 'render', message: (err as Error).message }, 'done', 'render_failed');
     }
@@ -83,6 +84,7 @@ export class SendJob {
         progress.sent = i + 1;
         progress.ids.push(r.providerMessageId);
         await this.saveProgress(job, progress);
+        if (r.conversationKey || r.threadId) await this.adoptThread(channel, conv, r);
       } catch (err) {
         return this.onError(err, job, progress, channel, msg, sender, limits);
       }
@@ -94,14 +96,14 @@ export class SendJob {
     return { kind: 'done' };
   }
 
-  private async render(channel: ChannelRow, conv: ConversationRow, adapter: ProviderAdapter, input: SendInput & { reply_to_provider_message_id?: string }): Promise<OutboundChunk[]> {
+  private async render(channel: ChannelRow, conv: ConversationRow, adapter: ProviderAdapter, input: SendInput & { reply_to_provider_message_id?: string }, msgId: string): Promise<OutboundChunk[]> {
     const caps = capabilitiesFor(adapter, channel.channel_type);
     const format = caps.format;
     const attachments = input.attachments?.map((a): OutboundAttachment => (a.media_id && this.media ? this.media.outbound({ ...a, media_id: a.media_id }) : { url: a.url ?? '', kind: a.kind, fileName: a.file_name }));
     if (input.template) return [{ text: '', template: input.template }];
     if (format === 'email') {
       const r = renderFor('email', input.text ?? '');
-      return [{ text: r.chunks.join('\n\n'), html: r.html, ...(attachments?.length ? { attachments } : {}), ...(await this.emailHeaders(channel, conv, input)) }];
+      return [{ text: r.chunks.join('\n\n'), html: r.html, ...(attachments?.length ? { attachments } : {}), ...(await this.emailHeaders(channel, conv, input, msgId)) }];
     }
     const md = input.text ?? '';
     const texts = md ? renderFor(format, md, { limit: caps.maxTextLength }).chunks : [];
@@ -126,10 +128,15 @@ export class SendJob {
     return chunks;
   }
 
-  /** Threading for email: answer the last inbound email of the conversation, in its thread. */
-  private async emailHeaders(channel: ChannelRow, conv: ConversationRow, input: SendInput): Promise<Pick<OutboundChunk, 'subject' | 'email'>> {
+  /**
+   * Threading for email: answer the last inbound email of the conversation, in its thread. A
+   * thread Switchboard started (start_conversation) that has no answer yet: its first email
+   * carries the thread's Message-ID, later ones answer that first one.
+   */
+  private async emailHeaders(channel: ChannelRow, conv: ConversationRow, input: SendInput, msgId: string): Promise<Pick<OutboundChunk, 'subject' | 'email'>> {
     const config = JSON.parse(channel.config) as Record<string, unknown>;
     const from = typeof config.from === 'string' ? config.from : channel.external_identifier;
+    const started = startedThread(conv);
     const last = await this.repos.inbox.db
       .selectFrom('messages')
       .select('content')
@@ -144,12 +151,42 @@ export class SendJob {
     const participant = conv.participant ? (JSON.parse(conv.participant) as { id?: string; email?: string }) : {};
     const to = email.from ?? participant.email ?? participant.id;
     if (!to) throw new Error('this conversation has no email address to answer');
+    if (!last && started) {
+      const first = !(await this.repos.inbox.db
+        .selectFrom('messages')
+        .select('id')
+        .where('conversation_id', '=', conv.id)
+        .where('direction', '=', 'out')
+        .where('provider_message_id', 'is not', null)
+        .where('id', '!=', msgId)
+        .limit(1)
+        .executeTakeFirst());
+      const thread = started.thread_id ? { threadId: started.thread_id } : {};
+      if (first) return { subject: input.subject ?? started.subject, email: { from, to: [to], messageId: started.message_id, ...thread } };
+      const subject = input.subject ?? (/^re:/i.test(started.subject) ? started.subject : `Re: ${started.subject}`);
+      return { subject, email: { from, to: [to], inReplyTo: started.message_id, references: [started.message_id], ...thread } };
+    }
     const subject = input.subject ?? (email.subject ? (/^re:/i.test(email.subject) ? email.subject : `Re: ${email.subject}`) : 'Re:');
     const references = [...(email.references ?? []), ...(email.messageId ? [email.messageId] : [])];
     return {
       subject,
       email: { from, to: [to], ...(email.messageId ? { inReplyTo: email.messageId } : {}), ...(references.length ? { references } : {}), ...(email.threadId ? { threadId: email.threadId } : {}) },
     };
+  }
+
+  /**
+   * The provider told where this thread's answers will arrive (a new Gmail thread's threadId):
+   * a conversation nobody has answered yet takes that key, so the person's reply lands in it.
+   */
+  private async adoptThread(channel: ChannelRow, conv: ConversationRow, r: SendResult): Promise<void> {
+    const started = startedThread(conv);
+    if (!started || conv.last_inbound_at) return;
+    if (r.conversationKey && r.conversationKey !== conv.key && conv.status === 'open') {
+      await this.repos.inbox.transaction((trx) => this.repos.inbox.moveConversationKey(trx, channel.id, r.conversationKey!, [conv.key]));
+    }
+    if (r.threadId && r.threadId !== started.thread_id) {
+      await this.repos.conversations.mergeState(conv.id, { email_thread: { ...started, thread_id: r.threadId } }, new Date().toISOString());
+    }
   }
 
   private async toWidget(channel: ChannelRow, msg: MessageRow): Promise<JobOutcome> {

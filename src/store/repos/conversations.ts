@@ -11,6 +11,8 @@ export interface ConversationFilter {
   status?: string;
   mode?: string;
   channelId?: string;
+  /** Only conversations updated at or after this ISO time (stored times are ISO strings, so text order is time order). */
+  updatedSince?: string;
   /** Keyset cursor: conversations after this (updated_at, id) in the list order. */
   after?: { updatedAt: string; id: string };
 }
@@ -35,11 +37,49 @@ export class ConversationsRepo {
     if (f.channelId) q = q.where('channel_id', '=', f.channelId);
     if (f.status) q = q.where('status', '=', f.status);
     if (f.mode) q = q.where('mode', '=', f.mode);
+    if (f.updatedSince) q = q.where('updated_at', '>=', f.updatedSince);
     if (f.after) {
       const a = f.after;
       q = q.where((eb) => eb.or([eb('updated_at', '<', a.updatedAt), eb.and([eb('updated_at', '=', a.updatedAt), eb('id', '<', a.id)])]));
     }
     return q.orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  }
+
+  /**
+   * The channel's conversation with `key`: the open one, else the latest closed one that had it
+   * (closing gives the key up into thread_key). Undefined when nobody with this key ever wrote.
+   */
+  async byKey(channelId: string, key: string): Promise<ConversationRow | undefined> {
+    const open = await this.db.selectFrom('conversations').selectAll().where('channel_id', '=', channelId).where('key', '=', key).executeTakeFirst();
+    if (open) return open;
+    return this.db.selectFrom('conversations').selectAll().where('channel_id', '=', channelId).where('thread_key', '=', key).orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  }
+
+  /**
+   * The most recently active open conversation of the channel whose contact has this email
+   * address (email conversations are keyed by thread, so one person may have several).
+   */
+  async openWithEmail(channelId: string, email: string): Promise<ConversationRow | undefined> {
+    // A text pre-filter on the stored JSON keeps it one indexed scan on both stores; the exact
+    // match is checked on the parsed participant.
+    const rows = await this.db
+      .selectFrom('conversations')
+      .selectAll()
+      .where('channel_id', '=', channelId)
+      .where('status', '=', 'open')
+      .where('participant', 'like', `%${email.replace(/[\\%_"]/g, '_')}%`)
+      .orderBy('updated_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(50)
+      .execute();
+    return rows.find((r) => {
+      try {
+        const p = JSON.parse(r.participant ?? '{}') as { id?: unknown; email?: unknown };
+        return String(p.email ?? p.id ?? '').toLowerCase() === email;
+      } catch {
+        return false;
+      }
+    });
   }
 
   /**

@@ -192,9 +192,10 @@ export class InboxRepo {
    * The open conversation for (channel, key), created when there is none (`created`); participant,
    * inbound and last message times refreshed.
    */
-  async upsertConversation(trx: Tx, p: { instanceId: string; channelId: string; key: string; participant?: unknown; inboundAt?: string; messageAt?: string; now: string }): Promise<ConversationState & { created: boolean }> {
+  async upsertConversation(trx: Tx, p: { instanceId: string; channelId: string; key: string; participant?: unknown; inboundAt?: string; messageAt?: string; now: string; id?: string }): Promise<ConversationState & { created: boolean }> {
     const participant = p.participant === undefined ? null : JSON.stringify(p.participant);
-    const id = newId();
+    // A caller may choose the id (to raise the conversation's event in the same transaction).
+    const id = p.id ?? newId();
     const [row] = await this.run<ConversationState>(trx, 'upsertConversation', [id, p.instanceId, p.channelId, p.key, p.key, participant, p.inboundAt ?? null, p.messageAt ?? null, p.now, p.now]);
     return { ...row, created: row.id === id };
   }

@@ -139,7 +139,7 @@ for (const kind of storeKinds()) {
       assert.equal(failed.error.code, '190');
       const ch = await channelView(s, instanceId, channel.id);
       assert.equal(ch.status, 'error');
-      assert.match(ch.error_message, /^WhatsApp \(Meta\) refused the channel's credentials \(190\): .*Session has expired.*Update the connection's secrets/);
+      assert.match(ch.error_message, /^WhatsApp Cloud API refused the channel's credentials \(190\): .*Session has expired.*Update the connection's secrets/);
       assert.doesNotMatch(ch.error_message, new RegExp(graph.accessToken));
       const ev = await until(() => agent.accepted().find((d) => d.body.type === 'channel.error' && d.body.channel_id === channel.id), 'the channel.error event');
       assert.equal(ev.body.data.error_message, ch.error_message);

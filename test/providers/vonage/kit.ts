@@ -1,9 +1,10 @@
 /**
- * The Vonage kit for the inbound provider suite (test/inbound/providers.test.ts): a connection on
- * the fake Vonage, an SMS channel, and webhooks signed as Vonage signs them.
+ * The Vonage kit for the provider contract suite (test/contract/): a connection on the fake
+ * Vonage, an SMS channel, webhooks signed as Vonage signs them, and (outbound) the fake's
+ * POST /v1/messages.
  */
 import { startFakeVonage, type FakeVonage } from '../../../fakes/vonage.js';
-import type { Kit, KitContext } from '../../inbound/helpers.js';
+import type { Kit, KitContext, OutboundKit } from '../../contract/kit.js';
 
 export async function vonageKit({ s, instanceId }: KitContext, opts: { fake?: FakeVonage; channelType?: 'sms' | 'whatsapp' } = {}): Promise<Kit & { fake: FakeVonage; number: string; connectionId: string }> {
   const fake = opts.fake ?? (await startFakeVonage());
@@ -34,5 +35,23 @@ export async function vonageKit({ s, instanceId }: KitContext, opts: { fake?: Fa
     staleSignature: async (n) => ({ url, headers: await headers(body(n), { iat: Math.floor(Date.now() / 1000) - 3600 }), body: body(n) }),
     signRaw: async (b, ct) => ({ url, headers: { ...(await headers(b)), 'content-type': ct }, body: b }),
     close: () => (opts.fake ? Promise.resolve() : fake.close()),
+  };
+}
+
+export async function vonageOutboundKit(c: KitContext): Promise<OutboundKit> {
+  const kit = await vonageKit(c);
+  const { fake } = kit;
+  const creds = fake.credentials;
+  return {
+    ...kit,
+    sendPath: '/v1/messages',
+    secretValues: [creds.apiSecret, creds.signatureSecret],
+    delivered: (text) => fake.sentMessages().filter((m) => m.text?.includes(text)).length,
+    direct: {
+      channelType: 'sms', externalIdentifier: `+${kit.number}`, secrets: { api_key: creds.apiKey, api_secret: creds.apiSecret, signature_secret: creds.signatureSecret }, settings: {}, config: {}, apiBaseUrl: fake.url,
+      conversationKey: '447946000001', otherConversationKey: '447946000002',
+      chunk: (text) => ({ text }),
+      other: { secrets: { api_key: 'other-key', api_secret: 'other-secret', signature_secret: 'other' }, settings: {}, config: {}, externalIdentifier: '+447700900999' },
+    },
   };
 }

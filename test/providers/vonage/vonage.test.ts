@@ -6,7 +6,7 @@
  * webhook_url, its status webhook reaches the agent; 429 waits for Retry-After, a 401 puts the
  * channel in error, a timeout is never resent, WhatsApp's closed window is explained. The official
  * @vonage/messages client is the oracle for the fake: what the SDK sends, the fake accepts.
- * (The inbound kit suite in test/inbound/providers.test.ts runs Vonage through kit.ts too.)
+ * (The provider contract suite in test/contract/ runs Vonage through kit.ts too.)
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -33,7 +33,10 @@ export const formError = () => h('div', { class: 'form-error', role: 'alert' });
 
 /** @param {HTMLFormElement} form */
 export function clearErrors(form) {
-  form.querySelectorAll('[data-error-for]').forEach((e) => (e.textContent = ''));
+  form.querySelectorAll('[data-error-for]').forEach((e) => {
+    e.textContent = '';
+    e.removeAttribute('data-source');
+  });
   form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
   const fe = form.querySelector('.form-error');
   if (fe) fe.textContent = '';
@@ -58,6 +61,9 @@ export function showIssues(form, issues) {
     }
     if (slot) {
       slot.textContent = slot.textContent ? `${slot.textContent}; ${d.msg}` : d.msg;
+      // Whose word it is: a later check made here only replaces its own (see failsChecks).
+      if (d.type === 'client') slot.setAttribute('data-source', 'client');
+      else slot.setAttribute('data-source', 'server');
       form.querySelectorAll(`[name="${CSS.escape(/** @type {string} */ (name))}"]`).forEach((c) => c.setAttribute('aria-invalid', 'true'));
     } else rest.push(`${(d.loc || []).filter((x) => x !== 'body').join('.')}: ${d.msg}`);
   }
@@ -96,16 +102,23 @@ export function check(rules) {
 }
 
 /**
- * Runs client-side checks on submit. Only the checked fields' own messages are replaced: what the
- * server said about other fields on the last try stays visible. Returns true when a check failed
- * (then nothing should be sent).
+ * Runs client-side checks on submit. Only messages these checks own are replaced: a field that
+ * fails now shows the new message; a field that passes loses an earlier message of a check made
+ * here, but keeps what the server said about it (a check here — "is it JSON?" — is not the
+ * server's — "is api_base_url a URL?" — so passing it does not answer the server). What the server
+ * said about other fields stays too. Returns true when a check failed (then nothing is sent; when
+ * nothing fails the caller clears every message and sends).
  * @param {HTMLFormElement} form
  * @param {Record<string, string | null | undefined | false>} rules field name -> message when it fails
  */
 export function failsChecks(form, rules) {
-  for (const name of Object.keys(rules)) {
+  for (const [name, msg] of Object.entries(rules)) {
     const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
-    if (slot) slot.textContent = '';
+    if (!msg && slot?.getAttribute('data-source') === 'server') continue;
+    if (slot) {
+      slot.textContent = '';
+      slot.removeAttribute('data-source');
+    }
     form.querySelector(`[name="${CSS.escape(name)}"]`)?.removeAttribute('aria-invalid');
   }
   return showIssues(form, check(rules)) > 0;

@@ -17,6 +17,14 @@ import { seen } from './inbox.js';
 const PAGE = 50;
 
 /**
+ * The box shows one conversation at a time: opening another replaces the first one's refresh
+ * listener (else every conversation ever opened would reload on each live event), and a slow
+ * first open that resolves after a later one does not paint over it.
+ * @type {WeakMap<HTMLElement, {stop: () => void}>}
+ */
+const shown = new WeakMap();
+
+/**
  * @param {ViewContext} ctx
  * @param {HTMLElement} box
  * @param {string} id
@@ -25,6 +33,10 @@ const PAGE = 50;
  */
 export async function conversationView(ctx, box, id, listed, changed) {
   const base = `/v1/instances/${ctx.inst.id}/conversations/${id}`;
+  shown.get(box)?.stop();
+  const view = { stop: () => {} };
+  shown.set(box, view);
+  const current = () => shown.get(box) === view;
   /** @type {Conversation} */
   let conv;
   try {
@@ -33,6 +45,7 @@ export async function conversationView(ctx, box, id, listed, changed) {
     if (!(err instanceof ApiError && err.status === 404 && listed)) throw err;
     conv = listed;
   }
+  if (!current()) return;
   /** @type {Map<string, Message>} */
   const messages = new Map();
   let more = false;
@@ -132,7 +145,9 @@ export async function conversationView(ctx, box, id, listed, changed) {
   });
 
   box.replaceChildren(head, status, older, list, composer(ctx, conv, base, refresh));
-  box.addEventListener('refresh', () => void refresh().catch(() => {}));
+  const onRefresh = () => void refresh().catch(() => {});
+  box.addEventListener('refresh', onRefresh);
+  view.stop = () => box.removeEventListener('refresh', onRefresh);
   paintHead();
   await refresh();
 }

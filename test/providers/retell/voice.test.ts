@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import Retell from 'retell-sdk';
 import { WebSocket } from 'ws';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { storeKinds } from '../helpers/stores.js';
-import { createInstance, PRIVATE_OK, waitUntil } from '../inbound/helpers.js';
-import { startAgentStub, type AgentStub } from './agent-stub.js';
+import { startServer, type TestServer } from '../../helpers/server.js';
+import { storeKinds } from '../../helpers/stores.js';
+import { createInstance, PRIVATE_OK, waitUntil } from '../../inbound/helpers.js';
+import { startAgentStub, type AgentStub } from '../../voice/agent-stub.js';
 
 interface Frame {
   response_type: string;

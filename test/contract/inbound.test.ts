@@ -1,24 +1,32 @@
 /**
- * Every provider end to end through real HTTP, on every store: a valid request is stored once and
- * delivered once (Standard Webhooks signature verified by the fake agent); the provider's retry is
- * a no-op; a bad, missing or stale signature changes nothing; malformed bodies (truncated JSON,
- * wrong content type, 50 MB, binary junk) get a clean 4xx and the server keeps serving.
+ * The inbound half of the provider contract, for every registered provider, end to end through
+ * real HTTP on every store: a valid request is stored once and delivered once (Standard Webhooks
+ * signature verified by the fake agent); the provider's retry is a no-op; a bad, missing or stale
+ * signature changes nothing (fail closed); the subscription handshake answers where the provider
+ * has one and GET is refused where it has none; malformed bodies (truncated JSON, wrong content
+ * type, 50 MB, binary junk) get a clean 4xx and the server keeps serving.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { providers } from '../../src/adapters/registry.js';
+import { getProvider, providers } from '../../src/adapters/registry.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { storeKinds } from '../helpers/stores.js';
-import { startFakeAgent, type FakeAgent } from './fake-agent.js';
-import { channelCounts, createInstance, KITS, PRIVATE_OK, send, sleep, waitUntil, type Kit } from './helpers.js';
+import { startFakeAgent, type FakeAgent } from '../inbound/fake-agent.js';
+import { channelCounts, createInstance, PRIVATE_OK, sleep, waitUntil } from '../inbound/helpers.js';
+import { send, type Kit, type KitContext } from './kit.js';
+import { kitsOf } from './kits.js';
 
 /**
- * Every registered provider whose webhooks arrive at the public URL must have a kit: a new provider
- * cannot skip this suite. Web chat is not one (publicWebhook: false): its visitors write through
- * /v1/webchat only (one gate for origin, flood and length), tested in test/web and test/security.
+ * Every registered provider has an entry in kits.ts (kitsOf throws for one without: a new provider
+ * cannot skip this suite). Web chat has no inbound kit (publicWebhook: false, checked in
+ * coverage.test.ts): its visitors write through /v1/webchat only, tested in test/web and test/security.
  */
-const PROVIDERS = providers().filter((p) => p.inbound && p.publicWebhook !== false).map((p) => p.name);
-for (const p of PROVIDERS) if (!KITS[p]) throw new Error(`provider '${p}' has no inbound test kit in test/inbound/helpers.ts KITS`);
+const KITS = new Map<string, (c: KitContext) => Promise<Kit>>();
+for (const p of providers()) {
+  const k = kitsOf(p.name).inbound;
+  if (typeof k === 'function') KITS.set(p.name, k);
+}
+const PROVIDERS = [...KITS.keys()];
 /** Providers whose first event is a message (retell's is a call event: no message row). */
 const MESSAGE_ROWS: Record<string, number> = { retell: 0 };
 
@@ -44,7 +52,7 @@ for (const kind of storeKinds()) {
       describe(provider, () => {
         let kit: Kit;
         before(async () => {
-          kit = await KITS[provider]({ s, instanceId });
+          kit = await KITS.get(provider)!({ s, instanceId });
         });
         after(() => kit.close());
 
@@ -66,6 +74,23 @@ for (const kind of storeKinds()) {
           const c = await channel();
           assert.equal(c.status, 'pending', 'unverified traffic does not activate the channel');
           assert.equal(c.last_event_at, null);
+        });
+
+        test('the subscription handshake answers where the provider has one; GET is refused where it has none', async () => {
+          if (getProvider(provider)!.inbound!.handshake) {
+            assert.ok(kit.handshake, `${provider} has a handshake: its kit must give one (Kit.handshake)`);
+            const ok = await send(kit.handshake.valid);
+            assert.equal(ok.status, 200, ok.text);
+            assert.equal(ok.text, kit.handshake.answer);
+            const wrong = await send(kit.handshake.wrongToken);
+            assert.ok(wrong.status === 401 || wrong.status === 403, `wrong token: ${wrong.status} ${wrong.text}`);
+            assert.ok(!wrong.text.includes(kit.handshake.answer), 'the challenge is not echoed for a wrong token');
+          } else {
+            assert.equal(kit.handshake, undefined, `${provider} has no handshake in its adapter`);
+            const res = await send({ url: kit.url, method: 'GET', headers: {}, body: '' });
+            assert.ok(res.status >= 400 && res.status < 500, `${provider} GET: ${res.status} ${res.text}`);
+          }
+          assert.deepEqual(await channelCounts(s, kit.channelId), { events: 0, messages: 0, jobs: 0, conversations: 0 });
         });
 
         test('malformed bodies get a clean 4xx, never a 5xx, and store nothing', async () => {

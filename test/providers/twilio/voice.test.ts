@@ -7,11 +7,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
-import { startFakeTwilio, type FakeTwilio } from '../../fakes/twilio.js';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { storeKinds } from '../helpers/stores.js';
-import { channelCounts, createInstance, PRIVATE_OK, waitUntil } from '../inbound/helpers.js';
-import { startAgentStub, type AgentStub } from './agent-stub.js';
+import { startFakeTwilio, type FakeTwilio } from '../../../fakes/twilio.js';
+import { startServer, type TestServer } from '../../helpers/server.js';
+import { storeKinds } from '../../helpers/stores.js';
+import { channelCounts, createInstance, PRIVATE_OK, waitUntil } from '../../inbound/helpers.js';
+import { startAgentStub, type AgentStub } from '../../voice/agent-stub.js';
 
 /** The <Say> texts and the other verbs of a TwiML document, in order. */
 function verbs(xml: string): { says: string[]; gather?: string; redirect?: string; hangup: boolean } {
