@@ -11,6 +11,7 @@ import type { JobsRepo } from '../queue/jobs.js';
 import type { ChannelRow } from '../store/repos/channels.js';
 import type { ConversationState, EventInsert, InboxRepo, Tx } from '../store/repos/inbox.js';
 import type { DeliveryStatus, InboundEvent, MessageEvent } from './events.js';
+import { messageRow } from './message-row.js';
 import { eventTypeOf } from './events.js';
 import { eventData, messageContent, unsequencedPayload, type EventEnvelope } from './event-envelope.js';
 import type { EventSequencer } from './event-sequencer.js';
@@ -57,7 +58,8 @@ interface PgBatch {
   events: EventInsert[];
 }
 
-function dedupeKeyOf(channel: ChannelRow, e: InboundEvent): string {
+/** How a provider event is recognised when it comes again: its channel and the provider's own event id. */
+export function dedupeKeyOf(channel: Pick<ChannelRow, 'id'>, e: Pick<InboundEvent, 'providerEventId'>): string {
   return `${channel.id}\n${e.providerEventId}`;
 }
 
@@ -424,24 +426,24 @@ export class Inbox {
       conversation = { id: conv.id, status: conv.status, mode: conv.mode };
       if (conv.created) opened = conversation;
       messageId = newId();
-      await this.repo.insertMessage(trx, {
-        id: messageId,
-        instance_id: channel.instance_id,
-        channel_id: channel.id,
-        conversation_id: conv.id,
-        direction: 'in',
-        provider_message_id: e.providerMessageId,
-        status: 'received',
-        text: e.text ?? e.email?.text ?? null,
-        // The provider's raw payload is kept once, on the event (data.raw); the message keeps the
-        // normalised fields. Emails and WhatsApp batches made it the largest part of both rows.
-        content: JSON.stringify(messageContent(e)),
-        error: null,
-        idempotency_key: null,
-        created_at: now,
-        updated_at: now,
-        author: JSON.stringify(contactAuthor(e.from)),
-      });
+      await this.repo.insertMessage(
+        trx,
+        messageRow({
+          id: messageId,
+          instanceId: channel.instance_id,
+          channelId: channel.id,
+          conversationId: conv.id,
+          direction: 'in',
+          providerMessageId: e.providerMessageId,
+          status: 'received',
+          text: e.text ?? e.email?.text ?? null,
+          // The provider's raw payload is kept once, on the event (data.raw); the message keeps the
+          // normalised fields. Emails and WhatsApp batches made it the largest part of both rows.
+          content: messageContent(e),
+          at: now,
+          author: contactAuthor(e.from),
+        }),
+      );
       if (e.media?.length && this.media) attachments = await this.media.prepare(trx, channel, e, messageId, eventId, now);
     } else if (e.kind === 'status') {
       const msg = await this.repo.messageByProviderId(trx, channel.id, e.providerMessageId);
