@@ -13,7 +13,7 @@ import type { ConversationState, EventInsert, InboxRepo, Tx } from '../store/rep
 import type { DeliveryStatus, InboundEvent, MessageEvent } from './events.js';
 import { messageRow } from './message-row.js';
 import { eventTypeOf } from './events.js';
-import { eventData, messageContent, unsequencedPayload, type EventEnvelope } from './event-envelope.js';
+import { envelopeFor, eventData, messageContent, unsequencedPayload, type EventEnvelope } from './event-envelope.js';
 import type { EventSequencer } from './event-sequencer.js';
 
 export interface IngestResult {
@@ -339,18 +339,8 @@ export class Inbox {
       if (change && !(await change(trx))) return;
       const seq = inst.event_seq + 1;
       const conversation = conversationId ? ((await this.repo.conversationState(trx, conversationId)) ?? null) : null;
-      const envelope: EventEnvelope = {
-        id: newId(),
-        type,
-        instance_id: channel.instance_id,
-        channel_id: channel.id,
-        conversation_id: conversationId,
-        conversation,
-        cursor: String(seq),
-        created_at: nowIso,
-        channel: { type: channel.channel_type, provider: channel.provider, external_identifier: channel.external_identifier },
-        data,
-      };
+      const envelope = envelopeFor(channel, { id: newId(), type, conversation, data, createdAt: nowIso, cursor: String(seq) });
+      envelope.conversation_id = conversationId;
       await this.repo.insertEvent(trx, { id: envelope.id, instance_id: channel.instance_id, seq, channel_id: channel.id, conversation_id: conversationId, type, dedupe_key: dedupeKey, payload: JSON.stringify(envelope), created_at: nowIso });
       await this.repo.setEventSeq(trx, channel.instance_id, seq);
       if (inst.agent_url) {
@@ -380,17 +370,8 @@ export class Inbox {
         if (conversationId) await this.repo.lockConversation(trx, conversationId);
         if (change && !(await change(trx))) return;
         const conversation = conversationId ? ((await this.repo.conversationState(trx, conversationId)) ?? null) : null;
-        const envelope = {
-          id: newId(),
-          type,
-          instance_id: channel.instance_id,
-          channel_id: channel.id,
-          conversation_id: conversationId,
-          conversation,
-          created_at: nowIso,
-          channel: { type: channel.channel_type, provider: channel.provider, external_identifier: channel.external_identifier },
-          data,
-        };
+        const envelope = envelopeFor(channel, { id: newId(), type, conversation, data, createdAt: nowIso });
+        envelope.conversation_id = conversationId;
         await this.repo.insertEvent(trx, { id: envelope.id, instance_id: channel.instance_id, seq: null, channel_id: channel.id, conversation_id: conversationId, type, dedupe_key: dedupeKey, payload: unsequencedPayload(envelope), created_at: nowIso });
         if (inst.agent_url) {
           await this.jobs.enqueue(trx, { kind: 'deliver', instanceId: channel.instance_id, groupKey: `deliver:${conversationId ?? envelope.id}`, refId: envelope.id }, nowIso);
@@ -463,18 +444,7 @@ export class Inbox {
       if (e.kind === 'call' && e.media?.length && this.media) attachments = await this.media.prepare(trx, channel, e, null, eventId, now);
     }
 
-    const envelope: EventEnvelope = {
-      id: eventId,
-      type: eventTypeOf(e),
-      instance_id: channel.instance_id,
-      channel_id: channel.id,
-      conversation_id: conversation?.id ?? null,
-      conversation,
-      cursor: '',
-      created_at: now,
-      channel: { type: channel.channel_type, provider: channel.provider, external_identifier: channel.external_identifier },
-      data: attachments ? withAttachments(eventData(e, messageId), attachments) : eventData(e, messageId),
-    };
+    const envelope = envelopeFor(channel, { id: eventId, type: eventTypeOf(e), conversation, data: attachments ? withAttachments(eventData(e, messageId), attachments) : eventData(e, messageId), createdAt: now });
     return { envelope, ...(opened ? { opened } : {}) };
   }
 }
@@ -485,18 +455,8 @@ function contactAuthor(from: { id: string; name?: string } | undefined): Record<
 }
 
 function openedEnvelope(channel: ChannelRow, conv: ConversationState, seq: number | null, now: string): EventEnvelope {
-  return {
-    id: newId(),
-    type: 'conversation.opened',
-    instance_id: channel.instance_id,
-    channel_id: channel.id,
-    conversation_id: conv.id,
-    conversation: conv,
-    cursor: seq === null ? '' : String(seq),
-    created_at: now,
-    channel: { type: channel.channel_type, provider: channel.provider, external_identifier: channel.external_identifier },
-    data: { kind: 'conversation', status: conv.status, mode: conv.mode, reason: 'first_message' },
-  };
+  const data = { kind: 'conversation', status: conv.status, mode: conv.mode, reason: 'first_message' };
+  return envelopeFor(channel, { id: newId(), type: 'conversation.opened', conversation: conv, data, createdAt: now, cursor: seq === null ? '' : String(seq) });
 }
 
 function advances(current: string, next: DeliveryStatus): boolean {

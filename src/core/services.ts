@@ -99,7 +99,7 @@ export interface ServiceOptions {
 export function makeServices(config: Config, store: Store, box: SecretBox, log: Logger, opts: ServiceOptions = {}): Services {
   const repos = makeRepos(store);
   const metrics = createMetrics();
-  const notifier = new Notifier();
+  const notifier = new Notifier(log);
   store.writes?.watch('channels');
   // Anything a tenant's connection settings name goes through the address check; the operator's
   // SWITCHBOARD_*_API_URL origins are trusted (src/net/ssrf.ts).
