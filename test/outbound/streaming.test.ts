@@ -1,7 +1,10 @@
 /**
  * Streamed agent answers: Telegram private chats see a growing draft and then one real message;
  * a group chat (no drafts) gets the final text only; web chat with the built-in echo agent
- * streams and stores the final answer. Each answer is sent once.
+ * streams and stores the final answer. Each answer is sent once. A stream can end the turn as a
+ * JSON reply can: close (a `close` frame, or the AI SDK's `data-switchboard` part from a real
+ * `createUIMessageStream`) and handoff (`event: handoff`), applied after the text is sent; a
+ * stream cut midway keeps its handoff but not its close.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,8 +13,9 @@ import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram.js';
 import { startFakeAgent, type FakeAgent } from '../inbound/fake-agent.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { storeKinds } from '../helpers/stores.js';
-import { until } from './helpers.js';
-import { agentDeltas } from '../../src/core/outbound/agent-stream.js';
+import { conversationByKey, until } from './helpers.js';
+import { createUIMessageStream, createUIMessageStreamResponse } from 'ai';
+import { agentDeltas, answerParts, streamParts } from '../../src/core/outbound/agent-stream.js';
 
 async function collect(chunks: string[], type: string): Promise<string[]> {
   const enc = new TextEncoder();
@@ -30,6 +34,39 @@ describe('agent stream parsing', () => {
   });
   test('SSE with plain data lines and event: done', async () => {
     assert.deepEqual(await collect(['data: one\n\n', 'data: two\n\n', 'event: done\ndata: x\n\n'], 'text/event-stream; charset=utf-8'), ['one', 'two']);
+  });
+  test('close and handoff frames: beside a delta, on their own, as named events, on the done frame, as an AI SDK data part', async () => {
+    const enc = new TextEncoder();
+    const parts = async (chunks: string[]) => {
+      async function* src() {
+        for (const c of chunks) yield enc.encode(c);
+      }
+      const out: unknown[] = [];
+      for await (const p of streamParts(src(), 'text/event-stream')) out.push(p);
+      return out;
+    };
+    assert.deepEqual(await parts(['data: {"delta":"Bye","close":true}\n\n']), [{ text: 'Bye' }, { close: true }]);
+    assert.deepEqual(await parts(['data: {"delta":"One moment"}\n\n', 'data: {"handoff":{"reason":"refund over limit"}}\n\n']), [{ text: 'One moment' }, { handoff: { reason: 'refund over limit' } }]);
+    assert.deepEqual(await parts(['data: {"handoff":true}\n\n']), [{ handoff: {} }]);
+    assert.deepEqual(await parts(['event: handoff\ndata: {"reason":"angry"}\n\n', 'event: close\n\n']), [{ handoff: { reason: 'angry' } }, { close: true }]);
+    assert.deepEqual(await parts(['data: hi\n\n', 'event: done\ndata: {"close":true}\n\n', 'data: {"delta":"late"}\n\n']), [{ text: 'hi' }, { close: true }]);
+    assert.deepEqual(await parts(['data: {"type":"data-switchboard","data":{"close":true,"handoff":{"reason":"x"}}}\n\n', 'data: [DONE]\n\n']), [{ handoff: { reason: 'x' } }, { close: true }]);
+    // Not asked: close must be true, handoff an object or true.
+    assert.deepEqual(await parts(['data: {"close":"yes","handoff":false}\n\n']), []);
+    // Chunked text cannot carry them: a "close" in the text is text.
+    async function* plain() {
+      yield enc.encode('{"close": true}');
+    }
+    const out: unknown[] = [];
+    for await (const p of streamParts(plain(), 'text/plain')) out.push(p);
+    assert.deepEqual(out, [{ text: '{"close": true}' }]);
+    // Voice readers (no controls option) never see them.
+    async function* sse() {
+      yield enc.encode('data: {"delta":"x","close":true}\n\nevent: handoff\n\n');
+    }
+    const voice: unknown[] = [];
+    for await (const p of answerParts(sse(), 'text/event-stream')) voice.push(p);
+    assert.deepEqual(voice, [{ text: 'x' }]);
   });
   test('chunked text/plain passes through, multi-byte characters intact', async () => {
     const bytes = new TextEncoder().encode('héllo 👋');
@@ -111,6 +148,93 @@ for (const kind of storeKinds()) {
       const conv = await until(async () => (await s.api('GET', `/v1/instances/${inst.body.id}/conversations`)).body.conversations[0], 'the conversation');
       const out = await until(async () => (await s.api('GET', `/v1/instances/${inst.body.id}/conversations/${conv.id}/messages`)).body.messages.find((m: any) => m.direction === 'outbound' && m.status === 'delivered'), 'the echo answer');
       assert.match(out.text, /^You said: “ping”/);
+    });
+
+    const events = async () => (await s.api('GET', `/v1/instances/${instanceId}/events?after=0&limit=500`)).body.events as any[];
+    const conversation = async (key: string) => {
+      const c = await conversationByKey(s, instanceId, key);
+      return (await s.api('GET', `/v1/instances/${instanceId}/conversations/${c.id}`)).body;
+    };
+    /** A real AI SDK UI message stream (createUIMessageStream), as bytes an agent would send. */
+    const aiSdkStream = async (words: string[], data: Record<string, unknown>): Promise<string[]> => {
+      const stream = createUIMessageStream({
+        execute: ({ writer }) => {
+          writer.write({ type: 'text-start', id: 't' });
+          for (const w of words) writer.write({ type: 'text-delta', id: 't', delta: w });
+          writer.write({ type: 'text-end', id: 't' });
+          writer.write({ type: 'data-switchboard', data });
+        },
+      });
+      const res = createUIMessageStreamResponse({ stream });
+      assert.equal(res.headers.get('content-type'), 'text/event-stream');
+      return (await res.text()).split(/(?<=\n\n)/);
+    };
+
+    test('a stream that ends with a close frame: the answer is sent, then the conversation closes; the next message opens a new one', async () => {
+      agent.script = (d) =>
+        d.body.type === 'message.received' && d.body.data.text === 'bye'
+          ? { contentType: 'text/event-stream', chunks: ['data: {"delta":"Goodbye, "}\n\n', 'data: {"delta":"take care."}\n\n', 'data: {"close":true}\n\n', 'data: [DONE]\n\n'], chunkDelayMs: 30 }
+          : { json: {} };
+      await inbound(9101, 'private', 'bye');
+      await until(() => tg.sentMessages(9101).find((m) => m.text === 'Goodbye, take care.'), 'the goodbye');
+      const closed = await until(async () => {
+        const c = await conversation('9101');
+        return c.status === 'closed' && c;
+      }, 'the conversation closed');
+      const ev = await until(async () => (await events()).find((e) => e.type === 'conversation.closed' && e.conversation_id === closed.id), 'conversation.closed');
+      assert.deepEqual(ev.data.by, { kind: 'agent' });
+      // The answer was stored before the close and is the conversation's last message.
+      const hist = (await s.api('GET', `/v1/instances/${instanceId}/conversations/${closed.id}/messages?order=desc&limit=1`)).body.messages;
+      assert.equal(hist[0].text, 'Goodbye, take care.');
+      assert.equal(hist[0].author.kind, 'agent');
+      agent.script = () => ({ json: {} });
+      await inbound(9101, 'private', 'hello again');
+      const next = await until(async () => (await s.api('GET', `/v1/instances/${instanceId}/conversations?status=open`)).body.conversations.find((c: any) => c.key === '9101'), 'a new conversation');
+      assert.notEqual(next.id, closed.id);
+    });
+
+    test('a real AI SDK UI message stream closes the conversation with a data-switchboard part', async () => {
+      const chunks = await aiSdkStream(['All ', 'done ', 'here.'], { close: true });
+      agent.script = (d) => (d.body.type === 'message.received' && d.body.data.text === 'ai sdk bye' ? { contentType: 'text/event-stream', chunks, chunkDelayMs: 20 } : { json: {} });
+      await inbound(9102, 'private', 'ai sdk bye');
+      await until(() => tg.sentMessages(9102).find((m) => m.text === 'All done here.'), 'the answer');
+      await until(async () => (await conversation('9102')).status === 'closed', 'the conversation closed');
+    });
+
+    test('a stream that ends with event: handoff hands the conversation to humans with its reason, after the answer', async () => {
+      agent.script = (d) =>
+        d.body.type === 'message.received' && d.body.data.text === 'refund please'
+          ? { contentType: 'text/event-stream', chunks: ['data: {"delta":"Let me get a colleague."}\n\n', 'event: handoff\ndata: {"reason":"refund over the limit"}\n\n', 'event: done\n\n'], chunkDelayMs: 30 }
+          : { json: {} };
+      await inbound(9103, 'private', 'refund please');
+      await until(() => tg.sentMessages(9103).find((m) => m.text === 'Let me get a colleague.'), 'the answer');
+      const c = await until(async () => {
+        const v = await conversation('9103');
+        return v.mode === 'human' && v;
+      }, 'mode human');
+      assert.equal(c.mode_reason, 'refund over the limit');
+      assert.equal(c.status, 'open');
+      const ev = await until(async () => (await events()).find((e) => e.type === 'conversation.handoff' && e.conversation_id === c.id), 'conversation.handoff');
+      assert.equal(ev.data.reason, 'refund over the limit');
+      assert.deepEqual(ev.data.by, { kind: 'agent' });
+    });
+
+    test('a stream cut midway: its handoff still stands, its close does not; the partial answer is failed, not sent', async () => {
+      agent.script = (d) =>
+        d.body.type === 'message.received' && d.body.data.text === 'cut with handoff'
+          ? { contentType: 'text/event-stream', chunks: ['data: {"handoff":{"reason":"needs a human"},"close":true}\n\n', 'data: {"delta":"Half an"}\n\n'], chunkDelayMs: 30, cut: true }
+          : { json: {} };
+      await inbound(-5102, 'group', 'cut with handoff');
+      const c = await until(async () => {
+        const v = await conversation('-5102');
+        return v.mode === 'human' && v;
+      }, 'mode human');
+      assert.equal(c.mode_reason, 'needs a human');
+      assert.equal(c.status, 'open', 'not closed on half an answer');
+      const failed = await until(async () => (await s.api('GET', `/v1/instances/${instanceId}/conversations/${c.id}/messages`)).body.messages.find((m: any) => m.direction === 'outbound' && m.status === 'failed'), 'the failed answer');
+      assert.equal(failed.status_reason, 'agent_stream_broken');
+      assert.equal(failed.text, 'Half an');
+      assert.equal(tg.sentMessages(-5102).length, 0);
     });
   });
 }

@@ -5,11 +5,26 @@
  * hang up — `{"reply": {"text", "end_call": true}}`, an SSE `data: {"end_call": true}` block or
  * an `event: end_call` block (chunked text cannot end a call).
  *
+ * Text channels' streams (`{controls: true}`) may end the conversation's turn the way a JSON reply
+ * can: `"close": true` and `"handoff": {"reason"}` (or `true`) in any `data:` object — a frame of
+ * their own or beside a delta, the `event: done` frame included — or `event: close` /
+ * `event: handoff` blocks whose optional data is `{"reason": "..."}`. The AI SDK's custom data part
+ * `{"type": "data-switchboard", "data": {"close": true}}` reads the same. Without the option these
+ * frames are skipped (voice readers only know text and end_call).
+ *
  * @example for await (const p of answerParts(res.body, 'text/event-stream')) if ('text' in p) say(p.text);
  */
 export type AnswerPart = { text: string } | { endCall: true };
+/** What a text stream asks besides its text (applied when it ends, like a JSON reply's). */
+export type ControlPart = { close: true } | { handoff: { reason?: string } };
 
-export async function* answerParts(body: AsyncIterable<Uint8Array>, contentType: string): AsyncGenerator<AnswerPart> {
+export function answerParts(body: AsyncIterable<Uint8Array>, contentType: string): AsyncGenerator<AnswerPart>;
+export function answerParts(body: AsyncIterable<Uint8Array>, contentType: string, opts: { controls: true }): AsyncGenerator<AnswerPart | ControlPart>;
+export async function* answerParts(body: AsyncIterable<Uint8Array>, contentType: string, opts: { controls?: boolean } = {}): AsyncGenerator<AnswerPart | ControlPart> {
+  for await (const p of allParts(body, contentType)) if (opts.controls || !('close' in p || 'handoff' in p)) yield p;
+}
+
+async function* allParts(body: AsyncIterable<Uint8Array>, contentType: string): AsyncGenerator<AnswerPart | ControlPart> {
   const type = contentType.toLowerCase();
   const decoder = new TextDecoder();
   if (type.includes('json')) {
@@ -51,6 +66,30 @@ export async function* answerParts(body: AsyncIterable<Uint8Array>, contentType:
   }
 }
 
+/** close / handoff asked in a parsed frame (top level, or an AI SDK `data-switchboard` part's data). */
+function controlsOf(o: Record<string, unknown>): ControlPart[] {
+  const src = o.type === 'data-switchboard' && o.data && typeof o.data === 'object' && !Array.isArray(o.data) ? (o.data as Record<string, unknown>) : o;
+  const out: ControlPart[] = [];
+  const h = src.handoff;
+  if (h === true) out.push({ handoff: {} });
+  else if (h && typeof h === 'object' && !Array.isArray(h)) {
+    const reason = (h as { reason?: unknown }).reason;
+    out.push({ handoff: typeof reason === 'string' ? { reason } : {} });
+  }
+  if (src.close === true) out.push({ close: true });
+  return out;
+}
+
+/** The optional `{"reason"}` of an `event: handoff` block. */
+function reasonOf(data: string): { reason?: string } {
+  try {
+    const v = JSON.parse(data) as { reason?: unknown } | null;
+    return typeof v?.reason === 'string' ? { reason: v.reason } : {};
+  } catch {
+    return data.trim() ? { reason: data.trim() } : {};
+  }
+}
+
 function* jsonReply(raw: string): Generator<AnswerPart> {
   let v: unknown;
   try {
@@ -65,7 +104,7 @@ function* jsonReply(raw: string): Generator<AnswerPart> {
   if (reply.end_call === true) yield { endCall: true };
 }
 
-function sseBlock(block: string): (AnswerPart | 'done')[] {
+function sseBlock(block: string): (AnswerPart | ControlPart | 'done')[] {
   let event = 'message';
   const data: string[] = [];
   for (const line of block.split('\n')) {
@@ -76,8 +115,18 @@ function sseBlock(block: string): (AnswerPart | 'done')[] {
     if (field === 'event') event = value;
     else if (field === 'data') data.push(value);
   }
-  if (event === 'done') return ['done'];
   if (event === 'end_call') return [{ endCall: true }];
+  if (event === 'close') return [{ close: true }];
+  if (event === 'handoff') return [{ handoff: reasonOf(data.join('\n')) }];
+  if (event === 'done') {
+    // The final frame may carry what the answer asks: `event: done` + `data: {"close": true}`.
+    try {
+      const v = JSON.parse(data.join('\n')) as unknown;
+      return [...(v && typeof v === 'object' && !Array.isArray(v) ? controlsOf(v as Record<string, unknown>) : []), 'done'];
+    } catch {
+      return ['done'];
+    }
+  }
   if (data.length === 0) return [];
   const text = data.join('\n');
   if (text.trim() === '[DONE]') return ['done'];
@@ -90,17 +139,23 @@ function sseBlock(block: string): (AnswerPart | 'done')[] {
   if (typeof v === 'string') return [{ text: v }];
   if (!v || typeof v !== 'object') return [{ text }];
   const o = v as Record<string, unknown>;
-  const out: AnswerPart[] = [];
+  const out: (AnswerPart | ControlPart)[] = [];
   const t = typeof o.delta === 'string' ? o.delta : typeof o.text === 'string' ? o.text : typeof o.content === 'string' ? o.content : undefined;
   if (t) out.push({ text: t });
   if (o.end_call === true) out.push({ endCall: true });
+  out.push(...controlsOf(o));
   return out;
 }
 
 /** The text deltas of a streamed answer (`text/event-stream` or chunked text), as they arrive. */
 export async function* agentDeltas(body: AsyncIterable<Uint8Array>, contentType: string): AsyncGenerator<string> {
+  for await (const p of streamParts(body, contentType)) if ('text' in p) yield p.text;
+}
+
+/** A streamed answer's text deltas and the close / handoff it asks for, as they arrive. */
+export async function* streamParts(body: AsyncIterable<Uint8Array>, contentType: string): AsyncGenerator<{ text: string } | ControlPart> {
   const type = contentType.toLowerCase().startsWith('text/event-stream') ? contentType : 'text/plain';
-  for await (const p of answerParts(body, type)) if ('text' in p) yield p.text;
+  for await (const p of answerParts(body, type, { controls: true })) if (!('endCall' in p)) yield p;
 }
 
 /** Where a sentence or paragraph ends in `text` (the last such place), or -1. */

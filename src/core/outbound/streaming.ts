@@ -17,7 +17,7 @@ import { renderFor } from '../../render/index.js';
 import { threadKeyOf } from '../../store/repos/inbox.js';
 import type { Repos } from '../../store/repos/index.js';
 import type { EventEnvelope } from '../event-envelope.js';
-import { agentDeltas, lastSentenceEnd } from './agent-stream.js';
+import { agentDeltas, lastSentenceEnd, streamParts } from './agent-stream.js';
 import type { ChannelContexts } from '../channel-context.js';
 import type { WidgetPublisher } from './send-job.js';
 import { agentReplyOptions, type AnswerFailure, type OutboundService } from './service.js';
@@ -83,10 +83,22 @@ export class StreamRelay {
     const webMessageId = randomUUID();
     const widget = adapter?.widget && !human ? this.widgets : undefined;
 
+    // close / handoff frames: applied when the stream ends, after its text, as a JSON reply's are.
+    const asked: { close?: boolean; handoff?: { reason?: string } } = {};
+
     await typing();
     lastTyping = Date.now();
     try {
-    for await (const delta of agentDeltas(body, contentType)) {
+    for await (const piece of streamParts(body, contentType)) {
+      if ('close' in piece) {
+        asked.close = true;
+        continue;
+      }
+      if ('handoff' in piece) {
+        asked.handoff = piece.handoff;
+        continue;
+      }
+      const delta = piece.text;
       text += delta;
       const now = Date.now();
       if (mode === 'live' && widget) {
@@ -115,12 +127,17 @@ export class StreamRelay {
       await this.outbound.failAnswer(event, { text: text.slice(sentUpTo).trim() }, reason, detail, key, widget ? webMessageId : undefined);
       // The widget showed the deltas: it gets the stored (failed) message, so its bubble ends.
       if (widget) await widget.publishMessage(conv.id, webMessageId).catch(() => undefined);
+      // A handoff asked before the break still stands (the agent wanted humans, and the person
+      // got no full answer); a close does not (a conversation is not closed on half an answer).
+      if (asked.handoff) await this.outbound.afterAgentAnswer(event, { handoff: asked.handoff });
       return;
     }
     const rest = text.slice(sentUpTo).trim();
-    if (!rest) return;
-    const key = mode === 'sentences' ? `event:${event.id}:${part}` : `event:${event.id}`;
-    await this.outbound.enqueueAnswer(event, { text: rest }, key, widget ? webMessageId : undefined, opts);
+    if (rest) {
+      const key = mode === 'sentences' ? `event:${event.id}:${part}` : `event:${event.id}`;
+      await this.outbound.enqueueAnswer(event, { text: rest }, key, widget ? webMessageId : undefined, opts);
+    }
+    if (asked.close || asked.handoff) await this.outbound.afterAgentAnswer(event, asked);
   }
 }
 
