@@ -63,6 +63,8 @@ for (const kind of storeKinds()) {
       const ch = await s.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'telegram', provider: 'telegram', external_identifier: 'inbox_test_bot', connection_id: conn.body.id, webhook_secret: SECRET });
       assert.equal(ch.status, 201, ch.text);
       channel = ch.body;
+      // A second channel, for the channel filter.
+      assert.equal((await s.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'web_chat', provider: 'web', external_identifier: 'inbox-site' })).status, 201);
       // More than a page: the first OLDER messages are only reached by paging back.
       for (let i = 1; i <= PAGE + OLDER; i++) await inbound(`m${String(i).padStart(2, '0')}`);
       conv = (await api('')).conversations[0];
@@ -122,6 +124,12 @@ for (const kind of storeKinds()) {
       await page.getByRole('combobox', { name: 'Mode' }).selectOption('human');
       await item.waitFor();
       await page.getByRole('combobox', { name: 'Mode' }).selectOption('');
+      // The channel filter: the other channel has no conversations.
+      await page.getByRole('combobox', { name: 'Channel' }).selectOption({ label: 'web_chat · inbox-site' });
+      await page.locator('.convs').getByText('No conversations here.').waitFor();
+      await page.getByRole('combobox', { name: 'Channel' }).selectOption({ label: 'telegram · inbox_test_bot' });
+      await item.waitFor();
+      await page.getByRole('combobox', { name: 'Channel' }).selectOption('');
     });
 
     test('an operator reply shows its author and reaches the person; the agent’s reply is held back', async () => {

@@ -13,13 +13,14 @@ import { attachmentIssues } from '../../media/limits.js';
 import type { MediaRow } from '../../store/repos/media.js';
 import type { JobsRepo } from '../../queue/jobs.js';
 import { channelName, type Notifier } from '../../queue/notifier.js';
-import type { MessageInsert, MessageRow, NewMessageRow } from '../../store/repos/inbox.js';
+import type { MessageInsert, MessageRow } from '../../store/repos/inbox.js';
 import type { Repos } from '../../store/repos/index.js';
 import type { AgentFailure, AgentReply, ReplySink } from '../delivery.js';
 import type { EventEnvelope } from '../event-envelope.js';
 import type { Inbox } from '../inbox.js';
 import { isUniqueViolation } from '../../store/errors.js';
 import { windowClosedByProvider } from './window.js';
+import { messageRow } from '../message-row.js';
 
 export interface SendInput {
   text?: string;
@@ -137,26 +138,23 @@ export class OutboundService implements ReplySink {
       }
     }
     const now = new Date().toISOString();
-    const row: NewMessageRow = {
+    const row = messageRow({
       id: messageId ?? newId(),
-      author: JSON.stringify(author),
-      in_reply_to: opts.inReplyTo ?? replyTarget ?? null,
-      sent_at: null,
-      instance_id: instanceId,
-      channel_id: channel.id,
-      conversation_id: conv.id,
+      author,
+      inReplyTo: opts.inReplyTo ?? replyTarget ?? null,
+      instanceId,
+      channelId: channel.id,
+      conversationId: conv.id,
       direction: 'out',
-      provider_message_id: null,
       status: suppressed ? 'suppressed' : 'queued',
       text: input.text ?? null,
-      content: JSON.stringify({ ...input, ...(replyToProvider ? { reply_to_provider_message_id: replyToProvider } : {}) }),
-      error: null,
-      idempotency_key: idempotencyKey ?? null,
+      content: { ...input, ...(replyToProvider ? { reply_to_provider_message_id: replyToProvider } : {}) },
+      idempotencyKey: idempotencyKey ?? null,
       // When it was accepted (an agent's answer: when its response arrived, not when the answer
       // finished), so an answer sorts before messages the person sent after it was given.
-      created_at: opts.acceptedAt && opts.acceptedAt < now ? opts.acceptedAt : now,
-      updated_at: now,
-    };
+      at: opts.acceptedAt && opts.acceptedAt < now ? opts.acceptedAt : now,
+      updatedAt: now,
+    });
     try {
       await this.repos.inbox.transaction(async (trx) => {
         await this.repos.inbox.insertMessage(trx, row);
@@ -228,7 +226,7 @@ export class OutboundService implements ReplySink {
   }
 
   private byIdempotencyKey(instanceId: string, key: string): Promise<MessageRow | undefined> {
-    return this.repos.inbox.db.selectFrom('messages').selectAll().where('instance_id', '=', instanceId).where('idempotency_key', '=', key).executeTakeFirst();
+    return this.repos.conversations.messageByIdempotencyKey(instanceId, key);
   }
 
   /** An agent's answer in its webhook response: sent once even if the event is delivered again. */
@@ -287,24 +285,22 @@ export class OutboundService implements ReplySink {
     if (!conv || !channel) return undefined;
     const now = new Date().toISOString();
     const error = { code: reason, message: detail };
-    const row: NewMessageRow = {
+    const row = messageRow({
       id: messageId ?? newId(),
-      instance_id: event.instance_id,
-      channel_id: channel.id,
-      conversation_id: conv.id,
+      instanceId: event.instance_id,
+      channelId: channel.id,
+      conversationId: conv.id,
       direction: 'out',
-      provider_message_id: null,
       status: 'failed',
-      status_reason: reason,
-      author: JSON.stringify({ kind: 'agent' }),
-      in_reply_to: typeof event.data.message_id === 'string' ? event.data.message_id : null,
+      statusReason: reason,
+      author: { kind: 'agent' },
+      inReplyTo: typeof event.data.message_id === 'string' ? event.data.message_id : null,
       text: input.text || null,
-      content: JSON.stringify({ ...input, in_reply_to_event: event.id }),
-      error: JSON.stringify(error),
-      idempotency_key: key,
-      created_at: now,
-      updated_at: now,
-    };
+      content: { ...input, in_reply_to_event: event.id },
+      error,
+      idempotencyKey: key,
+      at: now,
+    });
     try {
       await this.repos.inbox.transaction(async (trx) => {
         await this.repos.inbox.insertMessage(trx, row);
