@@ -76,6 +76,24 @@ export class UpstreamUnavailable extends AppError {
   readonly code = 'upstream_unavailable';
 }
 
+/**
+ * The database cannot be reached right now (restarting, connections cut, pool exhausted): nothing
+ * was committed that the caller can rely on, and the same request may succeed shortly. Providers
+ * retry a webhook answered 503; API clients should honour Retry-After. The error handler turns
+ * connection-level database errors (store/errors.ts `isConnectionError`) into this.
+ */
+export class DatabaseUnavailable extends AppError {
+  readonly status = 503;
+  readonly code = 'database_unavailable';
+  constructor(retryAfterSeconds = DATABASE_RETRY_AFTER_SECONDS) {
+    super('The database is unavailable; retry later');
+    this.headers = { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) };
+  }
+}
+
+/** A restart of PostgreSQL or a re-established connection usually takes a few seconds. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 /** A single value_error issue at `loc`, for rules that are not about a field's type. */
 export function valueError(loc: (string | number)[], message: string, input?: unknown): ValidationFailed {
   return new ValidationFailed([{ type: 'value_error', loc, msg: `Value error, ${message}`, input, ctx: { error: message } }]);

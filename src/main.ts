@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   // Optional PostgreSQL schema (created if missing): lets several deployments, or test runs,
   // share one database; it also namespaces the LISTEN/NOTIFY channels. Ignored for SQLite.
   const pgSchema = process.env.SWITCHBOARD_PG_SCHEMA || undefined;
-  const store = await openStore(config.databaseUrl, { pgSchema });
+  const store = await openStore(config.databaseUrl, { pgSchema, onConnectionLost: (err) => logger.warn({ db_error: (err as { code?: string }).code ?? err.message }, 'a pooled database connection was closed; it is reopened when needed') });
   const services = makeServices(config, store, box, logger, { pgSchema });
 
   const generated = await services.apiKeys.bootstrapOperatorKey();

@@ -99,7 +99,7 @@ export interface ServiceOptions {
 export function makeServices(config: Config, store: Store, box: SecretBox, log: Logger, opts: ServiceOptions = {}): Services {
   const repos = makeRepos(store);
   const metrics = createMetrics();
-  const notifier = new Notifier();
+  const notifier = new Notifier(log);
   store.writes?.watch('channels');
   // Anything a tenant's connection settings name goes through the address check; the operator's
   // SWITCHBOARD_*_API_URL origins are trusted (src/net/ssrf.ts).
@@ -129,7 +129,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   // Web chat: the hub fans messages out to widgets (across nodes on PostgreSQL).
   const webChatMedia = new WebChatMedia(media);
   const widgets = makeWebChatHub(notifier, { message: (id) => repos.conversations.message(id), attachments: async (id) => (await webChatMedia.of([id])).get(id) ?? [] }, log);
-  const governor = new RateGovernor(store.db, store.dialect);
+  const governor = new RateGovernor(repos.rateBuckets);
   // Several nodes share PostgreSQL: flood buckets live there too, so the limit is not per node.
   const webchat = new WebChat(repos.webchat, repos.channels, channels, webhooks, widgets, config, { ...(store.dialect === 'postgres' ? { sharedGovernor: governor } : {}), media: webChatMedia, ...opts.webchat });
 

@@ -40,6 +40,13 @@ const SQL = {
   insert: `insert into jobs (kind, instance_id, group_key, ref_id, status, attempts, next_attempt_at, locked_by, locked_until, last_error, payload, created_at, updated_at)
     values (?, ?, ?, ?, 'pending', 0, coalesce((select case when h.next_attempt_at > ? then h.next_attempt_at end from (select next_attempt_at from jobs where group_key = ? and status = 'pending' order by seq limit 1) h), ?), null, null, null, ?, ?, ?)`,
   park: "update jobs set next_attempt_at = ? where group_key = ? and status = 'pending' and seq > ? and next_attempt_at < ?",
+  // PostgreSQL: putting a group's first job off and parking the jobs behind it in one statement,
+  // so no reader (a claim on another node) sees the later jobs due while their head is not.
+  putOffPg: `with head as (
+      update jobs set locked_by = null, locked_until = null, last_error = ?, next_attempt_at = ?, attempts = coalesce(?, attempts), updated_at = ?
+      where seq = ? and locked_by = ? returning group_key, seq)
+    update jobs j set next_attempt_at = ? from head
+    where j.group_key = head.group_key and j.status = 'pending' and j.seq > head.seq and j.next_attempt_at < ?`,
 } as const;
 
 export class JobsRepo {
@@ -56,11 +63,6 @@ export class JobsRepo {
   async enqueue(trx: Kysely<Database> | Transaction<Database>, job: NewJob, now: string): Promise<void> {
     const runAt = job.runAt ?? now;
     await trx.executeQuery(CompiledQuery.raw(this.sql.insert, [job.kind, job.instanceId, job.groupKey, job.refId, runAt, job.groupKey, runAt, JSON.stringify(job.payload ?? {}), now, now]));
-  }
-
-  /** A group's later jobs wait until `runAt`, when its first job (seq) is put off until then. */
-  private async park(job: JobRow, runAt: string): Promise<void> {
-    await this.db.executeQuery(CompiledQuery.raw(this.sql.park, [runAt, job.group_key, job.seq, runAt]));
   }
 
   /** Claim SQL per number of kinds; fixed text, so it is compiled (and prepared) once. */
@@ -120,24 +122,39 @@ export class JobsRepo {
   }
 
   async retry(job: JobRow, node: string, error: string, runAt: string, now: string): Promise<void> {
-    const r = await this.db
-      .updateTable('jobs')
-      .set({ locked_by: null, locked_until: null, last_error: error, next_attempt_at: runAt, updated_at: now })
-      .where('seq', '=', job.seq)
-      .where('locked_by', '=', node)
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) > 0) await this.park(job, runAt);
+    await this.putOff(job, node, error, runAt, now, undefined);
   }
 
   /** Gives the attempt back: the job was not tried (e.g. the rate governor asked to wait). */
   async defer(job: JobRow, node: string, reason: string, runAt: string, now: string): Promise<void> {
-    const r = await this.db
-      .updateTable('jobs')
-      .set({ locked_by: null, locked_until: null, last_error: reason, next_attempt_at: runAt, attempts: Math.max(0, job.attempts - 1), updated_at: now })
-      .where('seq', '=', job.seq)
-      .where('locked_by', '=', node)
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) > 0) await this.park(job, runAt);
+    await this.putOff(job, node, reason, runAt, now, Math.max(0, job.attempts - 1));
+  }
+
+  /**
+   * Releases `job` (still leased to `node`) until `runAt` and parks its group's later jobs until
+   * then, atomically: if a claim could see the head put off but the jobs behind it still due, it
+   * would walk over them (blocked) until the parking landed. One statement on PostgreSQL, one
+   * transaction on SQLite.
+   */
+  private async putOff(job: JobRow, node: string, error: string, runAt: string, now: string, attempts: number | undefined): Promise<void> {
+    if (this.dialect === 'postgres') {
+      await this.db.executeQuery(CompiledQuery.raw(this.sql.putOffPg, [error, runAt, attempts ?? null, now, job.seq, node, runAt, runAt]));
+      return;
+    }
+    await this.db.transaction().execute(async (trx) => {
+      const r = await trx
+        .updateTable('jobs')
+        .set({ locked_by: null, locked_until: null, last_error: error, next_attempt_at: runAt, updated_at: now, ...(attempts === undefined ? {} : { attempts }) })
+        .where('seq', '=', job.seq)
+        .where('locked_by', '=', node)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) > 0) await trx.executeQuery(CompiledQuery.raw(this.sql.park, [runAt, job.group_key, job.seq, runAt]));
+    });
+  }
+
+  /** A running job's own progress (a send's parts already sent), kept for its next attempt. */
+  async savePayload(seq: number, payload: string): Promise<void> {
+    await this.db.updateTable('jobs').set({ payload }).where('seq', '=', seq).execute();
   }
 
   /** Makes a waiting (deferred) job of `kind` for `refId` due now: what it waited for is done. */

@@ -5,6 +5,7 @@
  * matters: receivers always re-read the database, so a lost notification only costs a poll interval.
  */
 import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
 import pg from 'pg';
 
 /** `keys`: an API key was revoked (payload: its id; `*` after a reconnect: forget every cached key). */
@@ -14,17 +15,29 @@ const TOPICS: Topic[] = ['jobs', 'events', 'webchat', 'keys'];
 /** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more. */
 export const MAX_NOTIFY_PAYLOAD_BYTES = 7999;
 
+/** Reconnect delays of the LISTEN connection: from 250 ms, doubling, at most 10 s between tries. */
+export const LISTEN_RETRY_FIRST_MS = 250;
+export const LISTEN_RETRY_MAX_MS = 10_000;
+
 export class Notifier {
   private readonly emitter = new EventEmitter();
   private client: pg.Client | undefined;
   private pgSchema: string | undefined;
+  private closed = false;
+  private url: string | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  /** The next reconnect delay; back to the first after a connection that got as far as LISTEN. */
+  private retryMs = LISTEN_RETRY_FIRST_MS;
+  private failures = 0;
 
-  constructor() {
+  constructor(private readonly log?: Pick<Logger, 'warn' | 'info'>) {
     this.emitter.setMaxListeners(0);
   }
 
-  private closed = false;
-  private url: string | undefined;
+  /** Whether the LISTEN connection is up (always false on SQLite, which needs none). */
+  get listening(): boolean {
+    return this.client !== undefined;
+  }
 
   /** Starts listening on PostgreSQL (no-op for SQLite). */
   async listen(pgUrl: string | undefined, pgSchema?: string): Promise<void> {
@@ -34,41 +47,69 @@ export class Notifier {
     await this.connect();
   }
 
+  /**
+   * Opens the listening connection and LISTENs on every topic. If the connection drops later
+   * (database restart, pg_terminate_backend, network), it is re-opened with backoff and the
+   * channels LISTENed again; meanwhile the job runner polls and streams re-read on their
+   * heartbeat, so nothing is lost, only slower. After a reconnect every topic is woken once, since
+   * notifications sent while away are gone.
+   */
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url });
-    // A dropped listening connection is re-opened with backoff; meanwhile the job runner polls and
-    // streams re-read on their heartbeat, so nothing is lost, only slower. After a reconnect every
-    // topic is woken once, since notifications sent while away are gone.
-    client.on('error', () => undefined);
-    client.on('end', () => {
+    const client = new pg.Client({ connectionString: this.url, fallback_application_name: 'switchboard-listen', keepAlive: true, connectionTimeoutMillis: 10_000 });
+    let ready = false;
+    client.on('error', () => undefined); // followed by 'end', handled there
+    client.once('end', () => {
       if (this.client === client) this.client = undefined;
-      if (!this.closed) this.scheduleReconnect(250);
+      // A connection that never got ready is the caller's failure to handle (listen / the retry loop).
+      if (ready && !this.closed) {
+        this.log?.warn({}, 'the LISTEN connection to PostgreSQL was lost; reconnecting');
+        this.scheduleReconnect();
+      }
     });
-    await client.connect();
-    // Channel names map back to topics exactly (a pattern once missed `sb__webchat`, the names
-    // without a schema, so the default deployment in `public` dropped every notification).
-    const topics = new Map(TOPICS.map((t) => [channelName(t, this.pgSchema), t]));
-    client.on('notification', (n) => {
-      const topic = topics.get(n.channel);
-      if (topic) this.emitter.emit(topic, n.payload ?? '');
-    });
-    for (const name of topics.keys()) await client.query(`LISTEN "${name}"`);
+    try {
+      await client.connect();
+      // Channel names map back to topics exactly (a pattern once missed `sb__webchat`, the names
+      // without a schema, so the default deployment in `public` dropped every notification).
+      const topics = new Map(TOPICS.map((t) => [channelName(t, this.pgSchema), t]));
+      client.on('notification', (n) => {
+        const topic = topics.get(n.channel);
+        if (topic) this.emitter.emit(topic, n.payload ?? '');
+      });
+      // One round trip for every channel.
+      await client.query([...topics.keys()].map((name) => `LISTEN "${name}"`).join('; '));
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+    if (this.closed) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    ready = true;
     this.client = client;
   }
 
-  private reconnectTimer: NodeJS.Timeout | undefined;
-
-  private scheduleReconnect(ms: number): void {
-    if (this.reconnectTimer) return; // one reconnect loop at a time
+  private scheduleReconnect(): void {
+    if (this.reconnectTimer || this.closed) return; // one reconnect loop at a time
+    const ms = this.retryMs;
+    this.retryMs = Math.min(ms * 2, LISTEN_RETRY_MAX_MS);
     const t = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.closed) return;
-      this.connect()
-        .then(() => {
+      this.connect().then(
+        () => {
+          if (this.closed) return;
+          this.log?.info({ failed_attempts: this.failures }, 'the LISTEN connection to PostgreSQL is back');
+          this.failures = 0;
+          this.retryMs = LISTEN_RETRY_FIRST_MS;
           for (const topic of ['jobs', 'events'] as Topic[]) this.emitter.emit(topic, '');
           this.emitter.emit('keys', '*'); // a revocation may have been missed while away
-        })
-        .catch(() => this.scheduleReconnect(Math.min(ms * 2, 10_000)));
+        },
+        () => {
+          this.failures++;
+          this.scheduleReconnect();
+        },
+      );
     }, ms);
     t.unref();
     this.reconnectTimer = t;

@@ -33,6 +33,9 @@ export interface RunnerOptions {
 /** Svix's published retry schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
 export const DEFAULT_SCHEDULE_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
 
+/** The longest pause between claims while claiming fails (a notification still wakes the loop). */
+const CLAIM_BACKOFF_MAX_MS = 5_000;
+
 /** Sends to people: shorter, a reply hours late is worth less than a clear failure. */
 export const SEND_SCHEDULE_MS = [1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000];
 
@@ -47,6 +50,8 @@ export class JobRunner {
   private unsubscribe: (() => void) | undefined;
   /** Jobs done since the last claim: deleted by the next claim, in its transaction. */
   private finished: JobRow[] = [];
+  /** Claims failed in a row (the database is unreachable): the loop backs off. */
+  private claimFailures = 0;
 
   constructor(
     private readonly jobs: JobsRepo,
@@ -112,11 +117,17 @@ export class JobRunner {
         const now = Date.now();
         try {
           claimed = await this.jobs.claim(kinds, this.nodeId, Math.max(0, free), new Date(now).toISOString(), new Date(now + this.opts.leaseMs).toISOString(), finished);
+          if (this.claimFailures > 0) this.log.info({ failed_claims: this.claimFailures }, 'claiming jobs works again');
+          this.claimFailures = 0;
         } catch (err) {
           // Nothing was deleted: the finished jobs are recorded with the next claim. (If this node
           // dies first, their leases run out and they run again: at-least-once.)
           this.finished.unshift(...finished);
-          this.log.error({ err }, 'claiming jobs failed');
+          // The database is away (restart, cut connection): keep trying, more slowly, and say so
+          // once rather than twice a second for the whole outage.
+          if (this.claimFailures++ === 0) this.log.error({ err }, 'claiming jobs failed; retrying with backoff');
+          await this.sleep(Math.min(this.opts.pollMs * 2 ** Math.min(this.claimFailures, 6), CLAIM_BACKOFF_MAX_MS));
+          continue;
         }
       }
       for (const job of claimed) this.track(this.run(job));

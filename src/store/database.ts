@@ -38,7 +38,12 @@ export interface OpenOptions {
   poolSize?: number;
   /** SQLite: after this long without writes, the WAL is checkpointed with TRUNCATE (0 bytes). */
   walIdleTruncateMs?: number;
+  /** PostgreSQL: an idle pooled connection was closed by the server (logged by the caller). */
+  onConnectionLost?: (err: Error) => void;
 }
+
+/** How long a PostgreSQL query waits for a pooled connection (or to open one) before failing. */
+export const PG_CONNECT_TIMEOUT_MS = 10_000;
 
 /** Bytes of WAL kept after a reset (SQLite's journal_size_limit). */
 const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
@@ -73,7 +78,28 @@ export async function openStore(url: string, opts: OpenOptions = {}): Promise<St
       await admin.query(`CREATE SCHEMA IF NOT EXISTS "${opts.pgSchema.replace(/"/g, '')}"`);
       await admin.end();
     }
-    const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, options });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: opts.poolSize ?? 10,
+      options,
+      // Named in pg_stat_activity (an operator can find, or cut, one node's sessions); an
+      // application_name in DATABASE_URL wins.
+      fallback_application_name: 'switchboard',
+      // Waiting for a connection ends: a request fails with a 503 (see isConnectionError) instead
+      // of hanging while the database is unreachable or every connection is stuck.
+      connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+      // A server that vanished without closing the socket is noticed by TCP instead of never.
+      keepAlive: true,
+    });
+    // An idle connection the server closes (restart, pg_terminate_backend) raises 'error' on the
+    // pool; unheard, that event would end the process. The pool drops the connection and opens a
+    // fresh one when next needed, so there is nothing to do but say so.
+    pool.on('error', (err) => opts.onConnectionLost?.(err));
+    // A connection that is checked out but between statements (a transaction waiting on its next
+    // query) has no listener of the pool's, and its 'error' would end the process the same way.
+    // The failure reaches the code using it as a rejected next query ("not queryable"); on release
+    // the pool sees it is broken and drops it.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: nulSafePool(pool) }) });
     dialect = 'postgres';
   } else {

@@ -2,7 +2,9 @@
  * Several real Switchboard processes (`node --import tsx src/main.ts`) on one PostgreSQL schema,
  * sharing one operator key and one secret key, for multi-node tests. With `database: true` the
  * nodes get a database of their own (CREATE DATABASE, dropped at close) and run in its `public`
- * schema without SWITCHBOARD_PG_SCHEMA: the defaults a new deployment runs on.
+ * schema without SWITCHBOARD_PG_SCHEMA: the defaults a new deployment runs on. Each node's
+ * connections carry an application_name of its own (`appName(i)`), so a test can find them in
+ * pg_stat_activity (and cut them with pg_terminate_backend).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,12 +26,20 @@ export interface Cluster {
   /** The connection URL the nodes use. */
   url: string;
   adminKey: string;
-  /** A connection to the same database, for inspecting the schema directly. */
-  admin: pg.Client;
+  /**
+   * Connections to the same database, for inspecting the schema directly (a pool, so a query
+   * after a database restart or a cut connection opens a fresh one). Not an application_name of
+   * any node.
+   */
+  admin: pg.Pool;
   /** The tail of each node's stderr, to print when a test fails. */
   stderr: string[];
   /** Starts node `i` and resolves with its base URL once /healthz answers. */
   node(i: number): Promise<string>;
+  /** The application_name node `i`'s PostgreSQL sessions carry. */
+  appName(i: number): string;
+  /** Whether node `i` was started and its process has not exited. */
+  alive(i: number): boolean;
   /** POSTs `body` to `base + path` with the operator key; the JSON answer, which must be a 201. */
   create(base: string, path: string, body: unknown): Promise<any>;
   /** Kills node `i` at once (SIGKILL: no shutdown, leases left behind) and waits for it to exit. */
@@ -69,8 +79,8 @@ export async function startCluster(serverUrl: string, opts: ClusterOptions): Pro
       await c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).finally(() => c.end());
     };
   }
-  const admin = new pg.Client({ connectionString: pgUrl });
-  await admin.connect();
+  const admin = new pg.Pool({ connectionString: pgUrl, max: 2, application_name: `${name}_test` });
+  admin.on('error', () => undefined); // an idle connection cut by a fault test: the pool drops it
   if (!opts.database) await admin.query(`CREATE SCHEMA "${schema}"`);
   const adminKey = `sb_${opts.prefix}_admin_` + randomBytes(12).toString('hex');
   // Shared by every node: secrets written by one are read by the other.
@@ -78,6 +88,12 @@ export async function startCluster(serverUrl: string, opts: ClusterOptions): Pro
   const children: ChildProcess[] = [];
   const byIndex = new Map<number, ChildProcess>();
   const stderr: string[] = [];
+  const appName = (i: number) => `${name}_node${i}`.slice(0, 63);
+  const nodeUrl = (i: number) => {
+    const u = new URL(pgUrl);
+    u.searchParams.set('application_name', appName(i));
+    return u.toString();
+  };
 
   return {
     schema,
@@ -92,7 +108,7 @@ export async function startCluster(serverUrl: string, opts: ClusterOptions): Pro
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
         env: {
           ...process.env,
-          DATABASE_URL: pgUrl,
+          DATABASE_URL: nodeUrl(i),
           // A fresh schema per run (it also namespaces LISTEN/NOTIFY), or none in a database of its own.
           SWITCHBOARD_PG_SCHEMA: opts.database ? '' : schema,
           PORT: String(port),
@@ -116,9 +132,15 @@ export async function startCluster(serverUrl: string, opts: ClusterOptions): Pro
       const end = Date.now() + 60_000;
       while (!(await fetch(`${base}/healthz`).then((r) => r.ok).catch(() => false))) {
         if (Date.now() > end) throw new Error(`node ${i} did not come up:\n${stderr[i]}`);
+        if (child.exitCode !== null) throw new Error(`node ${i} exited with ${child.exitCode} while starting:\n${stderr[i]}`);
         await new Promise((r) => setTimeout(r, 100));
       }
       return base;
+    },
+    appName,
+    alive(i) {
+      const child = byIndex.get(i);
+      return !!child && child.exitCode === null && child.signalCode === null;
     },
     async create(base, path, body) {
       const r = await fetch(base + path, { method: 'POST', headers: { 'x-api-key': adminKey, 'content-type': 'application/json' }, body: JSON.stringify(body) });

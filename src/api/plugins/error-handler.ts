@@ -1,10 +1,12 @@
 /**
  * The one place errors become HTTP responses. Typed AppErrors map to their status; Fastify's own
- * errors (oversized body, bad content) map to FastAPI-shaped bodies; anything else is a 500 whose
- * body says nothing about internals (the details go to the log).
+ * errors (oversized body, bad content) map to FastAPI-shaped bodies; a database that cannot be
+ * reached is a 503 with Retry-After (the request may succeed when retried); anything else is a 500
+ * whose body says nothing about internals (the details go to the log).
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { AppError, ValidationFailed, type ValidationIssue } from '../../errors.js';
+import { AppError, DatabaseUnavailable, ValidationFailed, type ValidationIssue } from '../../errors.js';
+import { isConnectionError } from '../../store/errors.js';
 
 const FASTIFY_STATUS_DETAIL: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'Request body is too large',
@@ -27,7 +29,13 @@ export function withoutSecretInput(issue: ValidationIssue): ValidationIssue {
 }
 
 export function registerErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
+  app.setErrorHandler((caught: FastifyError | AppError, req, reply) => {
+    let err = caught;
+    if (!(err instanceof AppError) && isConnectionError(err)) {
+      // Expected during a database restart or a cut connection: one line, no stack per request.
+      req.log.warn({ db_error: (err as { code?: string }).code ?? err.message }, 'database unavailable');
+      err = new DatabaseUnavailable();
+    }
     if (err instanceof ValidationFailed) {
       return reply.code(422).type('application/json').send({ detail: err.issues.map(withoutSecretInput) });
     }
