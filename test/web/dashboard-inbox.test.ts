@@ -114,6 +114,7 @@ for (const kind of storeKinds()) {
       await head().getByRole('button', { name: 'Claim' }).click();
       await head().locator('.badge.human').waitFor();
       await head().getByText('assigned to Sam').waitFor();
+      assert.equal(await head().locator('.mode-reason').textContent(), 'Handed over: claimed by Sam in the dashboard');
       const c = await api(`/${conv.id}`);
       assert.equal(c.mode, 'human');
       assert.equal(c.assignee, 'Sam');
@@ -152,6 +153,8 @@ for (const kind of storeKinds()) {
       await suppressed.locator('.badge.suppressed').waitFor();
       assert.equal(await suppressed.locator('.author').textContent(), 'Agent');
       assert.ok(!tg.sentMessages(CHAT).some((m) => m.text === 'a:during'), 'not sent to the person');
+      // The list's preview follows: the last message is the held-back answer.
+      await page.locator(`[data-conversation-id="${conv.id}"] .preview`, { hasText: 'a:during' }).waitFor();
       if (kind === 'sqlite') {
         await page.evaluate(() => window.scrollTo(0, 0));
         await page.screenshot({ path: `${SHOTS}dashboard-inbox.png`, fullPage: true });

@@ -85,7 +85,9 @@ export async function conversationView(ctx, box, id, listed, changed) {
           : h('button', { type: 'button', onclick: () => act('reopen') }, 'Reopen')),
       h('p', { class: 'muted small' }, conv.mode === 'human'
         ? 'Human mode: the agent still sees events (marked human) but its replies are held back.'
-        : 'Agent mode: the agent answers. Claim the conversation to answer yourself.'));
+        : 'Agent mode: the agent answers. Claim the conversation to answer yourself.'),
+      // Why it is in this mode (a handoff the agent asked for says why; "idle" after a quiet spell).
+      ...(conv.mode_reason ? [h('p', { class: 'small mode-reason' }, h('span', { class: 'muted' }, conv.mode === 'human' ? 'Handed over: ' : 'Back to the agent: '), modeReason(conv.mode_reason))] : []));
   };
 
   /** @param {Message} m */
@@ -153,6 +155,9 @@ export async function conversationView(ctx, box, id, listed, changed) {
   paintHead();
   await refresh();
 }
+
+/** The stable reasons in words; a handoff's own reason is shown as the agent or operator wrote it. @param {string} r */
+const modeReason = (r) => ({ operator_message: 'an operator wrote in the conversation', idle: 'no message for a while' })[r] ?? r;
 
 /**
  * @param {ViewContext} ctx
