@@ -4,7 +4,8 @@
  * "Load older messages" pages back with `before`; Claim (handoff with the operator as assignee ->
  * mode human), an operator reply (author "Sam", reaching the fake Telegram), an agent reply held
  * back as suppressed, Hand back (resume -> agent, the agent answers again), Close (status closed,
- * gone from the open filter, listed under "Any status"), Reopen; the mode filter.
+ * gone from the open filter, listed under "Any status"), Reopen; the mode and channel filters; a
+ * person's markup and name shown as text; the list paged with next_cursor ("More conversations").
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -223,6 +224,36 @@ for (const kind of storeKinds()) {
       assert.equal(await m.locator('.body img, .body script, .body strong, .body b').count(), 0);
       assert.equal(await m.locator('.author').textContent(), '<b onmouseover=alert(1)>Eve</b>');
       assert.equal(await page.evaluate(() => (window as any).pwned), undefined);
+    });
+
+    test('the list pages with next_cursor: "More conversations" appends until the last page', async () => {
+      const total = (await api('?limit=500')).conversations.length;
+      assert.ok(total >= 3, `${total} conversations`);
+      // The same dashboard and server with a page of one conversation instead of 100: the request
+      // is rewritten on its way out, the answers (and cursors) are the server's.
+      await page.route(/\/conversations\?/, (route) => {
+        const u = new URL(route.request().url());
+        u.searchParams.set('limit', '1');
+        return route.continue({ url: u.toString() });
+      });
+      try {
+        await page.getByRole('tab', { name: 'Inbox' }).click();
+        await page.getByRole('combobox', { name: 'Status' }).selectOption('');
+        const items = page.locator('[data-conversation-id]');
+        const more = page.getByRole('button', { name: 'More conversations' });
+        await more.waitFor();
+        assert.equal(await items.count(), 1);
+        for (let n = 2; n <= total; n++) {
+          await more.click();
+          await items.nth(n - 1).waitFor();
+        }
+        await more.waitFor({ state: 'hidden' });
+        assert.equal(await items.count(), total);
+        const ids = await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-conversation-id')));
+        assert.equal(new Set(ids).size, total, 'each conversation once');
+      } finally {
+        await page.unroute(/\/conversations\?/);
+      }
     });
   });
 }

@@ -148,6 +148,8 @@ describe('web chat widget in Chromium', { skip: !hasChromium() && 'chromium is n
     assert.ok(partial.length < final.length && final.startsWith(partial.trim()), `partial ${JSON.stringify(partial)}`);
     await waitUntil(async () => (await p.locator('#switchboard-chat .msg.out[data-streamed="true"]').getAttribute('aria-busy')) === null, 5000, 'final message');
     assert.equal(await bubbles(p, 'out').count(), 1);
+    // A channel without config.agent_name: its agent is "Agent".
+    assert.equal(await bubbles(p, 'out').first().locator('.meta b').textContent(), 'Agent');
     await p.close();
   });
 

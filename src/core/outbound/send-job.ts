@@ -113,12 +113,13 @@ export class SendJob {
     // Otherwise (Twilio MMS) they ride on the (last) text.
     if (caps.maxAttachments === 1) {
       const captioned = attachments?.length && md ? renderFor(format, md, { limit: CAPTION_LIMIT }).chunks : undefined;
-      if (attachments?.length && captioned?.length === 1) {
-        const chunks: OutboundChunk[] = attachments.map((a, i) => ({ text: i === 0 ? captioned[0] : '', attachments: [a] }));
+      const groups = groupAttachments(attachments ?? [], adapter.outbound?.mediaGroup);
+      if (groups.length && captioned?.length === 1) {
+        const chunks: OutboundChunk[] = groups.map((g, i) => ({ text: i === 0 ? captioned[0] : '', attachments: g }));
         Object.assign(chunks[0], replyTo);
         return chunks;
       }
-      const chunks: OutboundChunk[] = [...texts.map((text) => ({ text })), ...(attachments ?? []).map((a) => ({ text: '', attachments: [a] }))];
+      const chunks: OutboundChunk[] = [...texts.map((text) => ({ text })), ...groups.map((g) => ({ text: '', attachments: g }))];
       if (chunks.length) Object.assign(chunks[0], replyTo);
       return chunks;
     }
@@ -249,4 +250,18 @@ export class SendJob {
     await this.inbox.emit(channel, msg.conversation_id, 'message.status', { kind: 'status', message_id: msg.id, status: 'failed', status_reason: reason, error }, `out:${msg.id}:failed`);
     return outcome === 'done' ? { kind: 'done' } : { kind: 'dead', error: String(error.message ?? 'send failed') };
   }
+}
+
+/** Attachments as messages: one each, or runs of the same album key where the sender has albums. */
+function groupAttachments(list: OutboundAttachment[], albums: { max: number; key(a: OutboundAttachment): string | undefined } | undefined): OutboundAttachment[][] {
+  const out: OutboundAttachment[][] = [];
+  let runKey: string | undefined;
+  for (const a of list) {
+    const key = albums ? albums.key(a) : undefined;
+    const last = out[out.length - 1];
+    if (key !== undefined && key === runKey && last && last.length < albums!.max) last.push(a);
+    else out.push([a]);
+    runKey = key;
+  }
+  return out;
 }

@@ -21,6 +21,8 @@ import type { Inbox } from '../inbox.js';
 import { isUniqueViolation } from '../../store/errors.js';
 import { windowClosedByProvider } from './window.js';
 import { messageRow } from '../message-row.js';
+import { getProvider } from '../../adapters/registry.js';
+import { capabilitiesFor } from '../../adapters/contract.js';
 
 export interface SendInput {
   text?: string;
@@ -70,8 +72,6 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
-const WINDOW_MS = 24 * 3600 * 1000;
-
 /** Why an answer could not be accepted for sending, as stored in `status_reason`. */
 export type AnswerFailure = 'agent_timeout' | 'agent_stream_broken' | 'agent_superseded' | 'whatsapp_window_closed' | 'channel_disabled' | 'agent_error';
 
@@ -120,9 +120,13 @@ export class OutboundService implements ReplySink {
     const channel = await this.repos.channels.get(conv.channel_id);
     if (!channel) throw new NotFound('Conversation not found');
     if (channel.enabled !== 1) throw new SendRefused('channel_disabled', 'The channel of this conversation is disabled; enable it to send.');
-    if (channel.channel_type === 'whatsapp' && !input.template) {
+    // A customer-care window (WhatsApp's 24 h, on every provider that serves it) is the
+    // adapter's capability: free-form sends outside it need a template.
+    const adapter = getProvider(channel.provider);
+    const windowHours = adapter ? capabilitiesFor(adapter, channel.channel_type).customerCareWindowHours : null;
+    if (windowHours && !input.template) {
       const last = conv.last_inbound_at ? Date.parse(conv.last_inbound_at) : NaN;
-      if (!(Date.now() - last < WINDOW_MS)) throw new SendRefused('whatsapp_window_closed', WINDOW_DETAIL);
+      if (!(Date.now() - last < windowHours * 3600 * 1000)) throw new SendRefused('whatsapp_window_closed', WINDOW_DETAIL);
       // The provider said so (131047, 63016) after the person's last message: our clock may
       // think the window is open, WhatsApp does not.
       if (windowClosedByProvider(conv)) throw new SendRefused('whatsapp_window_closed', `${WINDOW_DETAIL} WhatsApp refused the last free-form message with "re-engagement required".`);
