@@ -3,12 +3,12 @@
  * grant (unknown refresh token -> 400 invalid_grant, wrong client -> 401 invalid_client) and issues
  * short-lived access tokens; /gmail/v1/users/me/... checks them (-> 401 UNAUTHENTICATED) and serves
  * messages.send (stores raw + threadId; a threadId is kept only when the subject matches, as on
- * Gmail), watch, stop, history.list (404 when startHistoryId is older than the kept history) and
- * messages.get(format=raw) for messages tests add, messages.get(format=full) (the MIME tree as a
- * `payload` of parts: an attachment part has a `filename` and `body: {attachmentId, size}`, other
- * leaves carry base64url `body.data`) and messages.attachments.get (`{attachmentId, size, data}`,
- * base64url) for an attachmentId issued for that message — ids are opaque and differ between
- * messages.get calls, as on Gmail.
+ * Gmail), users.getProfile (the mailbox's address), watch, stop, history.list (404 when
+ * startHistoryId is older than the kept history) and messages.get(format=raw) for messages tests
+ * add, messages.get(format=full) (the MIME tree as a `payload` of parts: an attachment part has a
+ * `filename` and `body: {attachmentId, size}`, other leaves carry base64url `body.data`) and
+ * messages.attachments.get (`{attachmentId, size, data}`, base64url) for an attachmentId issued
+ * for that message — ids are opaque and differ between messages.get calls, as on Gmail.
  *
  * Example:
  *   const gm = await startFakeGmail();
@@ -150,6 +150,9 @@ export async function startFakeGmail(opts: FakeGmailOptions = {}): Promise<FakeG
   }
 
   function gmail(rest: string, req: RecordedRequest): FakeReply {
+    if (rest === 'profile' && req.method === 'GET') {
+      return { status: 200, json: { emailAddress, messagesTotal: messages.length, threadsTotal: new Set(messages.map((m) => m.threadId)).size, historyId: String(historyId) } };
+    }
     if (rest === 'messages/send' && req.method === 'POST') {
       const b = fields(req.body);
       if (typeof b.raw !== 'string' || b.raw === '') return googleError(400, 'INVALID_ARGUMENT', "'raw' RFC822 payload message string or uploading message via /upload/* URL required", 'invalidArgument');

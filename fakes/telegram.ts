@@ -42,6 +42,8 @@ export interface FakeTelegramMessage {
   /** A file uploaded with the request (multipart/form-data): its name, type and exact bytes. */
   upload?: { fileName?: string; contentType?: string; bytes: Buffer };
   reply_to_message_id?: number;
+  /** Set on the messages of one album (sendMediaGroup). */
+  media_group_id?: string;
   /** Earlier texts, oldest first, one per successful edit. */
   edits: string[];
 }
@@ -177,6 +179,57 @@ export async function startFakeTelegram(opts: FakeTelegramOptions = {}): Promise
     return ok(apiMessage(msg));
   }
 
+  /**
+   * sendMediaGroup as the Bot API takes it: `media` a JSON array of 2-10 InputMedia (photo and
+   * video may mix; documents and audio only with their own kind), each `media` an `attach://<name>`
+   * naming a multipart file part, or a URL/file_id; captions up to 1024 characters each.
+   */
+  function mediaGroup(token: string, chat: string, p: Params): FakeReply {
+    let list: unknown = p.media;
+    if (typeof list === 'string') {
+      try {
+        list = JSON.parse(list) as unknown;
+      } catch {
+        return bad("can't parse media JSON object");
+      }
+    }
+    if (!Array.isArray(list)) return bad('media must be an array');
+    if (list.length < 2 || list.length > 10) return bad('wrong number of media in the album: 2-10 allowed');
+    const types = list.map((m) => fields(m).type);
+    if (!types.every((t) => t === 'photo' || t === 'video' || t === 'document' || t === 'audio')) return bad('unsupported InputMedia type');
+    const kinds = new Set(types.map((t) => (t === 'photo' || t === 'video' ? 'visual' : t)));
+    if (kinds.size > 1) return bad('documents and audio files can be only grouped in an album with messages of the same type');
+    const items: { kind: FakeTelegramMessage['kind']; caption: string; parseMode?: string; media?: string; upload?: FakeTelegramMessage['upload'] }[] = [];
+    for (const raw of list) {
+      const m = fields(raw);
+      const kind = m.type as FakeTelegramMessage['kind'];
+      const ref = m.media;
+      if (typeof ref !== 'string' || ref === '') return bad('media not specified');
+      const bad2 = checkText(m.caption, m.parse_mode, 1024, 'caption', true);
+      if (bad2) return bad2;
+      const caption = typeof m.caption === 'string' ? m.caption : '';
+      const parseMode = typeof m.parse_mode === 'string' ? m.parse_mode : undefined;
+      if (ref.startsWith('attach://')) {
+        const up = fields(p[ref.slice('attach://'.length)]);
+        if (up.__upload !== true) return bad(`file attach://${ref.slice(9)} not found in the request`);
+        const bytes = up.bytes as Buffer;
+        if (bytes.length === 0) return bad('file must be non-empty');
+        if (bytes.length > (kind === 'photo' ? 10 : 50) * 1024 * 1024) return err(413, 'Request Entity Too Large');
+        if (kind === 'photo' && !/^image\//.test(String(up.contentType ?? ''))) return bad('IMAGE_PROCESS_FAILED');
+        items.push({ kind, caption, parseMode, upload: { fileName: up.fileName as string, contentType: up.contentType as string | undefined, bytes } });
+      } else items.push({ kind, caption, parseMode, media: ref });
+    }
+    const groupId = String(Date.now()) + String(nextId.size);
+    const out: Params[] = [];
+    for (const it of items) {
+      const reply = newMessage(token, chat, it.kind, { ...p, parse_mode: it.parseMode }, it.caption, it.media, it.upload);
+      const msg = messages[messages.length - 1]!;
+      msg.media_group_id = groupId;
+      out.push({ ...((reply.json as { result: Params }).result), media_group_id: groupId });
+    }
+    return ok(out);
+  }
+
   function apiMessage(m: FakeTelegramMessage): Params {
     const chatId = /^-?\d+$/.test(m.chat_id) ? Number(m.chat_id) : m.chat_id;
     const out: Params = {
@@ -275,6 +328,8 @@ export async function startFakeTelegram(opts: FakeTelegramOptions = {}): Promise
         return checkText(p.caption, p.parse_mode, 1024, 'caption', true) ??
           newMessage(token, chat, key, p, typeof p.caption === 'string' ? p.caption : '', media);
       }
+      case 'sendmediagroup':
+        return mediaGroup(token, chat, p);
       case 'editmessagetext': {
         const id = Number(p.message_id);
         const msg = messages.find((m) => m.token === token && m.chat_id === chat && m.message_id === id);

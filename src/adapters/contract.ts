@@ -270,6 +270,12 @@ export interface OutboundPart {
   rateLimits(ctx: SendContext): RateLimit[];
   /** Shows "typing..." where the channel can (capabilities.typing). */
   typing?(ctx: SendContext, lastInboundProviderMessageId?: string): Promise<void>;
+  /**
+   * Albums, on channels that send one attachment per message (capabilities.maxAttachments 1):
+   * consecutive attachments with the same `key` (undefined: never grouped) go as one chunk of up
+   * to `max`, the text as the first one's caption (Telegram sendMediaGroup).
+   */
+  mediaGroup?: { max: number; key(a: OutboundAttachment): string | undefined };
   /** A live preview of a streamed answer (capabilities.drafts). */
   draft?: {
     /** Whether this conversation can show drafts (Telegram: private chats only). */

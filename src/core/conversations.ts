@@ -188,7 +188,7 @@ export class ConversationsService {
     const assignee = p.assignee === undefined ? c.assignee : p.assignee;
     if (c.mode === 'human') {
       // Already human: only a new assignee is recorded (no second handoff event).
-      if (p.assignee !== undefined && p.assignee !== c.assignee) await this.repos.inbox.db.updateTable('conversations').set({ assignee: p.assignee, updated_at: now }).where('id', '=', c.id).execute();
+      if (p.assignee !== undefined && p.assignee !== c.assignee) await this.repos.conversations.setAssignee(c.id, p.assignee, now);
       return this.get(instanceId, id);
     }
     await this.inbox.emit(await this.channelOf(c), c.id, 'conversation.handoff', this.eventData(c, { mode: 'human', reason, assignee, by: p.by ?? { kind: 'agent' } }), `conv:${c.id}:handoff:${newId()}`, (trx) =>

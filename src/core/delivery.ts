@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { standardWebhookHeaders } from '../crypto/standard-webhooks.js';
 import type { SecretBox } from '../crypto/secret-box.js';
+import { parseRetryAfter } from '../adapters/shared/provider-error.js';
 import { blockedCause, type GuardedRequest, type GuardedResponse } from '../net/ssrf.js';
 import type { JobRow } from '../queue/jobs.js';
 import type { JobOutcome } from '../queue/runner.js';
@@ -232,7 +233,7 @@ export class AgentDelivery {
 
     if (res.statusCode < 200 || res.statusCode >= 300) {
       await res.body.dump().catch(() => undefined);
-      const ra = retryAfterMs(header(res, 'retry-after'));
+      const ra = parseRetryAfter(header(res, 'retry-after'), Date.now(), AGENT_RETRY_AFTER_MAX_MS);
       const kind = res.statusCode >= 300 && res.statusCode < 400 ? 'redirect (not followed)' : `HTTP ${res.statusCode}`;
       return { kind: 'retry', error: `the agent answered ${kind}`, ...(ra !== undefined ? { delayMs: ra } : {}) };
     }
@@ -323,10 +324,5 @@ function parseReply(text: string): AgentReply | undefined {
   return reply as AgentReply;
 }
 
-/** Retry-After as seconds or an HTTP date, capped at an hour. */
-export function retryAfterMs(v: string | null): number | undefined {
-  if (!v) return undefined;
-  const secs = Number(v);
-  const ms = Number.isFinite(secs) ? secs * 1000 : Date.parse(v) - Date.now();
-  return Number.isFinite(ms) ? Math.min(Math.max(0, ms), 3_600_000) : undefined;
-}
+/** An agent's Retry-After counts for at most an hour (a mistaken header must not park its events for days). */
+export const AGENT_RETRY_AFTER_MAX_MS = 3_600_000;

@@ -20,6 +20,28 @@ export interface EventEnvelope {
   data: Record<string, unknown>;
 }
 
+/**
+ * The one place an envelope is put together, for provider events and Switchboard's own alike.
+ * `cursor` is '' while unknown (PostgreSQL: the sequencer writes it in after the commit).
+ */
+export function envelopeFor(
+  channel: { id: string; instance_id: string; channel_type: string; provider: string; external_identifier: string },
+  e: { id: string; type: string; conversation: EventEnvelope['conversation']; data: Record<string, unknown>; createdAt: string; cursor?: string },
+): EventEnvelope {
+  return {
+    id: e.id,
+    type: e.type,
+    instance_id: channel.instance_id,
+    channel_id: channel.id,
+    conversation_id: e.conversation?.id ?? null,
+    conversation: e.conversation,
+    cursor: e.cursor ?? '',
+    created_at: e.createdAt,
+    channel: { type: channel.channel_type, provider: channel.provider, external_identifier: channel.external_identifier },
+    data: e.data,
+  };
+}
+
 /** The normalised event as the agent sees it, with our message id when a message was stored. */
 export function eventData(e: InboundEvent, messageId?: string): Record<string, unknown> {
   const { kind, ...rest } = e;

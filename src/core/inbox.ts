@@ -11,8 +11,9 @@ import type { JobsRepo } from '../queue/jobs.js';
 import type { ChannelRow } from '../store/repos/channels.js';
 import type { ConversationState, EventInsert, InboxRepo, Tx } from '../store/repos/inbox.js';
 import type { DeliveryStatus, InboundEvent, MessageEvent } from './events.js';
+import { messageRow } from './message-row.js';
 import { eventTypeOf } from './events.js';
-import { eventData, messageContent, unsequencedPayload, type EventEnvelope } from './event-envelope.js';
+import { envelopeFor, eventData, messageContent, unsequencedPayload, type EventEnvelope } from './event-envelope.js';
 import type { EventSequencer } from './event-sequencer.js';
 
 export interface IngestResult {
@@ -57,7 +58,8 @@ interface PgBatch {
   events: EventInsert[];
 }
 
-function dedupeKeyOf(channel: ChannelRow, e: InboundEvent): string {
+/** How a provider event is recognised when it comes again: its channel and the provider's own event id. */
+export function dedupeKeyOf(channel: Pick<ChannelRow, 'id'>, e: Pick<InboundEvent, 'providerEventId'>): string {
   return `${channel.id}\n${e.providerEventId}`;
 }
 
@@ -337,18 +339,8 @@ export class Inbox {
       if (change && !(await change(trx))) return;
       const seq = inst.event_seq + 1;
       const conversation = conversationId ? ((await this.repo.conversationState(trx, conversationId)) ?? null) : null;
-      const envelope: EventEnvelope = {
-        id: newId(),
-        type,
-        instance_id: channel.instance_id,
-        channel_id: channel.id,
-        conversation_id: conversationId,
-        conversation,
-        cursor: String(seq),
-        created_at: nowIso,
-        channel: { type: channel.channel_type, provider: channel.provider, external_identifier: channel.external_identifier },
-        data,
-      };
+      const envelope = envelopeFor(channel, { id: newId(), type, conversation, data, createdAt: nowIso, cursor: String(seq) });
+      envelope.conversation_id = conversationId;
       await this.repo.insertEvent(trx, { id: envelope.id, instance_id: channel.instance_id, seq, channel_id: channel.id, conversation_id: conversationId, type, dedupe_key: dedupeKey, payload: JSON.stringify(envelope), created_at: nowIso });
       await this.repo.setEventSeq(trx, channel.instance_id, seq);
       if (inst.agent_url) {
@@ -378,17 +370,8 @@ export class Inbox {
         if (conversationId) await this.repo.lockConversation(trx, conversationId);
         if (change && !(await change(trx))) return;
         const conversation = conversationId ? ((await this.repo.conversationState(trx, conversationId)) ?? null) : null;
-        const envelope = {
-          id: newId(),
-          type,
-          instance_id: channel.instance_id,
-          channel_id: channel.id,
-          conversation_id: conversationId,
-          conversation,
-          created_at: nowIso,
-          channel: { type: channel.channel_type, provider: channel.provider, external_identifier: channel.external_identifier },
-          data,
-        };
+        const envelope = envelopeFor(channel, { id: newId(), type, conversation, data, createdAt: nowIso });
+        envelope.conversation_id = conversationId;
         await this.repo.insertEvent(trx, { id: envelope.id, instance_id: channel.instance_id, seq: null, channel_id: channel.id, conversation_id: conversationId, type, dedupe_key: dedupeKey, payload: unsequencedPayload(envelope), created_at: nowIso });
         if (inst.agent_url) {
           await this.jobs.enqueue(trx, { kind: 'deliver', instanceId: channel.instance_id, groupKey: `deliver:${conversationId ?? envelope.id}`, refId: envelope.id }, nowIso);
@@ -424,24 +407,24 @@ export class Inbox {
       conversation = { id: conv.id, status: conv.status, mode: conv.mode };
       if (conv.created) opened = conversation;
       messageId = newId();
-      await this.repo.insertMessage(trx, {
-        id: messageId,
-        instance_id: channel.instance_id,
-        channel_id: channel.id,
-        conversation_id: conv.id,
-        direction: 'in',
-        provider_message_id: e.providerMessageId,
-        status: 'received',
-        text: e.text ?? e.email?.text ?? null,
-        // The provider's raw payload is kept once, on the event (data.raw); the message keeps the
-        // normalised fields. Emails and WhatsApp batches made it the largest part of both rows.
-        content: JSON.stringify(messageContent(e)),
-        error: null,
-        idempotency_key: null,
-        created_at: now,
-        updated_at: now,
-        author: JSON.stringify(contactAuthor(e.from)),
-      });
+      await this.repo.insertMessage(
+        trx,
+        messageRow({
+          id: messageId,
+          instanceId: channel.instance_id,
+          channelId: channel.id,
+          conversationId: conv.id,
+          direction: 'in',
+          providerMessageId: e.providerMessageId,
+          status: 'received',
+          text: e.text ?? e.email?.text ?? null,
+          // The provider's raw payload is kept once, on the event (data.raw); the message keeps the
+          // normalised fields. Emails and WhatsApp batches made it the largest part of both rows.
+          content: messageContent(e),
+          at: now,
+          author: contactAuthor(e.from),
+        }),
+      );
       if (e.media?.length && this.media) attachments = await this.media.prepare(trx, channel, e, messageId, eventId, now);
     } else if (e.kind === 'status') {
       const msg = await this.repo.messageByProviderId(trx, channel.id, e.providerMessageId);
@@ -461,18 +444,7 @@ export class Inbox {
       if (e.kind === 'call' && e.media?.length && this.media) attachments = await this.media.prepare(trx, channel, e, null, eventId, now);
     }
 
-    const envelope: EventEnvelope = {
-      id: eventId,
-      type: eventTypeOf(e),
-      instance_id: channel.instance_id,
-      channel_id: channel.id,
-      conversation_id: conversation?.id ?? null,
-      conversation,
-      cursor: '',
-      created_at: now,
-      channel: { type: channel.channel_type, provider: channel.provider, external_identifier: channel.external_identifier },
-      data: attachments ? withAttachments(eventData(e, messageId), attachments) : eventData(e, messageId),
-    };
+    const envelope = envelopeFor(channel, { id: eventId, type: eventTypeOf(e), conversation, data: attachments ? withAttachments(eventData(e, messageId), attachments) : eventData(e, messageId), createdAt: now });
     return { envelope, ...(opened ? { opened } : {}) };
   }
 }
@@ -483,18 +455,8 @@ function contactAuthor(from: { id: string; name?: string } | undefined): Record<
 }
 
 function openedEnvelope(channel: ChannelRow, conv: ConversationState, seq: number | null, now: string): EventEnvelope {
-  return {
-    id: newId(),
-    type: 'conversation.opened',
-    instance_id: channel.instance_id,
-    channel_id: channel.id,
-    conversation_id: conv.id,
-    conversation: conv,
-    cursor: seq === null ? '' : String(seq),
-    created_at: now,
-    channel: { type: channel.channel_type, provider: channel.provider, external_identifier: channel.external_identifier },
-    data: { kind: 'conversation', status: conv.status, mode: conv.mode, reason: 'first_message' },
-  };
+  const data = { kind: 'conversation', status: conv.status, mode: conv.mode, reason: 'first_message' };
+  return envelopeFor(channel, { id: newId(), type: 'conversation.opened', conversation: conv, data, createdAt: now, cursor: seq === null ? '' : String(seq) });
 }
 
 function advances(current: string, next: DeliveryStatus): boolean {

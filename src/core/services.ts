@@ -129,7 +129,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   // Web chat: the hub fans messages out to widgets (across nodes on PostgreSQL).
   const webChatMedia = new WebChatMedia(media);
   const widgets = makeWebChatHub(notifier, { message: (id) => repos.conversations.message(id), attachments: async (id) => (await webChatMedia.of([id])).get(id) ?? [] }, log);
-  const governor = new RateGovernor(store.db, store.dialect);
+  const governor = new RateGovernor(repos.rateBuckets);
   // Several nodes share PostgreSQL: flood buckets live there too, so the limit is not per node.
   const webchat = new WebChat(repos.webchat, repos.channels, channels, webhooks, widgets, config, { ...(store.dialect === 'postgres' ? { sharedGovernor: governor } : {}), media: webChatMedia, ...opts.webchat });
 

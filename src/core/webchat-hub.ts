@@ -89,6 +89,14 @@ export function webChatAuthor(r: Pick<MessageRow, 'direction'> & { author?: stri
   return name ? { kind, name } : { kind };
 }
 
+/**
+ * Whether the visitor may see a row: not an agent answer held back while humans drive
+ * (`suppressed`: stored for operators and the agent's history, never sent to the person).
+ */
+export function visibleToVisitor(r: Pick<MessageRow, 'direction' | 'status'>): boolean {
+  return !(r.direction === 'out' && r.status === 'suppressed');
+}
+
 export function toWebChatMessage(r: MessageRow, attachments?: MediaItem[]): WebChatMessage {
   const out = r.direction === 'out';
   const m: WebChatMessage = {
@@ -196,7 +204,7 @@ export class WebChatHub {
       // Nobody watches here: no read. A leftover partial expires (and widgets ignore deltas of final messages).
       if (!this.subs.has(n.c)) return;
       const row = await this.messages.message(n.m);
-      if (!row || row.conversation_id !== n.c) return;
+      if (!row || row.conversation_id !== n.c || !visibleToVisitor(row)) return;
       if ((row.text ?? '') !== '') this.partial.delete(n.m);
       this.emit(n.c, { type: 'message', conversationId: n.c, message: toWebChatMessage(row, await this.messages.attachments?.(row.id)) });
     }

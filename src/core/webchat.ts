@@ -18,7 +18,7 @@ import type { ChannelRow } from '../store/repos/channels.js';
 import type { MessageRow } from '../store/repos/inbox.js';
 import type { WebChatRepo } from '../store/repos/webchat.js';
 import type { ChannelsService } from './channels.js';
-import { toWebChatMessage, type WebChatHub, type WebChatMessage } from './webchat-hub.js';
+import { toWebChatMessage, visibleToVisitor, type WebChatHub, type WebChatMessage } from './webchat-hub.js';
 import type { Webhooks } from './webhooks.js';
 import { uploadPolicy, type WebChatMedia } from './webchat-media.js';
 import type { MediaItem } from '../media/service.js';
@@ -174,10 +174,11 @@ export class WebChat {
     return p.enabled ? { max_bytes: p.maxBytes, types: p.types } : null;
   }
 
-  /** Rows as the widget sees them, with their files. */
+  /** Rows as the widget sees them, with their files; answers held back in human mode are left out. */
   async views(rows: MessageRow[]): Promise<WebChatMessage[]> {
-    const files = this.media ? await this.media.of(rows.map((r) => r.id)) : new Map<string, MediaItem[]>();
-    return rows.map((r) => toWebChatMessage(r, files.get(r.id)));
+    const shown = rows.filter(visibleToVisitor);
+    const files = this.media ? await this.media.of(shown.map((r) => r.id)) : new Map<string, MediaItem[]>();
+    return shown.map((r) => toWebChatMessage(r, files.get(r.id)));
   }
 
   /** A visitor's file, stored for a message to name; counts against their message flood limit. */

@@ -99,7 +99,7 @@ async function openConversation(s: Services, channel: ChannelRow, key: string, p
   const now = new Date().toISOString();
   await s.inbox.emit(channel, id, 'conversation.opened', { kind: 'conversation', status: 'open', mode: 'agent', reason: 'started', by: { kind: 'agent' } }, `conv:${id}:opened`, async (trx) => {
     const r = await s.repos.inbox.upsertConversation(trx, { id, instanceId: channel.instance_id, channelId: channel.id, key, participant, now });
-    if (r.created && state) await trx.updateTable('conversations').set({ state: JSON.stringify(state) }).where('id', '=', id).execute();
+    if (r.created && state) await s.repos.conversations.setState(trx, id, state);
     return r.created;
   });
   // Another request opened it at the same moment: that one is the conversation.

@@ -152,6 +152,11 @@ export class JobsRepo {
     });
   }
 
+  /** A running job's own progress (a send's parts already sent), kept for its next attempt. */
+  async savePayload(seq: number, payload: string): Promise<void> {
+    await this.db.updateTable('jobs').set({ payload }).where('seq', '=', seq).execute();
+  }
+
   /** Makes a waiting (deferred) job of `kind` for `refId` due now: what it waited for is done. */
   async hurry(kind: JobKind, refId: string, now: string): Promise<void> {
     await this.db.updateTable('jobs').set({ next_attempt_at: now }).where('kind', '=', kind).where('ref_id', '=', refId).where('status', '=', 'pending').where('locked_by', 'is', null).where('next_attempt_at', '>', now).execute();

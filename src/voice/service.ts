@@ -10,7 +10,8 @@ import type { ProviderAdapter } from '../adapters/contract.js';
 import { retellSocketToken } from '../adapters/retell/urls.js';
 import type { ChannelContexts } from '../core/channel-context.js';
 import type { MessageEvent } from '../core/events.js';
-import type { Inbox } from '../core/inbox.js';
+import { dedupeKeyOf, type Inbox } from '../core/inbox.js';
+import { messageRow } from '../core/message-row.js';
 import type { ChannelRow } from '../store/repos/channels.js';
 import type { Repos } from '../store/repos/index.js';
 import type { InstanceRow } from '../store/repos/instances.js';
@@ -77,7 +78,7 @@ export class VoiceService {
     const id = r.eventIds[0];
     const row = id
       ? await this.repos.events.get(id)
-      : await this.repos.inbox.db.selectFrom('events').selectAll().where('dedupe_key', '=', `${ch.row.id}\n${ev.providerEventId}`).executeTakeFirst();
+      : await this.repos.events.byDedupeKey(dedupeKeyOf(ch.row, ev));
     if (!row || !row.conversation_id) return undefined;
     return { eventId: row.id, conversationId: row.conversation_id, payload: row.payload, createdAt: row.created_at, duplicate: !id };
   }
@@ -91,23 +92,22 @@ export class VoiceService {
     const at = new Date(Math.max(Date.now(), Date.parse(turn.createdAt) + 1)).toISOString();
     const status = outcome.error ? 'failed' : outcome.interrupted ? 'sent' : 'delivered';
     try {
-      await this.repos.inbox.insertMessage(this.repos.inbox.db, {
+      const row = messageRow({
         id: randomUUID(),
-        instance_id: ch.row.instance_id,
-        channel_id: ch.row.id,
-        conversation_id: turn.conversationId,
+        instanceId: ch.row.instance_id,
+        channelId: ch.row.id,
+        conversationId: turn.conversationId,
         direction: 'out',
-        provider_message_id: null,
         status,
         text: text || null,
-        content: JSON.stringify({ text, voice: { in_reply_to_event: turn.eventId, end_call: outcome.endCall === true, ...(outcome.interrupted ? { interrupted: true } : {}) } }),
-        error: outcome.error ? JSON.stringify({ code: 'agent', message: outcome.error }) : null,
-        idempotency_key: answerKey(turn.eventId),
-        author: JSON.stringify({ kind: 'agent' }),
-        sent_at: status === 'failed' ? null : at,
-        created_at: at,
-        updated_at: at,
+        content: { text, voice: { in_reply_to_event: turn.eventId, end_call: outcome.endCall === true, ...(outcome.interrupted ? { interrupted: true } : {}) } },
+        error: outcome.error ? { code: 'agent', message: outcome.error } : null,
+        idempotencyKey: answerKey(turn.eventId),
+        author: { kind: 'agent' },
+        sentAt: status === 'failed' ? null : at,
+        at,
       });
+      await this.repos.inbox.insertMessage(this.repos.inbox.db, row);
     } catch (err) {
       if (!uniqueViolation(err, { primaryKey: true })) throw err; // a retried turn answered twice: the first answer stands
     }
@@ -115,7 +115,7 @@ export class VoiceService {
 
   /** The stored answer to a turn, from any node; undefined while the agent is still answering. */
   async findAnswer(instanceId: string, eventId: string): Promise<SavedAnswer | undefined> {
-    const m = await this.repos.inbox.db.selectFrom('messages').select(['text', 'content', 'status']).where('instance_id', '=', instanceId).where('idempotency_key', '=', answerKey(eventId)).executeTakeFirst();
+    const m = await this.repos.conversations.messageByIdempotencyKey(instanceId, answerKey(eventId));
     if (!m) return undefined;
     const content = JSON.parse(m.content) as { voice?: { end_call?: boolean } };
     return { text: m.text, endCall: content.voice?.end_call === true, failed: m.status === 'failed' };

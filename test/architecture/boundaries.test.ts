@@ -1,7 +1,9 @@
 /**
- * Layering rules as a test (STYLE.md 2, 10, 12): adapters are framework-free and know nothing of
+ * Layering rules as a test (STYLE.md 2, 10, 12, 13): adapters are framework-free and know nothing of
  * core, api or store (they get everything in a context); core never imports the HTTP layer; core,
- * api and voice never compare provider names (they read the adapter's facts instead).
+ * api and voice never compare provider names (they read the adapter's facts instead); SQL lives in
+ * the repositories; the object graph is built once, in core/services.ts, from constructor
+ * arguments (no setters afterwards, no module-level maps from the services to their parts).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,6 +58,66 @@ describe('layer boundaries', () => {
           if (compare.test(withoutTypes)) bad.push(`${relative(SRC, f)}:${i + 1}: ${line.trim()}`);
         });
       }
+    }
+    assert.deepEqual(bad, []);
+  });
+
+  test('SQL stays in the repositories: no Kysely query outside src/store and src/queue', () => {
+    // src/queue/jobs.ts is the job queue's repository (the queue owns its table); everything
+    // else asks a repository method (store/repos/).
+    const query = /\.(?:selectFrom|insertInto|updateTable|deleteFrom|replaceInto|mergeInto)\(|\bsql`|\bsql\.(?:raw|ref|join|lit)\(|\.transaction\(\)|\.executeQuery\(/;
+    const bad: string[] = [];
+    for (const f of files(SRC)) {
+      const rel = relative(SRC, f).replace(/\\/g, '/');
+      if (/^(store|queue)\//.test(rel)) continue;
+      readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
+        if (query.test(line)) bad.push(`${rel}:${i + 1}: ${line.trim()}`);
+      });
+      // Types (Kysely, Transaction) may pass through; query building may not.
+      for (const m of readFileSync(f, 'utf8').matchAll(/import\s+(?!type\b)([^;]*?)\s+from\s+'kysely'/g)) bad.push(`${rel} imports values from kysely: ${m[1]}`);
+    }
+    assert.deepEqual(bad, []);
+  });
+
+  test('the composition root sets no property after construction', () => {
+    // `x.y = ...` in services.ts is a setter in disguise: pass it to x's constructor instead.
+    const text = readFileSync(join(SRC, 'core/services.ts'), 'utf8');
+    const bad = text.split('\n').flatMap((line, i) => (/^\s*[A-Za-z_$][\w$]*(?:\.[\w$]+|\[[^\]]+\])+\s*(?:\?\?=|\|\|=|=(?!=))/.test(line) ? [`core/services.ts:${i + 1}: ${line.trim()}`] : []));
+    assert.deepEqual(bad, []);
+  });
+
+  test('nothing attaches parts to the services or keeps a module-level map of them', () => {
+    const iface = /export interface Services \{([\s\S]*?)\n\}/.exec(readFileSync(join(SRC, 'core/services.ts'), 'utf8'))?.[1] ?? '';
+    const parts = [...iface.matchAll(/^\s{2}(\w+)\??:/gm)].map((m) => m[1]);
+    assert.ok(parts.includes('channels') && parts.includes('webchat'), 'the Services interface is read');
+    const attach = new RegExp(`\\b(?:s|services|svc|x)\\)?\\.(?:${parts.join('|')})\\s*(?:\\?\\?=|\\|\\|=|=(?!=))`);
+    const bad: string[] = [];
+    for (const f of files(SRC)) {
+      const rel = relative(SRC, f).replace(/\\/g, '/');
+      readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
+        // `s.widgets = hub`, `(services as X).webchat ??= ...`, `as Services & {...}` (a bolt-on).
+        if (attach.test(line) || /as Services\s*&/.test(line) || /new (?:Weak)?Map<\s*Services\b/.test(line)) bad.push(`${rel}:${i + 1}: ${line.trim()}`);
+      });
+    }
+    assert.deepEqual(bad, []);
+  });
+
+  test('routes build no services: api/ constructs no class of core, voice, media, store or queue', () => {
+    // Errors are thrown, not wired; a Retell session is one per socket, not a service.
+    const allowed = new Set(['RetellSession']);
+    const classes = new Set<string>();
+    for (const dir of ['core', 'voice', 'media', 'store', 'queue']) {
+      for (const f of files(join(SRC, dir))) {
+        for (const m of readFileSync(f, 'utf8').matchAll(/export class (\w+)(?:\s+extends\s+(\w+))?/g)) {
+          if (!/Error$|^(?:Conflict|NotFound|Forbidden|BadRequest)$/.test(m[2] ?? '') && !/Error$|Refused$|Timeout$|Superseded$/.test(m[1]) && !allowed.has(m[1])) classes.add(m[1]);
+        }
+      }
+    }
+    const bad: string[] = [];
+    for (const f of files(join(SRC, 'api'))) {
+      readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
+        for (const m of line.matchAll(/\bnew (\w+)\(/g)) if (classes.has(m[1])) bad.push(`${relative(SRC, f)}:${i + 1}: new ${m[1]}(`);
+      });
     }
     assert.deepEqual(bad, []);
   });

@@ -124,6 +124,7 @@ for (const kind of storeKinds()) {
         // ------------------------------------------------------------------ the adapter itself
 
         test('adapter: a send returns the provider message id and the fake accepts it once', async () => {
+          assert.ok(adapter.channelTypes.includes(kit.direct.channelType), `${kit.direct.channelType} is a channel type of ${provider}`);
           const text = unique('direct');
           const r = await outbound.send(sendContext(), kit.direct.chunk(text));
           assert.equal(typeof r.providerMessageId, 'string');

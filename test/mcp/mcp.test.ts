@@ -157,7 +157,7 @@ for (const kind of storeKinds()) {
       await assert.rejects(client.readResource({ uri: `switchboard://conversations/${convB}` }), /Conversation not found/);
     });
 
-    test('get_media returns the bytes as image content', async () => {
+    test('get_media returns the bytes as image, audio or resource content', async () => {
       const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
       const up = await fetch(`${s.url}/v1/instances/${a}/media?file_name=dot.png`, { method: 'POST', headers: { authorization: `Bearer ${keyA}`, 'content-type': 'image/png' }, body: png });
       assert.equal(up.status, 201, await up.clone().text());
@@ -167,6 +167,27 @@ for (const kind of storeKinds()) {
       assert.equal(r.content[0].type, 'image');
       assert.equal(r.content[0].mimeType, 'image/png');
       assert.deepEqual(Buffer.from(r.content[0].data, 'base64'), png);
+
+      // Audio as audio content; anything else as an embedded resource with its mime type.
+      const upload = async (name: string, type: string, bytes: Buffer) => {
+        const res = await fetch(`${s.url}/v1/instances/${a}/media?file_name=${name}`, { method: 'POST', headers: { authorization: `Bearer ${keyA}`, 'content-type': type }, body: new Uint8Array(bytes) });
+        assert.equal(res.status, 201, await res.clone().text());
+        return ((await res.json()) as { id: string }).id;
+      };
+      const ogg = Buffer.from('OggS\0\x02fake voice note');
+      const voice = await call(client, 'get_media', { media_id: await upload('note.ogg', 'audio/ogg', ogg) });
+      assert.equal(voice.content[0].type, 'audio');
+      assert.equal(voice.content[0].mimeType, 'audio/ogg');
+      assert.deepEqual(Buffer.from(voice.content[0].data, 'base64'), ogg);
+      const pdf = Buffer.from('%PDF-1.4 terms');
+      const doc = await call(client, 'get_media', { media_id: await upload('terms.pdf', 'application/pdf', pdf) });
+      assert.equal(doc.content[0].type, 'resource');
+      assert.equal(doc.content[0].resource.mimeType, 'application/pdf');
+      assert.deepEqual(Buffer.from(doc.content[0].resource.blob, 'base64'), pdf);
+      assert.equal(JSON.parse(doc.content[1].text).file_name, 'terms.pdf', 'the media item comes along as text');
+      const other = await call(client, 'get_media', { media_id: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b' });
+      assert.equal(other.isError, true);
+      assert.equal(other.content[0].text, 'Media not found');
     });
 
     test('handoff, resume and close_conversation change the conversation; list_conversations filters on them', async () => {

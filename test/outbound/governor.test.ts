@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore } from '../../src/store/database.js';
 import { RateGovernor } from '../../src/core/outbound/governor.js';
+import { RateBucketsRepo } from '../../src/store/repos/rate-buckets.js';
 import { freshStore, storeKinds } from '../helpers/stores.js';
 
 for (const kind of storeKinds()) {
@@ -11,7 +12,7 @@ for (const kind of storeKinds()) {
       const t = freshStore(kind);
       const store = await openStore(t.url, { pgSchema: t.pgSchema });
       try {
-        const g = new RateGovernor(store.db, store.dialect);
+        const g = new RateGovernor(new RateBucketsRepo(store.db, store.dialect));
         const limit = { key: 'webchat:msg:x', burst: 2, perSecond: 0.5 };
         const t0 = 1_800_000_000_000;
         assert.deepEqual(await g.take([limit], t0), { ok: true });

@@ -47,8 +47,14 @@ interface Scenario {
   a: Body;
   /** A's channel status after provisioning: 'pending', or 'error' where a proof refuses it. */
   aStatus: 'pending' | 'error';
-  /** Create bodies (over `a`) naming B's identity in other spellings. */
+  /**
+   * Create bodies naming B's identity in other spellings, each laid over A's channel type and
+   * provider with a fresh external identifier (`spare`) and empty config, so that a 409 can only
+   * come from B's identity.
+   */
   claims: Body[];
+  /** An external identifier nobody holds (a new one each call). */
+  spare(): string;
   /** PATCH bodies for A's channel naming B's identity. */
   patches: Body[];
   /** Text (or id) that appears in B's events and must never appear on A's side. */
@@ -65,6 +71,8 @@ interface Scenario {
   canonical(v: string): string;
   /** Whether A's send is refused before reaching the provider (the credential's only identity is B's). */
   aSendRefused?: boolean;
+  /** After A disabled and deleted its channel: B's registration at the provider is untouched. */
+  intact?(c: Ctx): void;
   close(): Promise<void>;
 }
 
@@ -89,6 +97,7 @@ async function metaScenario(): Promise<Scenario> {
     b: { channel_type: 'whatsapp', provider: 'meta_cloud', external_identifier: numberB, config: { phone_number_id: idB } },
     a: { channel_type: 'whatsapp', provider: 'meta_cloud', external_identifier: '+15550301001', config: { phone_number_id: idA } },
     aStatus: 'pending',
+    spare: () => phone('555'),
     claims: [
       { config: { phone_number_id: ` ${idB} ` } }, { config: { phone_number_id: `+${idB}` } },
       { external_identifier: idB, config: {} },
@@ -122,6 +131,7 @@ async function telegramScenario(): Promise<Scenario> {
     // A names a bot of its own: getMe says the token is B's bot, so the proof puts it in error.
     a: { channel_type: 'telegram', provider: 'telegram', external_identifier: 'a_tenant_bot', webhook_secret: secretA },
     aStatus: 'error',
+    spare: () => `spare_${uniq()}_bot`,
     claims: [
       { external_identifier: '@switchboard_test_bot' }, { external_identifier: 'switchboard_test_bot ' }, { external_identifier: 'Switchboard_Test_Bot' },
       { external_identifier: ' @SWITCHBOARD_TEST_BOT' }, { external_identifier: 't.me/switchboard_test_bot' }, { external_identifier: 'https://t.me/switchboard_test_bot' },
@@ -137,11 +147,10 @@ async function telegramScenario(): Promise<Scenario> {
     sent: () => tg.sentMessages().map((m) => ({ from: m.token === FAKE_TELEGRAM_TOKEN ? 'switchboard_test_bot' : m.token, to: m.chat_id })),
     canonical: (v) => v.replace(/^@/, '').toLowerCase(),
     aSendRefused: true,
-    close: async () => {
-      // The shared bot still points at B's channel: A's provisioning never re-pointed it.
-      assert.match(tg.webhook()?.url ?? '', /\/v1\/webhooks\//);
-      await tg.close();
-    },
+    // The shared bot still points at B's channel: A's provisioning never re-pointed it, and A's
+    // disable/delete did not remove it.
+    intact: (c) => assert.equal(tg.webhook()?.url, c.chB.webhook_url),
+    close: () => tg.close(),
   };
 }
 
@@ -167,6 +176,7 @@ async function twilioScenario(kind: 'sms' | 'whatsapp'): Promise<Scenario> {
     b: { channel_type: kind, provider: 'twilio', external_identifier: spell(numberB) },
     a: { channel_type: kind, provider: 'twilio', external_identifier: spell(numberA) },
     aStatus: 'pending',
+    spare: () => phone('917'),
     claims: [
       { external_identifier: digits }, { external_identifier: ` ${numberB} ` }, { external_identifier: `tel:+${grouped}` },
       { external_identifier: `whatsapp:${numberB}`, channel_type: 'whatsapp' }, { external_identifier: `whatsapp:${digits}`, channel_type: 'whatsapp' },
@@ -180,6 +190,9 @@ async function twilioScenario(kind: 'sms' | 'whatsapp'): Promise<Scenario> {
     forA: async (c) => sms(c.chA.webhook_url, 4, numberA, `hello-from-a-${tag}`),
     sent: () => fake.sentMessages().map((m) => ({ from: m.from ?? m.messaging_service_sid ?? '', to: m.to.replace(/^whatsapp:/, '') })),
     canonical: (v) => canonicalPhone(v) ?? v,
+    intact: (c) => {
+      if (!wa) assert.equal(fake.incomingNumbers().find((n) => n.phone_number === numberB)?.sms_url, c.chB.webhook_url);
+    },
     close: () => fake.close(),
   };
 }
@@ -203,6 +216,7 @@ async function resendScenario(): Promise<Scenario> {
     b: { channel_type: 'email', provider: 'resend', external_identifier: addrB },
     a: { channel_type: 'email', provider: 'resend', external_identifier: addrA },
     aStatus: 'pending',
+    spare: () => `spare-${uniq()}@a.example`,
     claims: [
       { external_identifier: `Support <${addrB.toUpperCase()}>` }, { external_identifier: ` ${local}@${domain.toUpperCase()} ` }, { external_identifier: `mailto:${addrB}` },
       { config: { from: `"B, Support" <${addrB}>` } }, { config: { address: addrB.toUpperCase() } }, { config: { email: ` ${addrB}` } },
@@ -239,9 +253,11 @@ async function gmailScenario(): Promise<Scenario> {
       secrets: { client_id: fake.credentials.clientId, client_secret: fake.credentials.clientSecret, refresh_token: fake.credentials.refreshToken },
       settings: { api_base_url: fake.url, oauth_token_url: fake.tokenUrl, jwks_url: google.jwksUrl, push_audience: audience, push_service_account: sa },
     },
-    b: { channel_type: 'email', provider: 'gmail', external_identifier: mailbox },
-    a: { channel_type: 'email', provider: 'gmail', external_identifier: `a-${uniq()}@a.example` },
-    aStatus: 'pending',
+    b: { channel_type: 'email', provider: 'gmail', external_identifier: mailbox, config: { pubsub_topic: 'projects/b/topics/mail' } },
+    // A names an address of its own and a topic of its own: watching would point B's mailbox at it.
+    a: { channel_type: 'email', provider: 'gmail', external_identifier: `a-${uniq()}@a.example`, config: { pubsub_topic: 'projects/a/topics/steal' } },
+    aStatus: 'error',
+    spare: () => `spare-${uniq()}@a.example`,
     claims: [
       { external_identifier: `Owner <${mailbox.toUpperCase()}>` }, { external_identifier: ` ${local.toUpperCase()}@gmail.test ` },
       { config: { from: `Owner <${mailbox}>` } }, { config: { email_address: mailbox } },
@@ -253,6 +269,7 @@ async function gmailScenario(): Promise<Scenario> {
     unrouted: async (c) => [await push(c.accountUrl, `stranger-${uniq()}@gmail.test`, 'unrouted', 3)],
     sent: () => fake.sentMessages().map((m) => ({ from: /^From: (.*)$/m.exec(m.rfc2822)?.[1] ?? '', to: /^To: (.*)$/m.exec(m.rfc2822)?.[1] ?? '' })),
     canonical: (v) => canonicalEmail(v) ?? v,
+    intact: () => assert.equal(fake.watchState()?.topicName, 'projects/b/topics/mail'),
     close: async () => {
       await fake.close();
       await google.close();
@@ -273,6 +290,7 @@ async function retellScenario(): Promise<Scenario> {
     b: { channel_type: 'voice', provider: 'retell', external_identifier: numberB, config: { agent_id: agentB } },
     a: { channel_type: 'voice', provider: 'retell', external_identifier: phone('310'), config: { agent_id: agentA } },
     aStatus: 'pending',
+    spare: () => phone('310'),
     claims: [
       { config: { agent_id: agentB.toUpperCase() } }, { config: { agent_id: ` ${agentB} ` } },
       { external_identifier: numberB.slice(1), config: { agent_id: 'agent_other' } }, { external_identifier: `tel:${numberB}`, config: { agent_id: 'agent_other2' } },
@@ -372,9 +390,14 @@ async function crossTenant(w: World, sc: Scenario): Promise<void> {
   const c: Ctx = { accountUrl: cred.body.webhook_url, chA, chB };
 
   // 2. A claims B's identity in every spelling, on create and on PATCH: 409, nothing stored.
+  const base = () => ({ ...sc.a, external_identifier: sc.spare(), config: {} });
+  // The control: the shape alone (a fresh identity) is accepted, so each 409 below is B's identity.
+  const control = await s.api('POST', `/v1/instances/${a.id}/channels`, on(base()), a.key);
+  assert.equal(control.status, 201, control.text);
+  assert.equal((await s.api('DELETE', `/v1/instances/${a.id}/channels/${control.body.id}`, undefined, a.key)).status, 204);
   const before = JSON.stringify(await channels(w, a));
   for (const claim of sc.claims) {
-    const r = await s.api('POST', `/v1/instances/${a.id}/channels`, on({ ...sc.a, ...claim }), a.key);
+    const r = await s.api('POST', `/v1/instances/${a.id}/channels`, on({ ...base(), ...claim }), a.key);
     assert.equal(r.status, 409, `${sc.name} create ${JSON.stringify(claim)}: ${r.status} ${r.text}`);
     assert.equal(JSON.stringify(await channels(w, a)), before, 'nothing stored');
   }
@@ -437,6 +460,12 @@ async function crossTenant(w: World, sc: Scenario): Promise<void> {
     }
   }
   await nothingOfBVisibleToA(w, sc, chB);
+
+  // A tears its channel down: nothing of B's registration at the provider goes with it.
+  sc.intact?.(c);
+  assert.equal((await s.api('PATCH', `/v1/instances/${a.id}/channels/${chA.id}`, { enabled: false }, a.key)).status, 200);
+  assert.equal((await s.api('DELETE', `/v1/instances/${a.id}/channels/${chA.id}`, undefined, a.key)).status, 204);
+  sc.intact?.(c);
 }
 
 for (const kind of storeKinds()) {

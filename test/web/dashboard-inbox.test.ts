@@ -4,7 +4,8 @@
  * "Load older messages" pages back with `before`; Claim (handoff with the operator as assignee ->
  * mode human), an operator reply (author "Sam", reaching the fake Telegram), an agent reply held
  * back as suppressed, Hand back (resume -> agent, the agent answers again), Close (status closed,
- * gone from the open filter, listed under "Any status"), Reopen; the mode filter.
+ * gone from the open filter, listed under "Any status"), Reopen; the mode and channel filters; a
+ * person's markup and name shown as text; the list paged with next_cursor ("More conversations").
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,6 +64,8 @@ for (const kind of storeKinds()) {
       const ch = await s.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'telegram', provider: 'telegram', external_identifier: 'inbox_test_bot', connection_id: conn.body.id, webhook_secret: SECRET });
       assert.equal(ch.status, 201, ch.text);
       channel = ch.body;
+      // A second channel, for the channel filter.
+      assert.equal((await s.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'web_chat', provider: 'web', external_identifier: 'inbox-site' })).status, 201);
       // More than a page: the first OLDER messages are only reached by paging back.
       for (let i = 1; i <= PAGE + OLDER; i++) await inbound(`m${String(i).padStart(2, '0')}`);
       conv = (await api('')).conversations[0];
@@ -122,6 +125,12 @@ for (const kind of storeKinds()) {
       await page.getByRole('combobox', { name: 'Mode' }).selectOption('human');
       await item.waitFor();
       await page.getByRole('combobox', { name: 'Mode' }).selectOption('');
+      // The channel filter: the other channel has no conversations.
+      await page.getByRole('combobox', { name: 'Channel' }).selectOption({ label: 'web_chat · inbox-site' });
+      await page.locator('.convs').getByText('No conversations here.').waitFor();
+      await page.getByRole('combobox', { name: 'Channel' }).selectOption({ label: 'telegram · inbox_test_bot' });
+      await item.waitFor();
+      await page.getByRole('combobox', { name: 'Channel' }).selectOption('');
     });
 
     test('an operator reply shows its author and reaches the person; the agent’s reply is held back', async () => {
@@ -215,6 +224,36 @@ for (const kind of storeKinds()) {
       assert.equal(await m.locator('.body img, .body script, .body strong, .body b').count(), 0);
       assert.equal(await m.locator('.author').textContent(), '<b onmouseover=alert(1)>Eve</b>');
       assert.equal(await page.evaluate(() => (window as any).pwned), undefined);
+    });
+
+    test('the list pages with next_cursor: "More conversations" appends until the last page', async () => {
+      const total = (await api('?limit=500')).conversations.length;
+      assert.ok(total >= 3, `${total} conversations`);
+      // The same dashboard and server with a page of one conversation instead of 100: the request
+      // is rewritten on its way out, the answers (and cursors) are the server's.
+      await page.route(/\/conversations\?/, (route) => {
+        const u = new URL(route.request().url());
+        u.searchParams.set('limit', '1');
+        return route.continue({ url: u.toString() });
+      });
+      try {
+        await page.getByRole('tab', { name: 'Inbox' }).click();
+        await page.getByRole('combobox', { name: 'Status' }).selectOption('');
+        const items = page.locator('[data-conversation-id]');
+        const more = page.getByRole('button', { name: 'More conversations' });
+        await more.waitFor();
+        assert.equal(await items.count(), 1);
+        for (let n = 2; n <= total; n++) {
+          await more.click();
+          await items.nth(n - 1).waitFor();
+        }
+        await more.waitFor({ state: 'hidden' });
+        assert.equal(await items.count(), total);
+        const ids = await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-conversation-id')));
+        assert.equal(new Set(ids).size, total, 'each conversation once');
+      } finally {
+        await page.unroute(/\/conversations\?/);
+      }
     });
   });
 }

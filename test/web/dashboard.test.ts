@@ -87,14 +87,19 @@ describe('dashboard in Chromium', { skip: !hasChromium() && 'chromium is not ins
     assert.match((await secretErr.textContent()) ?? '', /at most 256 characters/);
     assert.equal(posts, 0, 'nothing was sent');
     await form.screenshot({ path: `${SHOTS}dashboard-validation.png` });
-    // Fixed: created, and the errors are gone.
+    // Valid JSON the server refuses (an unknown config.turns mode): its reason sits under the config.
     await form.getByLabel('External identifier').fill('support-site');
     await form.getByLabel('Webhook secret').fill('');
-    await form.getByLabel('Config (JSON)').fill('{"allowed_origins": ["https://support.example"], "title": "Support"}');
+    await form.getByLabel('Config (JSON)').fill('{"turns": "bursts"}');
+    await form.getByRole('button', { name: 'Create channel' }).click();
+    await form.locator('[data-error-for="config"]').filter({ hasText: "Input should be 'queue', 'burst' or 'supersede'" }).waitFor();
+    assert.equal(posts, 1);
+    // Fixed: created, and the errors are gone.
+    await form.getByLabel('Config (JSON)').fill('{"allowed_origins": ["https://support.example"], "title": "Support", "turns": "queue"}');
     await form.getByRole('button', { name: 'Create channel' }).click();
     const row = page.locator('tr', { hasText: 'support-site' });
     await row.waitFor();
-    assert.equal(posts, 1);
+    assert.equal(posts, 2);
     const listed = (await s.api('GET', `/v1/instances/${instanceId}/channels`)).body.channels;
     assert.deepEqual(listed.map((c: any) => c.external_identifier), ['support-site'], 'one channel, never a blank one');
     channelId = listed[0].id;

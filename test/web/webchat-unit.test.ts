@@ -9,6 +9,7 @@ import { seedDemo } from '../../src/demo/seed.js';
 import type { EventEnvelope } from '../../src/core/event-envelope.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { storeKinds } from '../helpers/stores.js';
+import { until } from '../outbound/helpers.js';
 
 describe('WebChatHub', () => {
   test('deltas carry consecutive offsets, long ones are split under the NOTIFY limit, subscribers of other conversations hear nothing', async () => {
@@ -66,6 +67,23 @@ describe('WebChatHub', () => {
     assert.equal(a.length, 1);
     hub.close();
   });
+});
+
+test('the hub never hands a widget an agent answer held back in human mode (suppressed)', async () => {
+  const n = new Notifier();
+  const rows: Record<string, any> = {
+    held: { id: 'held', conversation_id: 'c', direction: 'out', text: 'draft', status: 'suppressed', content: '{}', provider_message_id: null, created_at: 't', updated_at: 't' },
+    sent: { id: 'sent', conversation_id: 'c', direction: 'out', text: 'hi', status: 'sent', content: '{}', provider_message_id: null, created_at: 't', updated_at: 't' },
+  };
+  const hub = new WebChatHub(n, { message: async (id) => rows[id] });
+  const got: WebChatEvent[] = [];
+  hub.subscribe('c', (e) => got.push(e));
+  await hub.publishMessage('c', 'held');
+  await hub.publishMessage('c', 'sent');
+  // Notifications are handled in order, so once the second is heard the first was decided.
+  await until(() => got.length === 1 || undefined, 'the sent message');
+  assert.deepEqual(got.map((e) => (e as any).message.id), ['sent']);
+  hub.close();
 });
 
 test('toWebChatMessage: the author travels as kind and name only; rows without content or author still show', () => {

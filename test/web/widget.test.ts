@@ -11,6 +11,7 @@ import { startServer, type TestServer } from '../helpers/server.js';
 import { freshStore } from '../helpers/stores.js';
 import { startFakeAgent, type FakeAgent } from '../inbound/fake-agent.js';
 import { hasChromium, LAUNCH, screenshotDir, startProxy, waitUntil } from './helpers.js';
+import { until } from '../outbound/helpers.js';
 
 const SHOTS = screenshotDir();
 
@@ -147,6 +148,8 @@ describe('web chat widget in Chromium', { skip: !hasChromium() && 'chromium is n
     assert.ok(partial.length < final.length && final.startsWith(partial.trim()), `partial ${JSON.stringify(partial)}`);
     await waitUntil(async () => (await p.locator('#switchboard-chat .msg.out[data-streamed="true"]').getAttribute('aria-busy')) === null, 5000, 'final message');
     assert.equal(await bubbles(p, 'out').count(), 1);
+    // A channel without config.agent_name: its agent is "Agent".
+    assert.equal(await bubbles(p, 'out').first().locator('.meta b').textContent(), 'Agent');
     await p.close();
   });
 
@@ -221,7 +224,23 @@ describe('web chat widget in Chromium', { skip: !hasChromium() && 'chromium is n
     await bubbles(p, 'out').filter({ hasText: 'Sam from support here.' }).locator('.meta b', { hasText: 'Sam' }).waitFor();
     assert.equal(await bubbles(p, 'out').filter({ hasText: 'You said: hello there' }).locator('.meta b').textContent(), 'Shop assistant');
     await p.screenshot({ path: `${SHOTS}widget-operator.png` });
-    // The operator's message took the conversation over; give it back for the tests after this one.
+    // The operator's message took the conversation over: the agent still answers the visitor's
+    // next message (copilot), but that answer is held back — never shown in the widget, live or
+    // after a reload.
+    assert.equal((await s.api('GET', `/v1/instances/${instanceId}/conversations/${conv}`)).body.mode, 'human');
+    await p.getByLabel('Your message').fill('while a human helps');
+    await p.keyboard.press('Enter');
+    await bubbles(p, 'in').filter({ hasText: 'while a human helps' }).and(p.locator('[data-id]')).waitFor();
+    await until(async () => (await s.api('GET', `/v1/instances/${instanceId}/conversations/${conv}/messages?order=desc&limit=3`)).body.messages.find((m: any) => m.text === 'You said: while a human helps' && m.status === 'suppressed'), 'the suppressed answer');
+    const after = await s.api('POST', `/v1/instances/${instanceId}/conversations/${conv}/messages`, { text: 'Sam again.', author: { kind: 'operator', name: 'Sam' } }, undefined, { 'idempotency-key': randomUUID() });
+    assert.equal(after.status, 202, after.text);
+    await bubbles(p, 'out').filter({ hasText: 'Sam again.' }).waitFor({ timeout: 10_000 });
+    assert.equal(await bubbles(p, 'out').filter({ hasText: 'You said: while a human helps' }).count(), 0);
+    await p.reload();
+    await p.getByRole('button', { name: /Open chat/ }).click();
+    await bubbles(p, 'out').filter({ hasText: 'Sam again.' }).waitFor();
+    assert.equal(await bubbles(p, 'out').filter({ hasText: 'You said: while a human helps' }).count(), 0, 'not in the session history either');
+    // Give the conversation back for the tests after this one.
     assert.equal((await s.api('POST', `/v1/instances/${instanceId}/conversations/${conv}/resume`, {})).status, 200);
   });
 

@@ -50,7 +50,11 @@ export interface ConversationsQuery {
   status?: 'open' | 'closed';
   mode?: 'agent' | 'human';
   channel_id?: string;
+  /** ISO-8601 time: only conversations updated at or after it. */
+  updated_since?: string;
   limit?: number;
+  /** `next_cursor` of the previous page. */
+  cursor?: string;
 }
 
 /** Statuses worth another try with the same idempotency key (nothing was, or may have been, sent twice). */
@@ -111,7 +115,8 @@ export class SwitchboardClient {
     return (await res.json()) as T;
   }
 
-  listConversations(q: ConversationsQuery = {}): Promise<{ conversations: Conversation[]; count: number }> {
+  /** One page, most recently active first; `next_cursor` (null on the last page) fetches the next. */
+  listConversations(q: ConversationsQuery = {}): Promise<{ conversations: Conversation[]; count: number; next_cursor: string | null }> {
     return this.json('GET', this.path(`/conversations${query(q)}`));
   }
 

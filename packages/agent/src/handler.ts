@@ -84,7 +84,7 @@ export function createHandler(fn: AgentFunction, opts: HandlerOptions = {}): Han
     }
     if (!answer || answer.kind === 'none') return jsonResponse(200, {});
     if (answer.kind === 'json') return jsonResponse(200, answer.body);
-    return { status: 200, headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }, body: sseBytes(answer.source) };
+    return { status: 200, headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }, body: sseBytes(answer.source, answer.options) };
   }
 
   return {

@@ -20,9 +20,17 @@ export interface ReplyOptions {
   end_call?: boolean;
 }
 
+/** What a streamed answer asks besides its text (Switchboard applies it when the stream ends). */
+export interface StreamOptions {
+  /** Hand the conversation to a person after this answer (stands even if the stream breaks). */
+  handoff?: { reason?: string };
+  /** Close the conversation after this answer (only when the stream ends cleanly). */
+  close?: boolean;
+}
+
 export type Answer =
   | { kind: 'json'; body: { reply: Record<string, unknown> } }
-  | { kind: 'stream'; source: StreamSource }
+  | { kind: 'stream'; source: StreamSource; options?: StreamOptions }
   | { kind: 'none' };
 
 function json(text: string | undefined, opts: ReplyOptions = {}): Answer {
@@ -36,7 +44,7 @@ export const reply = {
   /** One whole answer (Markdown). */
   text: (text: string, opts?: ReplyOptions): Answer => json(text, opts),
   /** A streamed answer: an AI SDK `textStream`, an OpenAI stream, any async iterable of strings, or a ReadableStream. */
-  stream: (source: StreamSource): Answer => ({ kind: 'stream', source }),
+  stream: (source: StreamSource, options?: StreamOptions): Answer => ({ kind: 'stream', source, ...(options ? { options } : {}) }),
   /** Hand the conversation to a person (optionally saying something first). */
   handoff: (opts: { reason?: string; assignee?: string; text?: string } = {}): Answer => {
     const { text, ...handoff } = opts;
@@ -77,10 +85,18 @@ async function* iterate<T>(source: AsyncIterable<T> | ReadableStream<T>): AsyncG
   }
 }
 
-/** The answer as Switchboard reads a stream: SSE `data: {"delta": "..."}` blocks, then `[DONE]`. */
-export async function* sseBytes(source: StreamSource): AsyncGenerator<Uint8Array> {
+/**
+ * The answer as Switchboard reads a stream: SSE `data: {"delta": "..."}` blocks, then `[DONE]`.
+ * A handoff or close goes first, in a control frame of its own (`data: {"handoff": {...}}`), so a
+ * handoff reaches Switchboard even when the source fails midway.
+ */
+export async function* sseBytes(source: StreamSource, options: StreamOptions = {}): AsyncGenerator<Uint8Array> {
   const enc = new TextEncoder();
   const dec = new TextDecoder();
+  const control: Record<string, unknown> = {};
+  if (options.handoff) control.handoff = options.handoff;
+  if (options.close === true) control.close = true;
+  if (Object.keys(control).length) yield enc.encode(`data: ${JSON.stringify(control)}\n\n`);
   for await (const piece of iterate(source)) {
     const t = pieceText(piece, dec);
     if (t) yield enc.encode(`data: ${JSON.stringify({ delta: t })}\n\n`);

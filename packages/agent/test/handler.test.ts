@@ -39,6 +39,14 @@ test('reply.stream takes strings, ReadableStreams, OpenAI chunks and AI SDK part
   }
 });
 
+test('reply.stream with handoff / close: one control frame first, then the deltas and [DONE]', async () => {
+  const h = createHandler(({ reply }) => reply.stream((async function* () { yield 'Bye'; })(), { close: true, handoff: { reason: 'wants a person' } }), { secret: SECRET });
+  const text = await (await h.fetch(post(messageEvent()))).text();
+  assert.equal(text, 'data: {"handoff":{"reason":"wants a person"},"close":true}\n\ndata: {"delta":"Bye"}\n\ndata: [DONE]\n\n');
+  const plain = createHandler(({ reply }) => reply.stream((async function* () { yield 'Hi'; })()), { secret: SECRET });
+  assert.equal(await (await plain.fetch(post(messageEvent()))).text(), 'data: {"delta":"Hi"}\n\ndata: [DONE]\n\n');
+});
+
 test('an unsigned request is 401 and never reaches the function; a throwing function is 500', async () => {
   let calls = 0;
   const errors: unknown[] = [];

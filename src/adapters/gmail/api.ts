@@ -73,6 +73,8 @@ export interface GmailApi {
   /** Starts (or renews) Pub/Sub push notifications for the mailbox. */
   watch(params: { topicName: string; labelIds?: string[]; labelFilterBehavior?: 'include' | 'exclude' }): Promise<{ historyId: string; expiration: string }>;
   stop(): Promise<void>;
+  /** users.getProfile: the address of the mailbox the refresh token belongs to. */
+  getProfile(): Promise<{ emailAddress: string; historyId: string }>;
   /** Changes after `startHistoryId`; a not_found ProviderError means the id is too old: full sync. */
   listHistory(params: { startHistoryId: string; pageToken?: string; historyTypes?: string[]; labelId?: string; maxResults?: number }): Promise<GmailHistoryPage>;
   getMessageRaw(id: string): Promise<GmailRawMessage>;
@@ -181,6 +183,10 @@ export function gmailApi(opts: GmailApiOptions): GmailApi {
     },
     async stop() {
       await call('POST', 'stop', undefined, true);
+    },
+    async getProfile() {
+      const body = asRecord((await call('GET', 'profile', undefined, true)).body);
+      return { emailAddress: str(body.emailAddress) ?? '', historyId: String(body.historyId ?? '') };
     },
     async listHistory(params) {
       const q = new URLSearchParams({ startHistoryId: params.startHistoryId });

@@ -104,12 +104,17 @@ export function kindForStatus(status: number): ProviderErrorKind {
   return 'permanent';
 }
 
-/** Parses a Retry-After header (delta-seconds or HTTP date) into milliseconds from `now`. */
-export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+/**
+ * Parses a Retry-After header (delta-seconds or HTTP date) into milliseconds from `now`: the one
+ * parser for providers' answers and agents' (core/delivery.ts, which caps it at an hour).
+ *
+ * @example parseRetryAfter('3') === 3000; parseRetryAfter(agentHeader, Date.now(), 3_600_000)
+ */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now(), maxMs = Infinity): number | undefined {
   if (value === null || value === undefined || value.trim() === '') return undefined;
   const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.min(Math.round(Number(trimmed) * 1000), maxMs);
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - now);
+  return Math.min(Math.max(0, at - now), maxMs);
 }

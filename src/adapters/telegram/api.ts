@@ -123,6 +123,15 @@ export interface SendMediaParams {
   reply_parameters?: ReplyParameters;
 }
 
+/** One item of an album (sendMediaGroup): a file uploaded with the request, or a URL/file_id. */
+export interface AlbumItem {
+  type: 'photo' | 'video' | 'document' | 'audio';
+  file?: UploadFile;
+  url?: string;
+  caption?: string;
+  parse_mode?: ParseMode;
+}
+
 /** A file uploaded with the request (multipart/form-data), as Telegram takes new files. */
 export interface UploadFile {
   bytes: Buffer;
@@ -150,6 +159,8 @@ export interface TelegramApi {
   getFile(fileId: string): Promise<TelegramFile>;
   /** Uploads a file with one of the send methods (multipart/form-data). */
   sendUpload(method: UploadMethod, params: { chat_id: ChatId; caption?: string; parse_mode?: ParseMode; reply_parameters?: ReplyParameters }, file: UploadFile): Promise<TelegramMessage>;
+  /** An album of 2-10 items (multipart: each uploaded file is a part named by `attach://<name>`). */
+  sendMediaGroup(params: { chat_id: ChatId; reply_parameters?: ReplyParameters }, items: AlbumItem[]): Promise<TelegramMessage[]>;
   /**
    * The download URL of a file from getFile. It contains the bot token: fetch it, never log it
    * or hand it to anyone.
@@ -190,6 +201,21 @@ export function telegramApi(opts: TelegramApiOptions): TelegramApi {
     throw telegramError(res, method);
   }
 
+  async function album(params: { chat_id: ChatId; reply_parameters?: ReplyParameters }, items: AlbumItem[]): Promise<TelegramMessage[]> {
+    const form = new FormData();
+    form.append('chat_id', String(params.chat_id));
+    if (params.reply_parameters) form.append('reply_parameters', JSON.stringify(params.reply_parameters));
+    const media = items.map((it, i) => {
+      if (it.file) form.append(`file${i}`, new Blob([new Uint8Array(it.file.bytes)], { type: it.file.mimeType }), it.file.fileName);
+      return { type: it.type, media: it.file ? `attach://file${i}` : it.url, ...(it.caption ? { caption: it.caption, parse_mode: it.parse_mode } : {}) };
+    });
+    form.append('media', JSON.stringify(media));
+    const res = await httpRequest({ provider: PROVIDER, method: 'POST', url: joinUrl(base, `bot${opts.botToken}/sendMediaGroup`), formData: form, idempotent: false, fetch: opts.fetch, timeoutMs: opts.timeoutMs });
+    const body = asRecord(res.body);
+    if (res.status === 200 && body.ok === true && Array.isArray(body.result)) return body.result as TelegramMessage[];
+    throw telegramError(res, 'sendMediaGroup');
+  }
+
   const fileDownloadUrl = (filePath: string): string => joinUrl(base, `file/bot${opts.botToken}/${filePath}`);
 
   return {
@@ -205,6 +231,7 @@ export function telegramApi(opts: TelegramApiOptions): TelegramApi {
     sendDocument: ({ url, ...rest }) => call<TelegramMessage>('sendDocument', { ...rest, document: url }),
     getFile: (fileId) => call<TelegramFile>('getFile', { file_id: fileId }),
     sendUpload: (method, params, file) => upload(method, params, file),
+    sendMediaGroup: (params, items) => album(params, items),
     fileDownloadUrl,
     async downloadFile(filePath) {
       const res = await httpRequest({

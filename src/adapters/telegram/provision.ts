@@ -20,6 +20,11 @@ export const telegramProvision: ProvisionPart = {
     return undefined;
   },
   async deregister(ctx) {
-    await telegramClientFor(ctx).deleteWebhook();
+    // Only the bot's own channel removes its webhook: another channel naming a different bot on
+    // the same token (refused at provisioning) would otherwise cut the real one off.
+    const tg = telegramClientFor(ctx);
+    const me = await tg.getMe();
+    if (canonicalTelegramUsername(me.username ?? '') !== canonicalTelegramUsername(ctx.externalIdentifier)) return;
+    await tg.deleteWebhook();
   },
 };

@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import type { ApiContext, OutboundPart, SendContext } from '../contract.js';
 import { ProviderError } from '../shared/provider-error.js';
-import { telegramApi, type UploadMethod } from './api.js';
+import { telegramApi, type AlbumItem, type UploadMethod } from './api.js';
+import type { OutboundAttachment } from '../contract.js';
 import { canonicalTelegramUsername } from './identity.js';
 
 function api(ctx: ApiContext & { timeoutMs: number }) {
@@ -57,8 +58,21 @@ export const telegramOutbound: OutboundPart = {
     { key: `telegram:chat:${ctx.externalIdentifier.toLowerCase()}:${ctx.conversationKey}`, ...(ctx.conversationKey.startsWith('-') ? { burst: 3, perSecond: 20 / 60 } : { burst: 1, perSecond: 1 }) },
     { key: `telegram:bot:${ctx.externalIdentifier.toLowerCase()}`, burst: 30, perSecond: 30 },
   ],
+  // Photos and videos share albums; documents and audio files each only with their own kind.
+  mediaGroup: { max: 10, key: albumKey },
   async send(ctx, chunk) {
     const replyTo = chunk.replyToProviderMessageId ? Number(chunk.replyToProviderMessageId) : undefined;
+    if ((chunk.attachments?.length ?? 0) > 1) {
+      const items: AlbumItem[] = await Promise.all(chunk.attachments!.map(async (a, i): Promise<AlbumItem> => {
+        const caption = i === 0 && chunk.text ? { caption: chunk.text, parse_mode: 'HTML' as const } : {};
+        const type = albumType(a);
+        if (!a.load) return { type, url: a.url, ...caption };
+        return { type, file: { bytes: await a.load(), fileName: a.fileName ?? 'file', mimeType: a.mimeType ?? 'application/octet-stream' }, ...caption };
+      }));
+      const tg = await ownBot(ctx);
+      const sent = await toChat(ctx, (chat_id) => tg.sendMediaGroup({ chat_id, ...(replyTo && Number.isFinite(replyTo) ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}) }, items));
+      return { providerMessageId: String(sent[0]?.message_id ?? '') };
+    }
     const media = chunk.attachments?.[0];
     if (media?.load) {
       // Uploaded media: the bytes go with the request, by kind (voice notes as voice, etc.).
@@ -110,6 +124,24 @@ export const telegramOutbound: OutboundPart = {
 };
 
 export { api as telegramClientFor };
+
+/** The send method of an attachment on its own: uploads by kind and type, URLs as photo or document. */
+function methodOf(a: OutboundAttachment): UploadMethod {
+  if (a.load) return uploadMethod(a.kind, a.mimeType ?? 'application/octet-stream');
+  return a.kind === 'image' || a.kind === 'photo' || /\.(jpe?g|png|webp)(\?|$)/i.test(a.url) ? 'sendPhoto' : 'sendDocument';
+}
+
+const ALBUM_TYPE: Partial<Record<UploadMethod, AlbumItem['type']>> = { sendPhoto: 'photo', sendVideo: 'video', sendDocument: 'document', sendAudio: 'audio' };
+
+function albumType(a: OutboundAttachment): AlbumItem['type'] {
+  return ALBUM_TYPE[methodOf(a)] ?? 'document';
+}
+
+/** Which album an attachment may join; voice notes join none. */
+function albumKey(a: OutboundAttachment): string | undefined {
+  const t = ALBUM_TYPE[methodOf(a)];
+  return t === 'photo' || t === 'video' ? 'visual' : t;
+}
 
 /** Photos must be JPEG/PNG/WebP/GIF-like images Telegram can re-encode; voice notes OGG/Opus (else they go as audio). */
 export function uploadMethod(kind: string | undefined, mimeType: string): UploadMethod {

@@ -179,8 +179,9 @@ export function twilioApi(opts: TwilioApiOptions): TwilioApi {
 const CODE_KIND: Record<number, ProviderErrorKind> = {
   20003: 'auth',
   20404: 'not_found',
-  // Brief and docs: "too many requests" is refused before queueing, so a later retry is safe.
-  20429: 'retryable',
+  // "Too many requests" is refused before queueing, so waiting and sending again is safe; as a
+  // rate limit it waits the Retry-After without using up the message's attempts.
+  20429: 'rate_limited',
   21211: 'permanent',
   21408: 'permanent',
   21610: 'permanent',

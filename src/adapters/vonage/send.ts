@@ -13,6 +13,15 @@ const keyId = (k: string) => createHash('sha256').update(k).digest('hex').slice(
 
 type MediaType = 'image' | 'audio' | 'video' | 'file';
 const MEDIA: Record<string, MediaType> = { image: 'image', photo: 'image', audio: 'audio', voice: 'audio', video: 'video' };
+/** The types WhatsApp takes as image/audio/video messages; anything else goes as a file. */
+const NATIVE: Record<Exclude<MediaType, 'file'>, RegExp> = { image: /^image\/(jpeg|png)$/, audio: /^audio\/(aac|amr|mpeg|mp4|ogg)$/, video: /^video\/(mp4|3gpp)$/ };
+
+/** The message type of an attachment: by kind, as a file when its known type is not one WhatsApp plays. */
+function mediaType(kind: string | undefined, mimeType: string | undefined): MediaType {
+  const t = MEDIA[kind ?? ''] ?? 'file';
+  if (t === 'file' || !mimeType) return t;
+  return NATIVE[t].test(mimeType.split(';')[0]!.trim().toLowerCase()) ? t : 'file';
+}
 
 function message(ctx: SendContext, chunk: Parameters<OutboundPart['send']>[1]): VonageMessage {
   const channel = ctx.channelType === 'whatsapp' ? 'whatsapp' : 'sms';
@@ -34,7 +43,8 @@ function message(ctx: SendContext, chunk: Parameters<OutboundPart['send']>[1]): 
   const a = chunk.attachments?.[0];
   if (a) {
     if (channel === 'sms') throw new ProviderError({ provider: 'vonage', kind: 'permanent', code: 'attachments_unsupported', message: 'An SMS cannot carry attachments.' });
-    const type: MediaType = MEDIA[a.kind ?? ''] ?? 'file';
+    // By URL: an uploaded file's is a signed Switchboard link, which Vonage fetches.
+    const type = mediaType(a.kind, a.mimeType);
     const caption = chunk.text || a.caption;
     // Audio takes no caption on WhatsApp.
     const media = { url: a.url, ...(caption && type !== 'audio' ? { caption } : {}), ...(type === 'file' && a.fileName ? { name: a.fileName } : {}) };

@@ -9,6 +9,7 @@ import { NotFound } from '../../errors.js';
 import { isConnectionError } from '../../store/errors.js';
 import { eventEnvelopeSchema } from '../envelope-schema.js';
 import { defineRoute } from '../route.js';
+import { openSse } from '../sse.js';
 import { instancePath } from '../schemas.js';
 import { int, model, uuid } from '../validation/fields.js';
 
@@ -46,10 +47,7 @@ export function eventRoutes(app: FastifyInstance, s: Services): void {
       await s.instances.require(principal, params.instance_id);
       const last = Number(req.headers['last-event-id']);
       let cursor = Number.isSafeInteger(last) && last >= 0 ? last : query.after;
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-      res.write(': connected\n\n');
+      const sse = openSse(reply);
       let closed = false;
       let wake: (() => void) | undefined;
       const off = s.notifier.on('events', (instanceId) => {
@@ -86,7 +84,7 @@ export function eventRoutes(app: FastifyInstance, s: Services): void {
           }
           if (closed) break; // revoked while reading: not one more event
           for (const r of rows) {
-            res.write(`id: ${r.seq}\nevent: ${r.type}\ndata: ${r.payload}\n\n`);
+            sse.event({ id: r.seq ?? undefined, event: r.type, data: r.payload });
             cursor = Number(r.seq);
           }
           if (rows.length === 200) continue;
@@ -99,12 +97,12 @@ export function eventRoutes(app: FastifyInstance, s: Services): void {
             };
           });
           wake = undefined;
-          if (timedOut && !closed) res.write(': keep-alive\n\n');
+          if (timedOut && !closed) sse.comment('keep-alive');
         }
       } finally {
         off();
         release();
-        res.end();
+        sse.end();
       }
     },
   });

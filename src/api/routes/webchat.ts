@@ -16,6 +16,7 @@ import { WEB_MAX_ATTACHMENTS } from '../../core/webchat-media.js';
 import { Forbidden, NotFound, PayloadTooLarge, ValidationFailed } from '../../errors.js';
 import { list, model, nullable, str, uuid, type Infer, type Model, type Shape } from '../validation/fields.js';
 import { validateRequest } from '../validation/request.js';
+import { openSse, type SseWriter } from '../sse.js';
 
 const channelPath = model({ channel_id: { field: uuid({ title: 'Channel Id' }), required: true } });
 const sessionBody = model(
@@ -246,27 +247,26 @@ async function streamConversation(hub: WebChatHub, wc: WebChat, conversationId: 
   const held: WebChatEvent[] = [];
   let live = false;
   let closed = false;
-  const res = reply.raw;
+  let sse: SseWriter | undefined;
   const write = (e: WebChatEvent) => {
-    if (closed) return;
-    if (e.type === 'message') res.write(`id: ${e.message.updated_at}\nevent: message\ndata: ${JSON.stringify(e.message)}\n\n`);
-    else if (e.type === 'delta') res.write(`event: delta\ndata: ${JSON.stringify({ message_id: e.messageId, offset: e.offset, text: e.text })}\n\n`);
-    else res.write(`event: typing\ndata: ${JSON.stringify({ active: e.active })}\n\n`);
+    if (closed || !sse) return;
+    if (e.type === 'message') sse.event({ id: e.message.updated_at, event: 'message', data: JSON.stringify(e.message) });
+    else if (e.type === 'delta') sse.event({ event: 'delta', data: JSON.stringify({ message_id: e.messageId, offset: e.offset, text: e.text }) });
+    else sse.event({ event: 'typing', data: JSON.stringify({ active: e.active }) });
   };
   const off = hub.subscribe(conversationId, (e) => (live ? write(e) : held.push(e)));
   let heartbeat: NodeJS.Timeout | undefined;
   let end: (() => void) | undefined;
   try {
     const rows = await wc.messagesSince(conversationId, after);
-    reply.hijack();
-    res.writeHead(200, { ...cors, 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    res.write('retry: 2000\n: connected\n\n');
+    sse = openSse(reply, { headers: cors, cacheControl: 'no-cache, no-store', retryMs: 2000 });
+    const res = sse.res;
     for (const message of await wc.views(rows)) write({ type: 'message', conversationId, message });
     for (const p of hub.partials(conversationId)) write({ type: 'delta', conversationId, messageId: p.messageId, offset: 0, text: p.text });
     for (const e of held) write(e);
     held.length = 0;
     live = true;
-    heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    heartbeat = setInterval(() => sse?.comment('keep-alive'), 15_000);
     await new Promise<void>((resolve) => {
       end = () => {
         res.end();
@@ -282,6 +282,6 @@ async function streamConversation(hub: WebChatHub, wc: WebChat, conversationId: 
     if (end) open.delete(end);
     off();
     if (heartbeat) clearInterval(heartbeat);
-    if (!res.writableEnded && reply.sent) res.end();
+    sse?.end();
   }
 }

@@ -17,7 +17,8 @@ import type { JobOutcome } from '../../queue/runner.js';
 import type { Repos } from '../../store/repos/index.js';
 import type { InstanceRow } from '../../store/repos/instances.js';
 import { bridgeBaseUrl, decryptAgentApiKey, DEFAULT_MAX_HISTORY, parseAgentConfig } from '../agent-config.js';
-import { agentLimitsOf, retryAfterMs, type AgentLimits, type ReplySink } from '../delivery.js';
+import { parseRetryAfter } from '../../adapters/shared/provider-error.js';
+import { AGENT_RETRY_AFTER_MAX_MS, agentLimitsOf, type AgentLimits, type ReplySink } from '../delivery.js';
 import type { EventEnvelope } from '../event-envelope.js';
 import { chatMessages } from './chat-history.js';
 
@@ -158,7 +159,7 @@ export class OpenAIBridge {
 /** A failed model call as the runner's outcome: retried (with the API's Retry-After when it gave one). */
 function failure(err: unknown): JobOutcome {
   if (err instanceof OpenAI.APIError && err.status) {
-    const ra = retryAfterMs(err.headers?.get?.('retry-after') ?? null);
+    const ra = parseRetryAfter(err.headers?.get?.('retry-after') ?? null, Date.now(), AGENT_RETRY_AFTER_MAX_MS);
     const msg = (err.error as { message?: unknown } | undefined)?.message;
     return { kind: 'retry', error: `the model API answered HTTP ${err.status}${typeof msg === 'string' ? `: ${msg.slice(0, 300)}` : ''}`, ...(ra !== undefined ? { delayMs: ra } : {}) };
   }

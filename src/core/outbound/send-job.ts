@@ -113,12 +113,13 @@ export class SendJob {
     // Otherwise (Twilio MMS) they ride on the (last) text.
     if (caps.maxAttachments === 1) {
       const captioned = attachments?.length && md ? renderFor(format, md, { limit: CAPTION_LIMIT }).chunks : undefined;
-      if (attachments?.length && captioned?.length === 1) {
-        const chunks: OutboundChunk[] = attachments.map((a, i) => ({ text: i === 0 ? captioned[0] : '', attachments: [a] }));
+      const groups = groupAttachments(attachments ?? [], adapter.outbound?.mediaGroup);
+      if (groups.length && captioned?.length === 1) {
+        const chunks: OutboundChunk[] = groups.map((g, i) => ({ text: i === 0 ? captioned[0] : '', attachments: g }));
         Object.assign(chunks[0], replyTo);
         return chunks;
       }
-      const chunks: OutboundChunk[] = [...texts.map((text) => ({ text })), ...(attachments ?? []).map((a) => ({ text: '', attachments: [a] }))];
+      const chunks: OutboundChunk[] = [...texts.map((text) => ({ text })), ...groups.map((g) => ({ text: '', attachments: g }))];
       if (chunks.length) Object.assign(chunks[0], replyTo);
       return chunks;
     }
@@ -137,14 +138,7 @@ export class SendJob {
     const config = JSON.parse(channel.config) as Record<string, unknown>;
     const from = typeof config.from === 'string' ? config.from : channel.external_identifier;
     const started = startedThread(conv);
-    const last = await this.repos.inbox.db
-      .selectFrom('messages')
-      .select('content')
-      .where('conversation_id', '=', conv.id)
-      .where('direction', '=', 'in')
-      .orderBy('created_at', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    const last = await this.repos.conversations.lastInbound(conv.id);
     // snake_case since the public naming (message_id, thread_id); camelCase on older rows.
     const stored = last ? ((JSON.parse(last.content) as { email?: { subject?: string; from?: string; message_id?: string; messageId?: string; references?: string[]; thread_id?: string; threadId?: string } }).email ?? {}) : {};
     const email = { ...stored, messageId: stored.message_id ?? stored.messageId, threadId: stored.thread_id ?? stored.threadId };
@@ -152,15 +146,7 @@ export class SendJob {
     const to = email.from ?? participant.email ?? participant.id;
     if (!to) throw new Error('this conversation has no email address to answer');
     if (!last && started) {
-      const first = !(await this.repos.inbox.db
-        .selectFrom('messages')
-        .select('id')
-        .where('conversation_id', '=', conv.id)
-        .where('direction', '=', 'out')
-        .where('provider_message_id', 'is not', null)
-        .where('id', '!=', msgId)
-        .limit(1)
-        .executeTakeFirst());
+      const first = !(await this.repos.conversations.hasSentOutbound(conv.id, msgId));
       const thread = started.thread_id ? { threadId: started.thread_id } : {};
       if (first) return { subject: input.subject ?? started.subject, email: { from, to: [to], messageId: started.message_id, ...thread } };
       const subject = input.subject ?? (/^re:/i.test(started.subject) ? started.subject : `Re: ${started.subject}`);
@@ -210,7 +196,7 @@ export class SendJob {
   }
 
   private async saveProgress(job: JobRow, p: Progress): Promise<void> {
-    await this.repos.inbox.db.updateTable('jobs').set({ payload: JSON.stringify(p) }).where('seq', '=', job.seq).execute();
+    await this.repos.jobs.savePayload(job.seq, JSON.stringify(p));
   }
 
   private async defer(job: JobRow, p: Progress, ms: number, reason: string): Promise<JobOutcome> {
@@ -264,4 +250,18 @@ export class SendJob {
     await this.inbox.emit(channel, msg.conversation_id, 'message.status', { kind: 'status', message_id: msg.id, status: 'failed', status_reason: reason, error }, `out:${msg.id}:failed`);
     return outcome === 'done' ? { kind: 'done' } : { kind: 'dead', error: String(error.message ?? 'send failed') };
   }
+}
+
+/** Attachments as messages: one each, or runs of the same album key where the sender has albums. */
+function groupAttachments(list: OutboundAttachment[], albums: { max: number; key(a: OutboundAttachment): string | undefined } | undefined): OutboundAttachment[][] {
+  const out: OutboundAttachment[][] = [];
+  let runKey: string | undefined;
+  for (const a of list) {
+    const key = albums ? albums.key(a) : undefined;
+    const last = out[out.length - 1];
+    if (key !== undefined && key === runKey && last && last.length < albums!.max) last.push(a);
+    else out.push([a]);
+    runKey = key;
+  }
+  return out;
 }

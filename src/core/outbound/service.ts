@@ -13,13 +13,16 @@ import { attachmentIssues } from '../../media/limits.js';
 import type { MediaRow } from '../../store/repos/media.js';
 import type { JobsRepo } from '../../queue/jobs.js';
 import { channelName, type Notifier } from '../../queue/notifier.js';
-import type { MessageInsert, MessageRow, NewMessageRow } from '../../store/repos/inbox.js';
+import type { MessageInsert, MessageRow } from '../../store/repos/inbox.js';
 import type { Repos } from '../../store/repos/index.js';
 import type { AgentFailure, AgentReply, ReplySink } from '../delivery.js';
 import type { EventEnvelope } from '../event-envelope.js';
 import type { Inbox } from '../inbox.js';
 import { isUniqueViolation } from '../../store/errors.js';
 import { windowClosedByProvider } from './window.js';
+import { messageRow } from '../message-row.js';
+import { getProvider } from '../../adapters/registry.js';
+import { capabilitiesFor } from '../../adapters/contract.js';
 
 export interface SendInput {
   text?: string;
@@ -69,8 +72,6 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
-const WINDOW_MS = 24 * 3600 * 1000;
-
 /** Why an answer could not be accepted for sending, as stored in `status_reason`. */
 export type AnswerFailure = 'agent_timeout' | 'agent_stream_broken' | 'agent_superseded' | 'whatsapp_window_closed' | 'channel_disabled' | 'agent_error';
 
@@ -119,14 +120,18 @@ export class OutboundService implements ReplySink {
     const channel = await this.repos.channels.get(conv.channel_id);
     if (!channel) throw new NotFound('Conversation not found');
     if (channel.enabled !== 1) throw new SendRefused('channel_disabled', 'The channel of this conversation is disabled; enable it to send.');
-    if (channel.channel_type === 'whatsapp' && !input.template) {
+    // A customer-care window (WhatsApp's 24 h, on every provider that serves it) is the
+    // adapter's capability: free-form sends outside it need a template.
+    const adapter = getProvider(channel.provider);
+    const windowHours = adapter ? capabilitiesFor(adapter, channel.channel_type).customerCareWindowHours : null;
+    if (windowHours && !input.template) {
       const last = conv.last_inbound_at ? Date.parse(conv.last_inbound_at) : NaN;
-      if (!(Date.now() - last < WINDOW_MS)) throw new SendRefused('whatsapp_window_closed', WINDOW_DETAIL);
+      if (!(Date.now() - last < windowHours * 3600 * 1000)) throw new SendRefused('whatsapp_window_closed', WINDOW_DETAIL);
       // The provider said so (131047, 63016) after the person's last message: our clock may
       // think the window is open, WhatsApp does not.
       if (windowClosedByProvider(conv)) throw new SendRefused('whatsapp_window_closed', `${WINDOW_DETAIL} WhatsApp refused the last free-form message with "re-engagement required".`);
     }
-    if (input.attachments?.length) input = { ...input, attachments: await this.resolveAttachments(instanceId, channel.provider, input.attachments) };
+    if (input.attachments?.length) input = { ...input, attachments: await this.resolveAttachments(instanceId, channel.provider, input.attachments, channel.channel_type) };
     let replyToProvider: string | undefined;
     let replyTarget: string | undefined;
     if (input.reply_to) {
@@ -137,26 +142,23 @@ export class OutboundService implements ReplySink {
       }
     }
     const now = new Date().toISOString();
-    const row: NewMessageRow = {
+    const row = messageRow({
       id: messageId ?? newId(),
-      author: JSON.stringify(author),
-      in_reply_to: opts.inReplyTo ?? replyTarget ?? null,
-      sent_at: null,
-      instance_id: instanceId,
-      channel_id: channel.id,
-      conversation_id: conv.id,
+      author,
+      inReplyTo: opts.inReplyTo ?? replyTarget ?? null,
+      instanceId,
+      channelId: channel.id,
+      conversationId: conv.id,
       direction: 'out',
-      provider_message_id: null,
       status: suppressed ? 'suppressed' : 'queued',
       text: input.text ?? null,
-      content: JSON.stringify({ ...input, ...(replyToProvider ? { reply_to_provider_message_id: replyToProvider } : {}) }),
-      error: null,
-      idempotency_key: idempotencyKey ?? null,
+      content: { ...input, ...(replyToProvider ? { reply_to_provider_message_id: replyToProvider } : {}) },
+      idempotencyKey: idempotencyKey ?? null,
       // When it was accepted (an agent's answer: when its response arrived, not when the answer
       // finished), so an answer sorts before messages the person sent after it was given.
-      created_at: opts.acceptedAt && opts.acceptedAt < now ? opts.acceptedAt : now,
-      updated_at: now,
-    };
+      at: opts.acceptedAt && opts.acceptedAt < now ? opts.acceptedAt : now,
+      updatedAt: now,
+    });
     try {
       await this.repos.inbox.transaction(async (trx) => {
         await this.repos.inbox.insertMessage(trx, row);
@@ -205,7 +207,7 @@ export class OutboundService implements ReplySink {
    * Uploaded media named by `media_id` must be this instance's, stored, and within the channel
    * provider's limits: otherwise a 422 naming the attachment, before anything is stored.
    */
-  private async resolveAttachments(instanceId: string, provider: string, list: NonNullable<SendInput['attachments']>): Promise<NonNullable<SendInput['attachments']>> {
+  private async resolveAttachments(instanceId: string, provider: string, list: NonNullable<SendInput['attachments']>, channelType: string): Promise<NonNullable<SendInput['attachments']>> {
     const issues: ValidationIssue[] = [];
     const found: { index: number; row: MediaRow }[] = [];
     const out = await Promise.all(list.map(async (a, index) => {
@@ -222,13 +224,13 @@ export class OutboundService implements ReplySink {
       found.push({ index, row });
       return { media_id: row.id, kind: a.kind ?? row.kind, file_name: a.file_name ?? row.file_name ?? undefined, mime_type: row.mime_type ?? undefined, size: Number(row.size), sha256: row.sha256 ?? undefined };
     }));
-    issues.push(...attachmentIssues(provider, found.sort((x, y) => x.index - y.index), list.length));
+    issues.push(...attachmentIssues(provider, found.sort((x, y) => x.index - y.index), list.length, channelType));
     if (issues.length) throw new ValidationFailed(issues);
     return out;
   }
 
   private byIdempotencyKey(instanceId: string, key: string): Promise<MessageRow | undefined> {
-    return this.repos.inbox.db.selectFrom('messages').selectAll().where('instance_id', '=', instanceId).where('idempotency_key', '=', key).executeTakeFirst();
+    return this.repos.conversations.messageByIdempotencyKey(instanceId, key);
   }
 
   /** An agent's answer in its webhook response: sent once even if the event is delivered again. */
@@ -287,24 +289,22 @@ export class OutboundService implements ReplySink {
     if (!conv || !channel) return undefined;
     const now = new Date().toISOString();
     const error = { code: reason, message: detail };
-    const row: NewMessageRow = {
+    const row = messageRow({
       id: messageId ?? newId(),
-      instance_id: event.instance_id,
-      channel_id: channel.id,
-      conversation_id: conv.id,
+      instanceId: event.instance_id,
+      channelId: channel.id,
+      conversationId: conv.id,
       direction: 'out',
-      provider_message_id: null,
       status: 'failed',
-      status_reason: reason,
-      author: JSON.stringify({ kind: 'agent' }),
-      in_reply_to: typeof event.data.message_id === 'string' ? event.data.message_id : null,
+      statusReason: reason,
+      author: { kind: 'agent' },
+      inReplyTo: typeof event.data.message_id === 'string' ? event.data.message_id : null,
       text: input.text || null,
-      content: JSON.stringify({ ...input, in_reply_to_event: event.id }),
-      error: JSON.stringify(error),
-      idempotency_key: key,
-      created_at: now,
-      updated_at: now,
-    };
+      content: { ...input, in_reply_to_event: event.id },
+      error,
+      idempotencyKey: key,
+      at: now,
+    });
     try {
       await this.repos.inbox.transaction(async (trx) => {
         await this.repos.inbox.insertMessage(trx, row);

@@ -125,6 +125,32 @@ export class ConversationsRepo {
     return this.db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** The message an instance stored under an idempotency key (API Idempotency-Key, `event:<id>`, `voice:<id>`). */
+  messageByIdempotencyKey(instanceId: string, key: string): Promise<MessageRow | undefined> {
+    return this.db.selectFrom('messages').selectAll().where('instance_id', '=', instanceId).where('idempotency_key', '=', key).executeTakeFirst();
+  }
+
+  /** The conversation's latest inbound message (email threading answers it). */
+  lastInbound(conversationId: string): Promise<Pick<MessageRow, 'content'> | undefined> {
+    return this.db.selectFrom('messages').select('content').where('conversation_id', '=', conversationId).where('direction', '=', 'in').orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+  }
+
+  /** Whether a message other than `exceptId` has gone out to the provider (it has a provider id). */
+  async hasSentOutbound(conversationId: string, exceptId: string): Promise<boolean> {
+    const r = await this.db.selectFrom('messages').select('id').where('conversation_id', '=', conversationId).where('direction', '=', 'out').where('provider_message_id', 'is not', null).where('id', '!=', exceptId).limit(1).executeTakeFirst();
+    return r !== undefined;
+  }
+
+  /** Replaces a conversation's state (inside the transaction that opens it). */
+  async setState(trx: Tx, id: string, state: Record<string, unknown>): Promise<void> {
+    await trx.updateTable('conversations').set({ state: JSON.stringify(state) }).where('id', '=', id).execute();
+  }
+
+  /** A new assignee for a conversation already in human mode (no mode change, no event). */
+  async setAssignee(id: string, assignee: string | null, now: string): Promise<void> {
+    await this.db.updateTable('conversations').set({ assignee, updated_at: now }).where('id', '=', id).execute();
+  }
+
   /** The latest `limit` messages of a conversation, oldest first (a model's context window). */
   async recentMessages(conversationId: string, limit: number): Promise<MessageRow[]> {
     const rows = await this.db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();

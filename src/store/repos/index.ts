@@ -10,6 +10,7 @@ import { JobsRepo } from '../../queue/jobs.js';
 import { MediaRepo } from './media.js';
 import { TurnsRepo } from './turns.js';
 import { WebChatRepo } from './webchat.js';
+import { RateBucketsRepo } from './rate-buckets.js';
 
 export interface Repos {
   instances: InstancesRepo;
@@ -23,6 +24,7 @@ export interface Repos {
   media: MediaRepo;
   turns: TurnsRepo;
   webchat: WebChatRepo;
+  rateBuckets: RateBucketsRepo;
 }
 
 export function makeRepos(store: Store): Repos {
@@ -38,5 +40,6 @@ export function makeRepos(store: Store): Repos {
     media: new MediaRepo(store.db),
     turns: new TurnsRepo(store.db),
     webchat: new WebChatRepo(store.db),
+    rateBuckets: new RateBucketsRepo(store.db, store.dialect),
   };
 }

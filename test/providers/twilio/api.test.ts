@@ -59,7 +59,7 @@ describe('twilio api client against the fake', () => {
     assertNoSecret(auth, 'wrong-token', tw.authToken);
 
     tw.failNext({ status: 429, retryAfter: 3 });
-    const tooMany = await expectProviderError(api().sendMessage({ from: tw.phoneNumber, to: '+14155550100', body: 'x' }), 'retryable');
+    const tooMany = await expectProviderError(api().sendMessage({ from: tw.phoneNumber, to: '+14155550100', body: 'x' }), 'rate_limited');
     assert.equal(tooMany.code, '20429');
     assert.equal(tooMany.retryAfterMs, 3000);
 

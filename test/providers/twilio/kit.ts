@@ -45,7 +45,6 @@ export async function twilioOutboundKit(c: KitContext): Promise<OutboundKit> {
     delivered: (text) => kit.fake.sentMessages().filter((m) => m.body.includes(text)).length,
     // The Messages API takes a form: the text is in the Body field, not verbatim in the raw body.
     isSend: (r, text) => r.path.includes('/Messages.json') && String((r.body as { Body?: unknown } | undefined)?.Body ?? '').includes(text),
-    rateLimit: { kind: 'retryable', why: 'Twilio documents 20429 as refused before queueing: the adapter maps it to retryable, keeping the Retry-After (src/adapters/shared/provider-error.ts)' },
     direct: {
       channelType: 'sms', externalIdentifier: kit.number, secrets: { account_sid: kit.accountSid, auth_token: kit.authToken }, settings: {}, config: {}, apiBaseUrl: kit.fake.url,
       conversationKey: '+16505550001', otherConversationKey: '+16505550002',

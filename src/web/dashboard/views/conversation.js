@@ -108,8 +108,10 @@ export async function conversationView(ctx, box, id, listed, changed) {
       m.status_reason ? h('div', { class: 'err-text' }, m.status_reason) : null);
   };
 
+  /** Oldest first, as the API orders history (created_at, then id). @param {Message} a @param {Message} b */
+  const byTime = (a, b) => (a.created_at === b.created_at ? (a.id < b.id ? -1 : 1) : a.created_at < b.created_at ? -1 : 1);
   const paint = () => {
-    const sorted = [...messages.values()].sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? -1 : 1) : a.created_at < b.created_at ? -1 : 1));
+    const sorted = [...messages.values()].sort(byTime);
     list.replaceChildren(...sorted.map(row));
     if (!sorted.length) list.append(h('li', { class: 'muted' }, 'No messages.'));
     older.hidden = !more;
@@ -137,7 +139,7 @@ export async function conversationView(ctx, box, id, listed, changed) {
     list.scrollTop = list.scrollHeight;
   };
   older.addEventListener('click', async () => {
-    const first = [...messages.values()].sort((a, b) => (a.created_at < b.created_at ? -1 : 1))[0];
+    const first = [...messages.values()].sort(byTime)[0];
     const top = list.scrollHeight - list.scrollTop;
     await fetchPage(first?.id);
     paint();

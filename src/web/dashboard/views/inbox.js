@@ -11,6 +11,9 @@ import { conversationView } from './conversation.js';
 /** @typedef {import('../lib/types').Message} Message */
 
 const SEEN = 'switchboard-seen:';
+/** Conversations per page of the list; a reload asks for up to MAX_PAGE at once (the API's limit). */
+const PAGE = 100;
+const MAX_PAGE = 500;
 
 /** Unread is per browser: activity after the operator last had the conversation open. */
 export const seen = {
@@ -68,6 +71,9 @@ export async function inboxView(ctx) {
 
   const search = h('input', { type: 'search', value: filters.q, placeholder: 'Name, text or id', 'aria-label': 'Search conversations' });
   const list = h('ul', { class: 'convs', 'aria-label': 'Conversations' });
+  /** The next page of the list (the API's next_cursor), null when everything is loaded. */
+  let cursor = /** @type {string | null} */ (null);
+  const more = h('button', { type: 'button', class: 'older', hidden: true }, 'More conversations');
   const count = h('span', { class: 'muted', role: 'status' });
   const detail = h('div', { class: 'card detail' }, h('p', { class: 'muted' }, 'Pick a conversation.'));
 
@@ -89,19 +95,32 @@ export async function inboxView(ctx) {
     if (!shown.length) list.append(h('li', { class: 'muted empty' }, all.length ? 'Nothing matches the search.' : 'No conversations here.'));
   };
 
-  const load = async () => {
-    const params = new URLSearchParams({ limit: '100' });
+  /**
+   * One page of the list. A reload (new events, a filter) asks again from the start, for as many
+   * as are shown, so pages loaded with "More conversations" stay.
+   * @param {string | null} [after] next_cursor of the page before (append), or none (reload)
+   */
+  const load = async (after = null) => {
+    const size = after ? PAGE : Math.min(MAX_PAGE, Math.max(PAGE, all.length));
+    const params = new URLSearchParams({ limit: String(size) });
     if (filters.status) params.set('status', filters.status);
     if (filters.mode) params.set('mode', filters.mode);
     if (filters.channel) params.set('channel_id', filters.channel);
+    if (after) params.set('cursor', after);
     const r = await api('GET', `/v1/instances/${inst.id}/conversations?${params}`);
-    all = r.conversations.map(toConversation)
+    /** @type {Conversation[]} */
+    const page = r.conversations.map(toConversation)
       // The server filters; this repeats it for one that ignores the parameters.
-      .filter((/** @type {Conversation} */ c) => (!filters.status || c.status === filters.status) && (!filters.mode || c.mode === filters.mode))
-      .sort((/** @type {Conversation} */ a, /** @type {Conversation} */ b) => ((a.last_message_at ?? '') < (b.last_message_at ?? '') ? 1 : -1));
+      .filter((/** @type {Conversation} */ c) => (!filters.status || c.status === filters.status) && (!filters.mode || c.mode === filters.mode));
+    const byId = new Map((after ? all : []).map((c) => [c.id, c]));
+    for (const c of page) byId.set(c.id, c);
+    all = [...byId.values()].sort((a, b) => ((a.last_message_at ?? '') < (b.last_message_at ?? '') ? 1 : -1));
+    cursor = r.next_cursor ?? null;
+    more.hidden = !cursor;
     paint();
     void loadPreviews(ctx, all, paint);
   };
+  more.addEventListener('click', () => void (cursor && load(cursor)));
 
   /** @param {string} id */
   const open = async (id) => {
@@ -114,6 +133,8 @@ export async function inboxView(ctx) {
     const s = h('select', { 'aria-label': label }, opts.map(([v, t]) => h('option', { value: v, selected: filters[key] === v || null }, t)));
     s.addEventListener('change', () => {
       filters[key] = s.value;
+      // Another filter is another list: start again from its first page.
+      all = [];
       void load();
     });
     return s;
@@ -129,7 +150,7 @@ export async function inboxView(ctx) {
         select('Status', 'status', [['open', 'Open'], ['closed', 'Closed'], ['', 'Any status']]),
         select('Mode', 'mode', [['', 'Any mode'], ['agent', 'Agent'], ['human', 'Human']]),
         select('Channel', 'channel', [['', 'All channels'], ...channels.map((/** @type {any} */ c) => /** @type {[string, string]} */ ([c.id, `${c.channel_type} · ${c.external_identifier}`]))])),
-      list),
+      list, more),
     detail));
   await load();
   if (ctx.conversationId) await open(ctx.conversationId);
