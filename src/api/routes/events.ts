@@ -71,7 +71,7 @@ export function eventRoutes(app: FastifyInstance, s: Services): void {
             if (!isConnectionError(err)) throw err;
             // The database is away (restart, cut connection): keep the stream and read again
             // shortly. Ending it would not help: an EventSource that reconnects to a 503 gives up.
-            res.write(': database unavailable, retrying\n\n');
+            sse.comment('database unavailable, retrying');
             await new Promise<void>((resolve) => {
               const t = setTimeout(resolve, 2_000);
               wake = () => {
