@@ -27,7 +27,7 @@ export interface AgentReply {
   /** Close the conversation after this answer (the person's next message opens a new one). */
   close?: boolean;
   /** Hand the conversation to humans (mode "human"). */
-  handoff?: { reason?: string } | boolean;
+  handoff?: { reason?: string; assignee?: string } | boolean;
 }
 
 /** Receives agent answers (from delivery responses); the outbound pipeline implements it. */

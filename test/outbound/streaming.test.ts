@@ -217,7 +217,7 @@ for (const kind of storeKinds()) {
     test('a stream that ends with event: handoff hands the conversation to humans with its reason, after the answer', async () => {
       agent.script = (d) =>
         d.body.type === 'message.received' && d.body.data.text === 'refund please'
-          ? { contentType: 'text/event-stream', chunks: ['data: {"delta":"Let me get a colleague."}\n\n', 'event: handoff\ndata: {"reason":"refund over the limit"}\n\n', 'event: done\n\n'], chunkDelayMs: 30 }
+          ? { contentType: 'text/event-stream', chunks: ['data: {"delta":"Let me get a colleague."}\n\n', 'event: handoff\ndata: {"reason":"refund over the limit","assignee":"billing"}\n\n', 'event: done\n\n'], chunkDelayMs: 30 }
           : { json: {} };
       await inbound(9103, 'private', 'refund please');
       await until(() => tg.sentMessages(9103).find((m) => m.text === 'Let me get a colleague.'), 'the answer');
@@ -226,10 +226,23 @@ for (const kind of storeKinds()) {
         return v.mode === 'human' && v;
       }, 'mode human');
       assert.equal(c.mode_reason, 'refund over the limit');
+      assert.equal(c.assignee, 'billing');
       assert.equal(c.status, 'open');
       const ev = await until(async () => (await events()).find((e) => e.type === 'conversation.handoff' && e.conversation_id === c.id), 'conversation.handoff');
       assert.equal(ev.data.reason, 'refund over the limit');
       assert.deepEqual(ev.data.by, { kind: 'agent' });
+    });
+
+    test('a JSON reply names who takes over: handoff.assignee becomes the assignee', async () => {
+      agent.script = (d) => (d.body.type === 'message.received' && d.body.data.text === 'json handoff' ? { json: { reply: { text: 'Passing you on.', handoff: { reason: 'vip', assignee: 'Kim' } } } } : { json: {} });
+      await inbound(9104, 'private', 'json handoff');
+      await until(() => tg.sentMessages(9104).find((m) => m.text === 'Passing you on.'), 'the answer');
+      const c = await until(async () => {
+        const v = await conversation('9104');
+        return v.mode === 'human' && v;
+      }, 'mode human');
+      assert.equal(c.assignee, 'Kim');
+      assert.equal(c.mode_reason, 'vip');
     });
 
     test('a stream cut midway: its handoff still stands, its close does not; the partial answer is failed, not sent', async () => {

@@ -16,7 +16,7 @@
  */
 export type AnswerPart = { text: string } | { endCall: true };
 /** What a text stream asks besides its text (applied when it ends, like a JSON reply's). */
-export type ControlPart = { close: true } | { handoff: { reason?: string } };
+export type ControlPart = { close: true } | { handoff: { reason?: string; assignee?: string } };
 
 export function answerParts(body: AsyncIterable<Uint8Array>, contentType: string): AsyncGenerator<AnswerPart>;
 export function answerParts(body: AsyncIterable<Uint8Array>, contentType: string, opts: { controls: true }): AsyncGenerator<AnswerPart | ControlPart>;
@@ -73,18 +73,18 @@ function controlsOf(o: Record<string, unknown>): ControlPart[] {
   const h = src.handoff;
   if (h === true) out.push({ handoff: {} });
   else if (h && typeof h === 'object' && !Array.isArray(h)) {
-    const reason = (h as { reason?: unknown }).reason;
-    out.push({ handoff: typeof reason === 'string' ? { reason } : {} });
+    const { reason, assignee } = h as { reason?: unknown; assignee?: unknown };
+    out.push({ handoff: { ...(typeof reason === 'string' ? { reason } : {}), ...(typeof assignee === 'string' ? { assignee } : {}) } });
   }
   if (src.close === true) out.push({ close: true });
   return out;
 }
 
 /** The optional `{"reason"}` of an `event: handoff` block. */
-function reasonOf(data: string): { reason?: string } {
+function reasonOf(data: string): { reason?: string; assignee?: string } {
   try {
-    const v = JSON.parse(data) as { reason?: unknown } | null;
-    return typeof v?.reason === 'string' ? { reason: v.reason } : {};
+    const v = JSON.parse(data) as { reason?: unknown; assignee?: unknown } | null;
+    return { ...(typeof v?.reason === 'string' ? { reason: v.reason } : {}), ...(typeof v?.assignee === 'string' ? { assignee: v.assignee } : {}) };
   } catch {
     return data.trim() ? { reason: data.trim() } : {};
   }
