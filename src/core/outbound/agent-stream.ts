@@ -140,7 +140,11 @@ function sseBlock(block: string): (AnswerPart | ControlPart | 'done')[] {
   if (!v || typeof v !== 'object') return [{ text }];
   const o = v as Record<string, unknown>;
   const out: (AnswerPart | ControlPart)[] = [];
-  const t = typeof o.delta === 'string' ? o.delta : typeof o.text === 'string' ? o.text : typeof o.content === 'string' ? o.content : undefined;
+  // Typed frames that are not the answer's text — the AI SDK's `reasoning-delta`, OpenAI's
+  // `response.reasoning_summary_text.delta` — carry a `delta` too: the model's thinking is not
+  // for the person.
+  const thinking = typeof o.type === 'string' && /reason|thinking/i.test(o.type);
+  const t = thinking ? undefined : typeof o.delta === 'string' ? o.delta : typeof o.text === 'string' ? o.text : typeof o.content === 'string' ? o.content : undefined;
   if (t) out.push({ text: t });
   if (o.end_call === true) out.push({ endCall: true });
   out.push(...controlsOf(o));
