@@ -135,7 +135,16 @@ export async function conversationView(ctx, box, id, listed, changed) {
     // A page that brought nothing new (a server without cursors) ends the paging.
     if (before || !more) more = r.messages.length === PAGE && added > 0;
   };
-  const refresh = async () => {
+  /** Newest messages, and the state and mode too when asked (a live event may be a handoff, a close...). */
+  const refresh = async (withHead = false) => {
+    if (withHead) {
+      const fresh = toConversation(await api('GET', base));
+      if (!current()) return;
+      if (fresh.status !== conv.status || fresh.mode !== conv.mode || fresh.assignee !== conv.assignee || fresh.mode_reason !== conv.mode_reason) {
+        conv = fresh;
+        paintHead();
+      } else conv = fresh;
+    }
     await fetchPage();
     paint();
     list.scrollTop = list.scrollHeight;
@@ -149,7 +158,7 @@ export async function conversationView(ctx, box, id, listed, changed) {
   });
 
   box.replaceChildren(head, status, older, list, composer(ctx, conv, base, refresh));
-  const onRefresh = () => void refresh().catch(() => {});
+  const onRefresh = () => void refresh(true).catch(() => {});
   box.addEventListener('refresh', onRefresh);
   view.stop = () => box.removeEventListener('refresh', onRefresh);
   paintHead();
