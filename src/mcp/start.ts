@@ -78,14 +78,16 @@ export async function startConversation(s: Services, p: Principal, a: StartInput
 async function emailConversation(s: Services, channel: ChannelRow, a: StartInput): Promise<ConversationRow> {
   const address = canonicalEmail(a.recipient);
   if (!EMAIL.test(address)) throw new BadRequest('recipient must be an email address, e.g. ada@example.com');
+  const config = JSON.parse(channel.config) as Record<string, unknown>;
+  const from = typeof config.from === 'string' ? config.from : channel.external_identifier;
+  // Writing to the channel's own address would come back as an inbound email, and so on.
+  if ([from, channel.external_identifier].some((own) => canonicalEmail(own) === address)) throw new BadRequest("recipient is this channel's own address");
   if (a.subject === undefined) {
     const open = await s.repos.conversations.openWithEmail(channel.id, address);
     if (open) return open;
   }
   const subject = (a.subject ?? defaultSubject(a.text)).trim() || 'Message';
   if (/[\r\n]/.test(subject) || subject.length > 998) throw new BadRequest('subject must be one line of at most 998 characters.');
-  const config = JSON.parse(channel.config) as Record<string, unknown>;
-  const from = typeof config.from === 'string' ? config.from : channel.external_identifier;
   const messageId = newThreadMessageId(from, `${channel.id}\n${address}`, a.idempotency_key);
   const key = messageId.toLowerCase();
   const existing = await s.repos.conversations.byKey(channel.id, key);

@@ -64,6 +64,11 @@ for (const kind of storeKinds()) {
       assert.deepEqual(offset.body.conversations.map((c: any) => c.id), expected);
       const all = await s.api('GET', `/v1/instances/${instanceId}/conversations?limit=100`);
       assert.equal(all.body.count, TOTAL);
+      // Documented in the OpenAPI document.
+      const doc = (await s.api('GET', '/openapi.json')).body;
+      const param = doc.paths['/v1/instances/{instance_id}/conversations'].get.parameters.find((p: any) => p.name === 'updated_since');
+      assert.equal(param?.in, 'query');
+      assert.equal(param.schema.format, 'date-time');
     });
 
     test('REST: a time that is not ISO-8601 is a 422 at query.updated_since', async () => {

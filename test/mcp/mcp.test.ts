@@ -117,7 +117,13 @@ for (const kind of storeKinds()) {
       assert.equal(again.structuredContent.message.id, sent.structuredContent.message.id);
       const m = await until(() => tg.sentMessages(8101)[0], 'the answer on Telegram');
       assert.equal(m.text, 'It ships <b>today</b>.');
-      await new Promise((r) => setTimeout(r, 200));
+      // One message was stored for the key, and it went out (once: it is sent when it is 'sent').
+      const out = await until(async () => {
+        const r = await call(client, 'get_messages', { conversation_id: convA });
+        const mine = r.structuredContent.messages.filter((x: any) => x.direction === 'outbound');
+        return mine.every((x: any) => x.status === 'sent') && mine;
+      }, 'the answer marked sent');
+      assert.equal(out.length, 1);
       assert.equal(tg.sentMessages(8101).length, 1);
     });
 

@@ -151,6 +151,8 @@ for (const kind of storeKinds()) {
         assert.equal(r.isError, true, recipient);
         assert.equal(r.content[0].text, 'recipient must be an email address, e.g. ada@example.com');
       }
+      const own = await call('start_conversation', { channel_id: resendChannel, recipient: ` Support <${ADDRESS.toUpperCase()}>`, text: 'hi' });
+      assert.equal(own.content[0].text, "recipient is this channel's own address");
       const noText = await call('start_conversation', { channel_id: resendChannel, recipient: 'cy@example.com' });
       assert.equal(noText.isError, true);
       assert.match(noText.content[0].text, /text is required/);
