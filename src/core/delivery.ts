@@ -5,10 +5,9 @@
  * agent may answer with `{"reply": {...}}`, which is handed to the reply sink (the outbound side).
  */
 import type { Logger } from 'pino';
-import { standardWebhookHeaders } from '../crypto/standard-webhooks.js';
-import type { SecretBox } from '../crypto/secret-box.js';
 import { parseRetryAfter } from '../adapters/shared/provider-error.js';
-import { blockedCause, type GuardedRequest, type GuardedResponse } from '../net/ssrf.js';
+import { blockedCause } from '../net/ssrf.js';
+import { readWithIdleTimeout, AgentIdleTimeout, type AgentClient, type AgentResponse, type BuiltinAgent } from './agent-client.js';
 import type { JobRow } from '../queue/jobs.js';
 import type { JobOutcome } from '../queue/runner.js';
 import type { Repos } from '../store/repos/index.js';
@@ -17,7 +16,6 @@ import { ReadCache } from '../store/read-cache.js';
 import type { WriteWatch } from '../store/write-watch.js';
 import type { EventEnvelope } from './event-envelope.js';
 import type { EventRow } from '../store/repos/events.js';
-import { signingSecretAad } from './instances.js';
 import { turnsOf, type TurnControl, type TurnsConfig } from './turns.js';
 import type { ChannelRow } from '../store/repos/channels.js';
 
@@ -29,7 +27,7 @@ export interface AgentReply {
   /** Close the conversation after this answer (the person's next message opens a new one). */
   close?: boolean;
   /** Hand the conversation to humans (mode "human"). */
-  handoff?: { reason?: string } | boolean;
+  handoff?: { reason?: string; assignee?: string } | boolean;
 }
 
 /** Receives agent answers (from delivery responses); the outbound pipeline implements it. */
@@ -43,8 +41,8 @@ export interface ReplySink {
 
 export type AgentFailure = 'agent_timeout' | 'agent_error' | 'agent_superseded';
 
-/** An agent that runs inside Switchboard (`agent_url: builtin:<name>`), answering with a text stream. */
-export type BuiltinAgent = (event: EventEnvelope) => AsyncIterable<string>;
+export type { BuiltinAgent } from './agent-client.js';
+export { AgentIdleTimeout } from './agent-client.js';
 
 /**
  * How long an agent may take, per instance (`agent_first_byte_timeout_ms`,
@@ -62,7 +60,6 @@ export interface AgentLimits {
 export const DEFAULT_AGENT_LIMITS: AgentLimits = { firstByteMs: 120_000, idleMs: 60_000 };
 
 export interface DeliveryOptions {
-  builtins?: Record<string, BuiltinAgent>;
   /** Answers instances whose agent_url is `openai+https://...` (core/bridges/openai-bridge.ts). */
   bridge?: (instance: InstanceRow, event: EventEnvelope) => Promise<JobOutcome>;
   /** Turn control (config.turns); without it every channel queues. */
@@ -82,40 +79,10 @@ export function agentLimitsOf(instance: Pick<InstanceRow, 'agent_first_byte_time
   };
 }
 
-/** An answer cut short by Switchboard's own limit (not by the agent closing the connection). */
-export class AgentIdleTimeout extends Error {
-  constructor(readonly idleMs: number) {
-    super(`the agent went quiet for ${idleMs} ms in the middle of its answer`);
-  }
-}
-
 /** An answer aborted because a newer message of the person superseded it (config.turns: supersede). */
 export class AgentSuperseded extends Error {
   constructor(detail = 'a newer message from the person superseded this answer (turns: supersede)') {
     super(detail);
-  }
-}
-
-/** Passes chunks through, aborting the request when the agent goes quiet for `idleMs`. */
-async function* readWithIdleTimeout(body: AsyncIterable<Uint8Array>, abort: AbortController, idleMs: number): AsyncGenerator<Uint8Array> {
-  let idled = false;
-  const arm = () =>
-    setTimeout(() => {
-      idled = true;
-      abort.abort(new DOMException('idle', 'TimeoutError'));
-    }, idleMs);
-  let timer = arm();
-  try {
-    for await (const chunk of body) {
-      clearTimeout(timer);
-      yield chunk;
-      timer = arm();
-    }
-  } catch (err) {
-    if (idled) throw new AgentIdleTimeout(idleMs);
-    throw abort.signal.reason instanceof AgentSuperseded ? abort.signal.reason : err;
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -126,8 +93,7 @@ export class AgentDelivery {
 
   constructor(
     private readonly repos: Repos,
-    private readonly box: SecretBox,
-    private readonly postAgent: GuardedRequest,
+    private readonly agents: AgentClient,
     private readonly replies: ReplySink,
     private readonly log: Logger,
     private readonly opts: DeliveryOptions,
@@ -153,7 +119,8 @@ export class AgentDelivery {
     if (wait !== undefined) return { kind: 'defer', delayMs: wait, reason: 'waiting for the media to be captured' };
     const instance = await this.instanceRows.get(event.instance_id, () => this.repos.instances.get(event.instance_id));
     if (!instance?.agent_url) return { kind: 'dead', error: 'the instance has no agent_url' };
-    if (instance.agent_url.startsWith('builtin:')) return this.builtin(instance.agent_url, JSON.parse(event.payload) as EventEnvelope);
+    const builtin = this.agents.builtin(instance.agent_url);
+    if (builtin !== null) return this.builtin(builtin, instance.agent_url, JSON.parse(event.payload) as EventEnvelope);
     if (instance.agent_url.startsWith('openai+')) {
       return this.opts.bridge ? this.opts.bridge(instance, JSON.parse(event.payload) as EventEnvelope) : { kind: 'dead', error: 'the OpenAI bridge is not available' };
     }
@@ -171,15 +138,6 @@ export class AgentDelivery {
       if (prepared.kind === 'defer') return { kind: 'defer', delayMs: prepared.delayMs, reason: 'turns: burst, waiting for more messages' };
       if (prepared.envelope !== stored) body = JSON.stringify(prepared.envelope);
     }
-    const secret = this.box.decrypt(instance.signing_secret_enc, signingSecretAad(instance.id));
-    const headers = {
-      'content-type': 'application/json',
-      'user-agent': 'Switchboard-Webhooks/1',
-      // 1 on the first try, 2 on the first retry...: an agent can tell a retry from a new event.
-      'webhook-attempt': String(job.attempts),
-      ...standardWebhookHeaders(secret, event.id, body),
-    };
-
     // Time to first byte: until the response headers arrive. A streamed answer may then take as
     // long as it keeps coming, bounded by the idle limit between chunks (readWithIdleTimeout).
     const abort = new AbortController();
@@ -192,7 +150,7 @@ export class AgentDelivery {
           })
         : () => undefined;
     try {
-      return await this.exchange(instance.agent_url, headers, body, abort, limits, answerable, () => superseded, event.id);
+      return await this.exchange(instance, job.attempts, body, abort, limits, answerable, () => superseded, event.id);
     } finally {
       stopWatching();
       if (superseded && this.turnControl) await this.turnControl.carryForward(job, JSON.parse(body) as EventEnvelope);
@@ -200,12 +158,12 @@ export class AgentDelivery {
   }
 
   /** One POST to the agent and what its answer becomes. */
-  private async exchange(url: string, headers: Record<string, string>, body: string, abort: AbortController, limits: AgentLimits, answerable: boolean, superseded: () => boolean, eventId: string): Promise<JobOutcome> {
+  private async exchange(instance: InstanceRow, attempt: number, body: string, abort: AbortController, limits: AgentLimits, answerable: boolean, superseded: () => boolean, eventId: string): Promise<JobOutcome> {
     const event = { id: eventId };
-    const headerTimer = setTimeout(() => abort.abort(new DOMException('timeout', 'TimeoutError')), limits.firstByteMs);
-    let res: GuardedResponse;
+    let res: AgentResponse;
     try {
-      res = await this.postAgent(url, { method: 'POST', headers, body, signal: abort.signal });
+      // 1 on the first try, 2 on the first retry...
+      res = await this.agents.post(instance, event.id, body, { attempt, abort, firstByteMs: limits.firstByteMs });
     } catch (err) {
       const blocked = blockedCause(err);
       if (blocked) {
@@ -227,25 +185,23 @@ export class AgentDelivery {
         return { kind: 'retry', error: detail };
       }
       return { kind: 'retry', error: `could not reach the agent: ${(err as Error).message}` };
-    } finally {
-      clearTimeout(headerTimer);
     }
 
-    if (res.statusCode < 200 || res.statusCode >= 300) {
-      await res.body.dump().catch(() => undefined);
-      const ra = parseRetryAfter(header(res, 'retry-after'), Date.now(), AGENT_RETRY_AFTER_MAX_MS);
-      const kind = res.statusCode >= 300 && res.statusCode < 400 ? 'redirect (not followed)' : `HTTP ${res.statusCode}`;
+    if (res.status < 200 || res.status >= 300) {
+      await res.discard();
+      const ra = parseRetryAfter(res.header('retry-after'), Date.now(), AGENT_RETRY_AFTER_MAX_MS);
+      const kind = res.status >= 300 && res.status < 400 ? 'redirect (not followed)' : `HTTP ${res.status}`;
       return { kind: 'retry', error: `the agent answered ${kind}`, ...(ra !== undefined ? { delayMs: ra } : {}) };
     }
 
     // Only a person's message can be answered: a reply to a status or call event would make a new
     // message, whose status event the agent would answer again, and so on.
     if (!answerable) {
-      await res.body.dump().catch(() => undefined);
+      await res.discard();
       return { kind: 'done' };
     }
     const envelope = JSON.parse(body) as EventEnvelope;
-    const type = (header(res, 'content-type') ?? '').toLowerCase();
+    const type = (res.header('content-type') ?? '').toLowerCase();
     const chunks = readWithIdleTimeout(res.body, abort, limits.idleMs);
     const acceptedAt = new Date().toISOString();
     try {
@@ -267,7 +223,7 @@ export class AgentDelivery {
         const reply = parseReply(text);
         if (reply) await this.replies.acceptAgentReply(envelope, reply, acceptedAt);
       } else {
-        await res.body.dump().catch(() => undefined);
+        await res.discard();
       }
     } catch (err) {
       // Delivered all the same: the agent got the event. A bad answer is logged, not redelivered.
@@ -281,8 +237,7 @@ export class AgentDelivery {
     await this.replies.answerFailed?.(JSON.parse(payload) as EventEnvelope, reason, detail);
   }
 
-  private async builtin(url: string, envelope: EventEnvelope): Promise<JobOutcome> {
-    const agent = this.opts.builtins?.[url.slice('builtin:'.length)];
+  private async builtin(agent: BuiltinAgent | undefined, url: string, envelope: EventEnvelope): Promise<JobOutcome> {
     if (!agent) return { kind: 'dead', error: `unknown built-in agent ${url}` };
     if (envelope.type !== 'message.received') return { kind: 'done' };
     if (!this.replies.acceptAgentStream) return { kind: 'dead', error: 'streaming answers are not available' };
@@ -296,11 +251,6 @@ async function readText(chunks: AsyncIterable<Uint8Array>): Promise<string> {
   let text = '';
   for await (const c of chunks) text += decoder.decode(c, { stream: true });
   return text + decoder.decode();
-}
-
-function header(res: GuardedResponse, name: string): string | null {
-  const v = res.headers[name];
-  return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
 }
 
 /** Text deltas as the bytes a streaming HTTP agent would have sent. */

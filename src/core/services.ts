@@ -11,6 +11,7 @@ import { createMetrics, type Metrics } from './metrics-registry.js';
 import { AccountsService } from './accounts.js';
 import { ApiKeysService } from './api-keys.js';
 import { ChannelsService, ChannelWebhooks } from './channels.js';
+import { AgentClient } from './agent-client.js';
 import { AgentDelivery, type AgentLimits, type ReplySink } from './delivery.js';
 import { OpenAIBridge } from './bridges/openai-bridge.js';
 import { TurnControl } from './turns.js';
@@ -145,8 +146,9 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
     handoff: (instanceId, conversationId, p) => conversations.handoff(instanceId, conversationId, { reason: p.reason ?? null, by: { kind: 'agent' } }),
     close: (instanceId, conversationId) => conversations.close(instanceId, conversationId, { kind: 'agent' }),
   });
-  const delivery = new AgentDelivery(repos, box, makeGuardedRequest(config.allowPrivateUrls), replies, log, {
-    builtins: { echo: (e) => echoAgent(e) },
+  // One client for every call to an agent: event deliveries and voice turns.
+  const agents = new AgentClient(box, makeGuardedRequest(config.allowPrivateUrls), { echo: (e) => echoAgent(e) });
+  const delivery = new AgentDelivery(repos, agents, replies, log, {
     bridge: (i, e) => bridge.handle(i, e),
     limits: opts.agentLimits,
     sequence: sequencer && ((id) => sequencer.sequence(id)),
@@ -158,7 +160,7 @@ export function makeServices(config: Config, store: Store, box: SecretBox, log: 
   const sendJob = new SendJob(repos, inbox, contexts, governor, health, log, sendScheduleMs.length + 1, widgets, media);
 
   // Voice: a caller is waiting, so the agent is called in-process (no job queue).
-  const voiceAgent = new VoiceAgent(box, makeGuardedFetch(config.allowPrivateUrls), { headerTimeoutMs: 10_000, idleMs: 30_000, builtins: { echo: (e) => echoAgent(e) } });
+  const voiceAgent = new VoiceAgent(agents, { headerTimeoutMs: 10_000, idleMs: 30_000 });
   const voiceService = new VoiceService(repos, inbox, contexts, voiceAgent, log);
   const voice = { service: voiceService, twilio: new TwilioVoice(voiceService, inbox, () => config.publicUrl, { answerTimeoutMs: 8_000, maxPolls: 5 }) };
 

@@ -42,8 +42,10 @@ describe('layer boundaries', () => {
     assert.deepEqual(bad, []);
   });
 
-  test('core never imports the HTTP layer', () => {
-    assert.deepEqual(violations('core', (s) => s.startsWith('api/') || s === 'fastify' || s.startsWith('@fastify/')), []);
+  test('core never imports the HTTP layer (nor do voice, media, store and queue, which sit below it)', () => {
+    for (const dir of ['core', 'voice', 'media', 'store', 'queue']) {
+      assert.deepEqual(violations(dir, (s) => s.startsWith('api/') || s.startsWith('mcp/') || s === 'fastify' || s.startsWith('@fastify/')), [], dir);
+    }
   });
 
   test('core, api and voice never compare a provider name', () => {
@@ -118,6 +120,29 @@ describe('layer boundaries', () => {
       readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
         for (const m of line.matchAll(/\bnew (\w+)\(/g)) if (classes.has(m[1])) bad.push(`${relative(SRC, f)}:${i + 1}: new ${m[1]}(`);
       });
+    }
+    assert.deepEqual(bad, []);
+  });
+
+  test('one of each: agent client, Retry-After parser, SSE writer, message row', () => {
+    // Each rule names the one file allowed to do the thing; anything else doing it is a second copy.
+    const rules: { what: string; pattern: RegExp; home: string[] }[] = [
+      { what: 'signs a request to an agent', pattern: /\bstandardWebhookHeaders\(/, home: ['core/agent-client.ts', 'crypto/standard-webhooks.ts'] },
+      { what: 'parses a Retry-After header', pattern: /function \w*retry[-_]?after\w*\(/i, home: ['adapters/shared/provider-error.ts'] },
+      { what: 'writes server-sent events', pattern: /content-type['"]?\s*:\s*['"]text\/event-stream|\.write\(`(?:id|event|data): /i, home: ['api/sse.ts'] },
+      { what: 'builds a message row', pattern: /:\s*(?:NewMessageRow|MessageInsert)\s*=\s*\{|insertMessage\([^,]+,\s*\{/, home: ['core/message-row.ts'] },
+    ];
+    const bad: string[] = [];
+    for (const f of files(SRC)) {
+      const rel = relative(SRC, f).replace(/\\/g, '/');
+      if (/^(store|queue|adapters\/(?!shared\/provider-error))/.test(rel)) continue;
+      const lines = readFileSync(f, 'utf8').split('\n');
+      for (const r of rules) {
+        if (r.home.includes(rel)) continue;
+        lines.forEach((line, i) => {
+          if (r.pattern.test(line)) bad.push(`${rel}:${i + 1} ${r.what}: ${line.trim()}`);
+        });
+      }
     }
     assert.deepEqual(bad, []);
   });

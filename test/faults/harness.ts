@@ -277,3 +277,53 @@ export async function listening(cluster: Cluster, i: number): Promise<boolean> {
 }
 
 export const NODE_ENV = { SWITCHBOARD_DEMO: 'false' };
+
+export interface EventStream {
+  /** Every `id:` (cursor) received, in order. */
+  ids: number[];
+  /** Set once the server ended the stream. */
+  ended: boolean;
+  /** Comments saying the server's read failed and is retried (the database was away). */
+  retries: number;
+  close(): void;
+}
+
+/** Reads an instance's SSE event stream on `base` from the start, recording the cursors. */
+export async function openEventStream(base: string, adminKey: string, instanceId: string): Promise<EventStream> {
+  const ctrl = new AbortController();
+  const res = await fetch(`${base}/v1/instances/${instanceId}/events/stream?after=0`, { headers: { 'x-api-key': adminKey }, signal: ctrl.signal });
+  assert.equal(res.status, 200);
+  const stream: EventStream = { ids: [], ended: false, retries: 0, close: () => ctrl.abort() };
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buf = '';
+  void (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += decoder.decode(value, { stream: true });
+        let cut: number;
+        while ((cut = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, cut);
+          buf = buf.slice(cut + 2);
+          const id = /^id: (\d+)$/m.exec(block);
+          if (id) stream.ids.push(Number(id[1]));
+          else if (block.includes('database unavailable')) stream.retries++;
+        }
+      }
+    } catch {
+      // aborted by close()
+    }
+    stream.ended = true;
+  })();
+  return stream;
+}
+
+/** The stream stayed open and read cursors 1..n (every event of the instance) once each, in order. */
+export async function expectStreamedAll(cluster: Cluster, stream: EventStream, setup: Setup, node: string): Promise<void> {
+  const events = (await cluster.admin.query(`select count(*)::int as n from events where instance_id = $1`, [setup.instanceId])).rows[0].n;
+  await waitFor(`the event stream on ${node} at cursor ${events}`, () => stream.ids.length >= events || stream.ended, 60_000);
+  assert.equal(stream.ended, false, `the event stream on ${node} was not ended by the fault`);
+  assert.deepEqual(stream.ids, Array.from({ length: events }, (_, i) => i + 1), `the stream on ${node} read cursors 1..n once each`);
+}

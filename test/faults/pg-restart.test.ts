@@ -3,14 +3,15 @@
  * webhook load and comes back a few seconds later. Runs on a private PostgreSQL server started for
  * this test (the shared one serves other tests). While it is down, webhooks to either node get 503
  * with Retry-After (never a 2xx without a commit, never a 500); both nodes stay up, reconnect and
- * LISTEN again by themselves; the backlog drains and nothing acknowledged is lost. PostgreSQL
+ * LISTEN again by themselves; the backlog drains and nothing acknowledged is lost; an SSE event
+ * stream open on a node stays open and reads every event once. PostgreSQL
  * only (TEST_DATABASE_URL set, and its binaries installed).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withCluster } from '../helpers/cluster.js';
 import { startFakeAgent } from '../inbound/fake-agent.js';
-import { FAULT_SCHEDULE, NODE_ENV, PG_URL, SKIP_WITHOUT_PG, expectDelivered, type Load, listening, post, setUp, sleep, startLoad, telegramUpdate, waitFor } from './harness.js';
+import { FAULT_SCHEDULE, NODE_ENV, PG_URL, SKIP_WITHOUT_PG, expectDelivered, expectStreamedAll, openEventStream, type EventStream, type Load, listening, post, setUp, sleep, startLoad, telegramUpdate, waitFor } from './harness.js';
 import { postgresBin, startPrivatePostgres } from './private-postgres.js';
 
 const skip = SKIP_WITHOUT_PG || (postgresBin() ? false : 'no PostgreSQL binaries (initdb, pg_ctl) found to start a private server');
@@ -21,10 +22,14 @@ test('PostgreSQL restarted under load: 503 with Retry-After while it is down, no
     await withCluster(server.url, { prefix: 'frestart', deliverySchedule: FAULT_SCHEDULE, database: true, env: NODE_ENV }, async (cluster) => {
       const agent = await startFakeAgent();
       let load: Load | undefined;
+      let stream: EventStream | undefined;
       try {
         const bases = [await cluster.node(0), await cluster.node(1)];
         const setup = await setUp(cluster, bases[0], agent);
         await waitFor('both nodes LISTENing', async () => (await listening(cluster, 0)) && (await listening(cluster, 1)));
+        // An SSE reader on node 1: its stream must outlive the restart.
+        const sse = await openEventStream(bases[1], cluster.adminKey, setup.instanceId);
+        stream = sse;
         load = startLoad({ targets: () => bases, setup });
         await load.progress(40);
 
@@ -51,9 +56,11 @@ test('PostgreSQL restarted under load: 503 with Retry-After while it is down, no
         await load.stop();
         const outcome = await expectDelivered(cluster, agent, load, setup, { extra: ['c50-1', 'c51-1'] });
         assert.ok(cluster.alive(0) && cluster.alive(1), 'both nodes survived the restart');
-        console.log('# fault pg-restart ' + JSON.stringify(outcome));
+        await expectStreamedAll(cluster, sse, setup, 'node 1');
+        console.log('# fault pg-restart ' + JSON.stringify({ stream_read_retries: sse.retries, ...outcome }));
       } finally {
         load?.abort();
+        stream?.close();
         await agent.close();
       }
     });

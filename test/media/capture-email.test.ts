@@ -78,7 +78,9 @@ for (const store of storeKinds()) {
         `From: Ada <ada@example.com>`, `To: ${gmail.address}`, 'Subject: files', 'Message-ID: <gatt1@example.com>', 'MIME-Version: 1.0',
         `Content-Type: multipart/mixed; boundary="${boundary}"`, '', `--${boundary}`, 'Content-Type: text/plain; charset=utf-8', '', 'see the files', `--${boundary}`,
         'Content-Type: image/png; name="photo.png"', 'Content-Disposition: attachment; filename="photo.png"', 'Content-Transfer-Encoding: base64', '', b64(PNG), `--${boundary}`,
-        'Content-Type: application/pdf; name="doc.pdf"', 'Content-Disposition: attachment; filename="doc.pdf"', 'Content-Transfer-Encoding: base64', '', b64(PDF), `--${boundary}--`, '',
+        'Content-Type: application/pdf; name="doc.pdf"', 'Content-Disposition: attachment; filename="doc.pdf"', 'Content-Transfer-Encoding: base64', '', b64(PDF), `--${boundary}`,
+        // An inline image without a file name: Gmail gives its bytes in the part (body.data).
+        'Content-Type: image/png', 'Content-ID: <logo@x>', 'Content-Transfer-Encoding: base64', '', b64(PNG), `--${boundary}--`, '',
       ].join('\r\n');
       const { id, historyId } = gmail.fake.addMessage({ rfc2822 });
       const data = Buffer.from(JSON.stringify({ emailAddress: gmail.address, historyId: Number(historyId) })).toString('base64');
@@ -91,6 +93,7 @@ for (const store of storeKinds()) {
       assert.deepEqual(items.map((i: any) => [i.status, i.kind, i.mime_type, i.file_name, i.sha256]), [
         ['ready', 'image', 'image/png', 'photo.png', sha(PNG)],
         ['ready', 'document', 'application/pdf', 'doc.pdf', sha(PDF)],
+        ['ready', 'image', 'image/png', 'attachment', sha(PNG)],
       ]);
       const gets = gmail.fake.requests.filter((q) => q.path.startsWith(`/gmail/v1/users/me/messages/${id}/attachments/`));
       assert.equal(gets.length, 2);
@@ -98,6 +101,7 @@ for (const store of storeKinds()) {
       gmail.fake.deleteMessage(id);
       assert.equal(sha((await fetchBytes(items[0].url)).body), sha(PNG));
       assert.equal(sha((await fetchBytes(items[1].url)).body), sha(PDF));
+      assert.equal(sha((await fetchBytes(items[2].url)).body), sha(PNG));
     });
   });
 }

@@ -161,6 +161,10 @@ for (const store of storeKinds()) {
       const model = await s.api('PATCH', `/v1/instances/${instanceId}`, { transcription: { model: 'gpt-4o-mini-transcribe', language: null } });
       assert.equal(model.status, 200, model.text);
       assert.deepEqual(model.body.transcription, { url: ai.baseUrl, model: 'gpt-4o-mini-transcribe' });
+      const encBefore = (await s.services.repos.instances.get(instanceId))?.transcription_api_key_enc;
+      const rotated = await s.api('PATCH', `/v1/instances/${instanceId}`, { transcription: { api_key: 'sk-rotated' } });
+      assert.equal(rotated.status, 200, rotated.text);
+      assert.notEqual((await s.services.repos.instances.get(instanceId))?.transcription_api_key_enc, encBefore, 'the key alone can be replaced');
       const off = await s.api('PATCH', `/v1/instances/${instanceId}`, { transcription: null });
       assert.equal(off.body.transcription, null);
       const row = await s.services.repos.instances.get(instanceId);

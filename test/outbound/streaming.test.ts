@@ -53,6 +53,13 @@ describe('agent stream parsing', () => {
     assert.deepEqual(await parts(['data: {"type":"data-switchboard","data":{"close":true,"handoff":{"reason":"x"}}}\n\n', 'data: [DONE]\n\n']), [{ handoff: { reason: 'x' } }, { close: true }]);
     // Not asked: close must be true, handoff an object or true.
     assert.deepEqual(await parts(['data: {"close":"yes","handoff":false}\n\n']), []);
+    // Thinking is not the answer: AI SDK reasoning parts and OpenAI Responses reasoning events are skipped, their text siblings kept.
+    assert.deepEqual(await parts([
+      'data: {"type":"reasoning-delta","id":"r","delta":"hmm"}\n\n',
+      'data: {"type":"response.reasoning_summary_text.delta","delta":"hmm"}\n\n',
+      'data: {"type":"response.output_text.delta","delta":"Hi"}\n\n',
+      'data: {"type":"text-delta","id":"t","delta":"!"}\n\n',
+    ]), [{ text: 'Hi' }, { text: '!' }]);
     // Chunked text cannot carry them: a "close" in the text is text.
     async function* plain() {
       yield enc.encode('{"close": true}');
@@ -159,6 +166,10 @@ for (const kind of storeKinds()) {
     const aiSdkStream = async (words: string[], data: Record<string, unknown>): Promise<string[]> => {
       const stream = createUIMessageStream({
         execute: ({ writer }) => {
+          // A reasoning model's thinking comes first (sendReasoning): never shown to the person.
+          writer.write({ type: 'reasoning-start', id: 'r' });
+          writer.write({ type: 'reasoning-delta', id: 'r', delta: 'The user wants to leave; be brief. ' });
+          writer.write({ type: 'reasoning-end', id: 'r' });
           writer.write({ type: 'text-start', id: 't' });
           for (const w of words) writer.write({ type: 'text-delta', id: 't', delta: w });
           writer.write({ type: 'text-end', id: 't' });
@@ -199,12 +210,14 @@ for (const kind of storeKinds()) {
       await inbound(9102, 'private', 'ai sdk bye');
       await until(() => tg.sentMessages(9102).find((m) => m.text === 'All done here.'), 'the answer');
       await until(async () => (await conversation('9102')).status === 'closed', 'the conversation closed');
+      assert.ok(!tg.sentMessages(9102).some((m) => String(m.text).includes('be brief')), 'no reasoning sent');
+      assert.ok(!tg.drafts(9102).some((m) => String(m.text).includes('be brief')), 'no reasoning in the drafts');
     });
 
     test('a stream that ends with event: handoff hands the conversation to humans with its reason, after the answer', async () => {
       agent.script = (d) =>
         d.body.type === 'message.received' && d.body.data.text === 'refund please'
-          ? { contentType: 'text/event-stream', chunks: ['data: {"delta":"Let me get a colleague."}\n\n', 'event: handoff\ndata: {"reason":"refund over the limit"}\n\n', 'event: done\n\n'], chunkDelayMs: 30 }
+          ? { contentType: 'text/event-stream', chunks: ['data: {"delta":"Let me get a colleague."}\n\n', 'event: handoff\ndata: {"reason":"refund over the limit","assignee":"billing"}\n\n', 'event: done\n\n'], chunkDelayMs: 30 }
           : { json: {} };
       await inbound(9103, 'private', 'refund please');
       await until(() => tg.sentMessages(9103).find((m) => m.text === 'Let me get a colleague.'), 'the answer');
@@ -213,10 +226,23 @@ for (const kind of storeKinds()) {
         return v.mode === 'human' && v;
       }, 'mode human');
       assert.equal(c.mode_reason, 'refund over the limit');
+      assert.equal(c.assignee, 'billing');
       assert.equal(c.status, 'open');
       const ev = await until(async () => (await events()).find((e) => e.type === 'conversation.handoff' && e.conversation_id === c.id), 'conversation.handoff');
       assert.equal(ev.data.reason, 'refund over the limit');
       assert.deepEqual(ev.data.by, { kind: 'agent' });
+    });
+
+    test('a JSON reply names who takes over: handoff.assignee becomes the assignee', async () => {
+      agent.script = (d) => (d.body.type === 'message.received' && d.body.data.text === 'json handoff' ? { json: { reply: { text: 'Passing you on.', handoff: { reason: 'vip', assignee: 'Kim' } } } } : { json: {} });
+      await inbound(9104, 'private', 'json handoff');
+      await until(() => tg.sentMessages(9104).find((m) => m.text === 'Passing you on.'), 'the answer');
+      const c = await until(async () => {
+        const v = await conversation('9104');
+        return v.mode === 'human' && v;
+      }, 'mode human');
+      assert.equal(c.assignee, 'Kim');
+      assert.equal(c.mode_reason, 'vip');
     });
 
     test('a stream cut midway: its handoff still stands, its close does not; the partial answer is failed, not sent', async () => {

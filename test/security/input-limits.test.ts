@@ -86,17 +86,37 @@ for (const kind of storeKinds()) {
       assert.ok(JSON.stringify(msgs.body).includes('before\\u0000after'), 'the message row keeps the NUL');
     });
 
-    test('integers beyond 2^53 are 422, not a database error', async () => {
-      for (const big of ['9223372036854775808', '99999999999999999999999', '9007199254740993']) {
+    test('integers beyond ±(2^53−1) are 422 everywhere, not a database error: 2^53+1, 2^63, 2^63+1, 2^70', async () => {
+      const TOO_BIG = ['9007199254740993', '9223372036854775808', '9223372036854775809', '1180591620717411303424', '99999999999999999999999'];
+      for (const big of TOO_BIG) {
         const ev = await s.api('GET', `/v1/instances/${instanceId}/events?after=${big}`);
         assert.equal(ev.status, 422, `after=${big}: ${ev.text}`);
         assert.equal(ev.body.detail[0].type, 'less_than_equal');
+        assert.deepEqual(ev.body.detail[0].loc, ['query', 'after']);
+        const limit = await s.api('GET', `/v1/instances/${instanceId}/events?limit=${big}`);
+        assert.equal(limit.status, 422, `limit=${big}: ${limit.text}`);
         const replay = await s.api('POST', `/v1/instances/${instanceId}/deliveries/${big}/replay`);
         assert.equal(replay.status, 422, `replay ${big}: ${replay.text}`);
+        assert.deepEqual(replay.body.detail[0].loc, ['path', 'delivery_id']);
+        const convs = await s.api('GET', `/v1/instances/${instanceId}/conversations?limit=${big}`);
+        assert.equal(convs.status, 422, `conversations limit=${big}: ${convs.text}`);
+        // In a JSON body too.
+        const patch = await s.api('PATCH', `/v1/instances/${instanceId}`, `{"agent_idle_timeout_ms": ${big}}`);
+        assert.equal(patch.status, 422, `body ${big}: ${patch.text}`);
+        // Where a large number is not ours to bound (a provider's own ids, a signed link's expiry), never a 5xx.
+        const hook = await tgPost(`{"update_id": ${big}, "message": {"message_id": ${big}, "date": 1714560000, "chat": {"id": ${big}, "type": "private"}, "from": {"id": 5, "first_name": "N"}, "text": "big ${big}"}}`);
+        assert.ok(hook.status < 500, `webhook with ${big}: ${hook.status} ${hook.text}`);
+        const link = await s.api('GET', `/v1/media/00000000-0000-4000-8000-000000000000?expires=${big}&signature=x`, undefined, null);
+        assert.ok(link.status >= 400 && link.status < 500, `media link expires=${big}: ${link.status}`);
       }
-      const neg = await s.api('GET', `/v1/instances/${instanceId}/events?after=-99999999999999999999`);
-      assert.equal(neg.status, 422);
-      const stream = await fetch(`${s.url}/v1/instances/${instanceId}/events/stream`, { headers: { 'x-api-key': s.adminKey, 'last-event-id': '99999999999999999999999' } });
+      for (const small of ['-9007199254740993', '-9223372036854775809', '-1180591620717411303424', '-99999999999999999999']) {
+        const neg = await s.api('GET', `/v1/instances/${instanceId}/events?after=${small}`);
+        assert.equal(neg.status, 422, `after=${small}`);
+      }
+      // The bound itself is fine: 2^53−1 is the largest cursor.
+      const edge = await s.api('GET', `/v1/instances/${instanceId}/events?after=9007199254740991`);
+      assert.equal(edge.status, 200, edge.text);
+      const stream = await fetch(`${s.url}/v1/instances/${instanceId}/events/stream`, { headers: { 'x-api-key': s.adminKey, 'last-event-id': '1180591620717411303424' } });
       assert.equal(stream.status, 200, 'an unusable Last-Event-ID falls back to ?after');
       await stream.body?.cancel();
     });

@@ -24,18 +24,35 @@ for (const kind of storeKinds()) {
     });
     after(() => s.close());
 
-    test('a token-bearing path fetched without an upgrade is not written to the log', async () => {
-      const token = 'RetellTokenAbCdEf0123456789_secret';
-      const r = await fetch(`${s.url}/v1/voice/retell/0b6c2f7e-1111-4000-8000-000000000000/${token}/call_42`);
-      assert.equal(r.status, 404);
-      await r.text();
-      const webhook = await fetch(`${s.url}/v1/webhooks/0b6c2f7e-2222-4000-8000-000000000000?hub.verify_token=${token}`);
-      await webhook.text();
-      await new Promise((ok) => setImmediate(ok));
-      const all = s.logs.join('');
-      assert.ok(all.includes('/v1/webhooks/:channel_id'), 'requests are logged by route pattern');
-      assert.ok(!all.includes(token), 'the token reached the log');
-    });
+    // Fastify's own request lines (SWITCHBOARD_REQUEST_LOG=full) carried the URL, Retell's
+    // token segment included; the default access line carries the route pattern only.
+    for (const mode of ['full', 'access']) {
+      test(`a token-bearing path fetched without an upgrade is not written to the log (SWITCHBOARD_REQUEST_LOG=${mode})`, async () => {
+        const was = process.env.SWITCHBOARD_REQUEST_LOG;
+        process.env.SWITCHBOARD_REQUEST_LOG = mode;
+        let srv: TestServer;
+        try {
+          srv = await startServer(kind, { startWorkers: false });
+        } finally {
+          if (was === undefined) delete process.env.SWITCHBOARD_REQUEST_LOG;
+          else process.env.SWITCHBOARD_REQUEST_LOG = was;
+        }
+        try {
+          const token = 'RetellTokenAbCdEf0123456789_secret';
+          const r = await fetch(`${srv.url}/v1/voice/retell/0b6c2f7e-1111-4000-8000-000000000000/${token}/call_42`);
+          assert.equal(r.status, 404);
+          await r.text();
+          const webhook = await fetch(`${srv.url}/v1/webhooks/0b6c2f7e-2222-4000-8000-000000000000?hub.verify_token=${token}`);
+          await webhook.text();
+          await new Promise((ok) => setImmediate(ok));
+          const all = srv.logs.join('');
+          assert.ok(all.includes('/v1/webhooks/:channel_id'), 'requests are logged by route pattern');
+          assert.ok(!all.includes(token), 'the token reached the log');
+        } finally {
+          await srv.close();
+        }
+      });
+    }
 
     test('422 bodies do not echo secret values', async () => {
       const secret = 'sk_live_' + 'S'.repeat(300);

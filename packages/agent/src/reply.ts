@@ -23,7 +23,7 @@ export interface ReplyOptions {
 /** What a streamed answer asks besides its text (Switchboard applies it when the stream ends). */
 export interface StreamOptions {
   /** Hand the conversation to a person after this answer (stands even if the stream breaks). */
-  handoff?: { reason?: string };
+  handoff?: { reason?: string; assignee?: string };
   /** Close the conversation after this answer (only when the stream ends cleanly). */
   close?: boolean;
 }

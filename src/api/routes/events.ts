@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../core/services.js';
 import { NotFound } from '../../errors.js';
+import { isConnectionError } from '../../store/errors.js';
 import { eventEnvelopeSchema } from '../envelope-schema.js';
 import { defineRoute } from '../route.js';
 import { openSse } from '../sse.js';
@@ -63,7 +64,24 @@ export function eventRoutes(app: FastifyInstance, s: Services): void {
       });
       try {
         while (!closed) {
-          const rows = await s.repos.events.after(params.instance_id, cursor, 200);
+          let rows;
+          try {
+            rows = await s.repos.events.after(params.instance_id, cursor, 200);
+          } catch (err) {
+            if (!isConnectionError(err)) throw err;
+            // The database is away (restart, cut connection): keep the stream and read again
+            // shortly. Ending it would not help: an EventSource that reconnects to a 503 gives up.
+            sse.comment('database unavailable, retrying');
+            await new Promise<void>((resolve) => {
+              const t = setTimeout(resolve, 2_000);
+              wake = () => {
+                clearTimeout(t);
+                resolve();
+              };
+            });
+            wake = undefined;
+            continue;
+          }
           if (closed) break; // revoked while reading: not one more event
           for (const r of rows) {
             sse.event({ id: r.seq ?? undefined, event: r.type, data: r.payload });

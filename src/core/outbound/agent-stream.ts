@@ -16,7 +16,7 @@
  */
 export type AnswerPart = { text: string } | { endCall: true };
 /** What a text stream asks besides its text (applied when it ends, like a JSON reply's). */
-export type ControlPart = { close: true } | { handoff: { reason?: string } };
+export type ControlPart = { close: true } | { handoff: { reason?: string; assignee?: string } };
 
 export function answerParts(body: AsyncIterable<Uint8Array>, contentType: string): AsyncGenerator<AnswerPart>;
 export function answerParts(body: AsyncIterable<Uint8Array>, contentType: string, opts: { controls: true }): AsyncGenerator<AnswerPart | ControlPart>;
@@ -73,18 +73,18 @@ function controlsOf(o: Record<string, unknown>): ControlPart[] {
   const h = src.handoff;
   if (h === true) out.push({ handoff: {} });
   else if (h && typeof h === 'object' && !Array.isArray(h)) {
-    const reason = (h as { reason?: unknown }).reason;
-    out.push({ handoff: typeof reason === 'string' ? { reason } : {} });
+    const { reason, assignee } = h as { reason?: unknown; assignee?: unknown };
+    out.push({ handoff: { ...(typeof reason === 'string' ? { reason } : {}), ...(typeof assignee === 'string' ? { assignee } : {}) } });
   }
   if (src.close === true) out.push({ close: true });
   return out;
 }
 
 /** The optional `{"reason"}` of an `event: handoff` block. */
-function reasonOf(data: string): { reason?: string } {
+function reasonOf(data: string): { reason?: string; assignee?: string } {
   try {
-    const v = JSON.parse(data) as { reason?: unknown } | null;
-    return typeof v?.reason === 'string' ? { reason: v.reason } : {};
+    const v = JSON.parse(data) as { reason?: unknown; assignee?: unknown } | null;
+    return { ...(typeof v?.reason === 'string' ? { reason: v.reason } : {}), ...(typeof v?.assignee === 'string' ? { assignee: v.assignee } : {}) };
   } catch {
     return data.trim() ? { reason: data.trim() } : {};
   }
@@ -140,7 +140,11 @@ function sseBlock(block: string): (AnswerPart | ControlPart | 'done')[] {
   if (!v || typeof v !== 'object') return [{ text }];
   const o = v as Record<string, unknown>;
   const out: (AnswerPart | ControlPart)[] = [];
-  const t = typeof o.delta === 'string' ? o.delta : typeof o.text === 'string' ? o.text : typeof o.content === 'string' ? o.content : undefined;
+  // Typed frames that are not the answer's text — the AI SDK's `reasoning-delta`, OpenAI's
+  // `response.reasoning_summary_text.delta` — carry a `delta` too: the model's thinking is not
+  // for the person.
+  const thinking = typeof o.type === 'string' && /reason|thinking/i.test(o.type);
+  const t = thinking ? undefined : typeof o.delta === 'string' ? o.delta : typeof o.text === 'string' ? o.text : typeof o.content === 'string' ? o.content : undefined;
   if (t) out.push({ text: t });
   if (o.end_call === true) out.push({ endCall: true });
   out.push(...controlsOf(o));

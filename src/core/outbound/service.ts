@@ -241,11 +241,14 @@ export class OutboundService implements ReplySink {
   }
 
   /** What an agent's answer asks besides text: a handoff to humans, closing the conversation. */
-  async afterAgentAnswer(event: EventEnvelope, a: { close?: boolean; handoff?: { reason?: string } | boolean }): Promise<void> {
+  async afterAgentAnswer(event: EventEnvelope, a: { close?: boolean; handoff?: { reason?: string; assignee?: string } | boolean }): Promise<void> {
     if (!event.conversation_id || !this.conversations) return;
     if (a.handoff) {
-      const reason = typeof a.handoff === 'object' && typeof a.handoff.reason === 'string' ? a.handoff.reason : null;
-      await this.conversations.handoff(event.instance_id, event.conversation_id, { reason, by: { kind: 'agent' } }).catch((err: unknown) => {
+      const h = typeof a.handoff === 'object' ? a.handoff : {};
+      const reason = typeof h.reason === 'string' ? h.reason : null;
+      // An agent may name who should take over (the SDK's reply.handoff({assignee})).
+      const assignee = typeof h.assignee === 'string' && h.assignee.trim() ? { assignee: h.assignee.trim().slice(0, 255) } : {};
+      await this.conversations.handoff(event.instance_id, event.conversation_id, { reason, ...assignee, by: { kind: 'agent' } }).catch((err: unknown) => {
         if (!(err instanceof NotFound)) throw err;
       });
     }

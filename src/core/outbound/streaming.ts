@@ -84,7 +84,7 @@ export class StreamRelay {
     const widget = adapter?.widget && !human ? this.widgets : undefined;
 
     // close / handoff frames: applied when the stream ends, after its text, as a JSON reply's are.
-    const asked: { close?: boolean; handoff?: { reason?: string } } = {};
+    const asked: { close?: boolean; handoff?: { reason?: string; assignee?: string } } = {};
 
     await typing();
     lastTyping = Date.now();
