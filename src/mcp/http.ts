@@ -138,15 +138,14 @@ export function mcpRoutes(app: FastifyInstance, s: Services): void {
   });
 }
 
-/** The Fastify request as a Fetch Request (headers and the bytes already read). */
+/** The Fastify request as a Fetch Request: its headers (a POST's body is handed over parsed). */
 function toRequest(req: FastifyRequest): Request {
   const headers = new Headers();
   for (const [k, v] of Object.entries(req.headers)) {
     if (typeof v === 'string') headers.set(k, v);
     else if (Array.isArray(v)) headers.set(k, v.join(', '));
   }
-  const raw = req.method === 'POST' ? (req.body as Buffer | undefined) : undefined;
-  return new Request(LOCAL, { method: req.method, headers, ...(raw ? { body: new Uint8Array(raw) } : {}) });
+  return new Request(LOCAL, { method: req.method, headers });
 }
 
 /** Streams the transport's Response to the client; a client that goes away cancels it. */
