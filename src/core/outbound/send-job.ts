@@ -177,8 +177,8 @@ export class SendJob {
 
   private async toWidget(channel: ChannelRow, msg: MessageRow): Promise<JobOutcome> {
     const now = new Date().toISOString();
-    await this.repos.inbox.updateMessageAlone(msg.id, { status: 'delivered', sent_at: now, updated_at: now });
-    // The widget gets the media items themselves (images inline, files as links), signed now.
+    // The widget gets the media items themselves (images inline, files as links), signed now, in
+    // the same write that marks it delivered: a reader never sees it delivered without its files.
     const input = JSON.parse(msg.content) as SendInput & { widget_attachments?: unknown[] };
     const patch: Partial<MessageRow> = {};
     if (input.attachments?.length && this.media) {
@@ -189,7 +189,7 @@ export class SendJob {
       }
       patch.content = JSON.stringify({ ...input, widget_attachments: items });
     }
-    await this.repos.inbox.updateMessageAlone(msg.id, { status: 'delivered', updated_at: now, ...patch });
+    await this.repos.inbox.updateMessageAlone(msg.id, { status: 'delivered', sent_at: now, updated_at: now, ...patch });
     await this.widgets?.publishMessage(msg.conversation_id, msg.id);
     await this.inbox.emit(channel, msg.conversation_id, 'message.status', { kind: 'status', message_id: msg.id, status: 'delivered' }, `out:${msg.id}:delivered`);
     return { kind: 'done' };
