@@ -74,14 +74,18 @@ export class EventSequencer {
   /** Every `everyMs`, numbers events another node (or this one) committed but left unnumbered. */
   startSweep(everyMs = 1000, graceMs = 3000): void {
     let busy = false;
+    let failing = false;
     const tick = async () => {
       if (busy) return;
       busy = true;
       try {
         const stale = await this.repo.staleUnsequenced(new Date(Date.now() - graceMs).toISOString());
         for (const id of stale) await this.sequence(id);
+        failing = false;
       } catch (err) {
-        this.log.warn({ err }, 'numbering left-over events failed; retrying');
+        // Once per outage, not every second of it (the database may be restarting).
+        if (!failing) this.log.warn({ err }, 'numbering left-over events failed; retrying every second');
+        failing = true;
       } finally {
         busy = false;
       }

@@ -218,7 +218,9 @@
       b.meta.appendChild(document.createTextNode(' · '));
     }
     if (m.created_at) {
-      var d = new Date(m.created_at), tm = el('time', d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
+      // Today's messages show the time; older ones the day as well.
+      var d = new Date(m.created_at), today = d.toDateString() === new Date().toDateString();
+      var tm = el('time', today ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : d.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }));
       tm.dateTime = m.created_at;
       tm.title = d.toLocaleString();
       b.meta.appendChild(tm);

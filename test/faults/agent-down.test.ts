@@ -54,8 +54,9 @@ test('the agent down for a while under load: the backlog drains in order once it
         );
         const r = q.rows[0];
         assert.equal(r.attempted_behind_head, 0, 'no job is attempted before its conversation head');
-        // A job enqueued while its head's retry is being written can slip in unparked (the retry
-        // and the parking are two statements): a few such, never the backlog.
+        // A job whose insert read its head's time just before the head was put off starts
+        // unparked; the head's next put-off parks it. Each conversation has one sender, so at
+        // most one such job per conversation: a few, never the backlog.
         if (r.due_before_head > CONVERSATIONS) {
           const d = await cluster.admin.query(`select j.group_key, j.seq, j.attempts, j.next_attempt_at, j.created_at, h.seq as hseq, h.attempts as hatt, h.next_attempt_at as hnext, h.locked_until as hlock, h.updated_at as hupd, h.last_error from jobs j join jobs h on h.group_key = j.group_key and h.status = 'pending' and h.seq < j.seq and h.next_attempt_at > j.next_attempt_at where j.status = 'pending' order by j.seq limit 6`);
           console.log('# ' + JSON.stringify({ now: new Date().toISOString(), rows: d.rows }));

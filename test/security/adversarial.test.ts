@@ -61,8 +61,12 @@ interface Scenario {
   bMarker: string;
   /** Provider requests for B's identity (distinct events), signed as the provider signs. */
   forB(c: Ctx): Promise<WireRequest[]>;
-  /** Account-URL requests naming no channel, or an identity nobody holds. */
-  unrouted(c: Ctx): Promise<WireRequest[]>;
+  /**
+   * Account-URL requests naming no identity (where the provider's events can: Meta's BSUID
+   * updates, Retell calls without an agent; Telegram updates never name the bot, and the account
+   * URL cannot verify them), or one nobody holds. Distinct events on each call.
+   */
+  unrouted(accountUrl: string): Promise<WireRequest[]>;
   /** A request opening a conversation on A's own channel (from the provider, or forged by A where A holds the secret). */
   forA?(c: Ctx): Promise<WireRequest>;
   /** Sends the provider fake received so far; absent where the provider has no outbound API. */
@@ -108,7 +112,12 @@ async function metaScenario(): Promise<Scenario> {
     patches: [{ config: { phone_number_id: idB } }, { config: { phone_number_id: `${idB} ` } }, { external_identifier: '1-555-030-1002' }],
     bMarker: 'secret-for-b-meta',
     forB: async (c) => [signed(c.chB.webhook_url, marked(idB, 1, 'secret-for-b-meta 1')), signed(c.accountUrl, marked(idB, 2, 'secret-for-b-meta 2'))],
-    unrouted: async (c) => [signed(c.accountUrl, metaBody('399999999999999', 3))],
+    unrouted: async (url) => {
+      // A BSUID update without metadata names no number at all.
+      const none = graph.userIdUpdate({ previous: `US.${uniq()}`, current: `US.${uniq()}` }) as { entry: { changes: { value: { metadata?: unknown } }[] }[] };
+      delete none.entry[0].changes[0].value.metadata;
+      return [signed(url, metaBody('399999999999999', 3 + Math.floor(Math.random() * 1e6))), signed(url, JSON.stringify(none))];
+    },
     forA: async (c) => signed(c.accountUrl, marked(idA, 4, 'hello-from-a-meta')),
     sent: () => graph.sentMessages().map((m) => ({ from: m.phoneNumberId, to: m.to })),
     canonical: (v) => v.replace(/\D/g, ''),
@@ -140,7 +149,7 @@ async function telegramScenario(): Promise<Scenario> {
     bMarker: 'secret-for-b-telegram',
     forB: async (c) => [tgReq(c.chB.webhook_url, secretB, update(1, 'secret-for-b-telegram 1')), tgReq(c.chB.webhook_url, secretB, update(2, 'secret-for-b-telegram 2'))],
     // Telegram updates do not name the bot: at the account URL nothing can say whose it is.
-    unrouted: async (c) => [tgReq(c.accountUrl, secretB, update(3, 'unrouted')), tgReq(c.accountUrl, undefined, update(4, 'unrouted'))],
+    unrouted: async (url) => [tgReq(url, secretB, update(3, 'unrouted')), tgReq(url, undefined, update(4, 'unrouted'))],
     // A holds its own channel's secret, so it can open a conversation with B's customer's chat id.
     forA: async (c) => tgReq(c.chA.webhook_url, secretA, update(5, 'hello-from-a-telegram')),
     // The bot a send speaks as is the token's: every token here is B's bot.
@@ -186,7 +195,7 @@ async function twilioScenario(kind: 'sms' | 'whatsapp'): Promise<Scenario> {
     patches: [{ external_identifier: digits }, { external_identifier: `whatsapp:+${grouped}` }],
     bMarker: `secret-for-b-${tag}`,
     forB: async (c) => [sms(c.chB.webhook_url, 1, numberB, `secret-for-b-${tag} 1`), sms(c.accountUrl, 2, numberB, `secret-for-b-${tag} 2`)],
-    unrouted: async (c) => [sms(c.accountUrl, 3, phone('212'), 'unrouted')],
+    unrouted: async (url) => [sms(url, 3, phone('212'), 'unrouted')],
     forA: async (c) => sms(c.chA.webhook_url, 4, numberA, `hello-from-a-${tag}`),
     sent: () => fake.sentMessages().map((m) => ({ from: m.from ?? m.messaging_service_sid ?? '', to: m.to.replace(/^whatsapp:/, '') })),
     canonical: (v) => canonicalPhone(v) ?? v,
@@ -224,7 +233,7 @@ async function resendScenario(): Promise<Scenario> {
     patches: [{ external_identifier: `B <${addrB}>` }, { config: { from: addrB.toUpperCase() } }],
     bMarker: 'secret-for-b-resend',
     forB: async (c) => [event(c.chB.webhook_url, [addrB], 'secret-for-b-resend 1'), event(c.accountUrl, [addrB], 'secret-for-b-resend 2')],
-    unrouted: async (c) => [event(c.accountUrl, [`nobody-${uniq()}@c.example`], 'unrouted')],
+    unrouted: async (url) => [event(url, [`nobody-${uniq()}@c.example`], 'unrouted')],
     forA: async (c) => event(c.accountUrl, [addrA], 'hello-from-a-resend'),
     sent: () => fake.sentEmails().map((e) => ({ from: e.from, to: e.to[0] ?? '' })),
     canonical: (v) => canonicalEmail(v) ?? v,
@@ -266,7 +275,7 @@ async function gmailScenario(): Promise<Scenario> {
     bMarker: 'secret-for-b-gmail',
     // Pushes name the mailbox; they arrive at the credential's URL (one Pub/Sub push endpoint).
     forB: async (c) => [await push(c.accountUrl, mailbox, 'secret-for-b-gmail 1', 1), await push(c.accountUrl, mailbox.toUpperCase(), 'secret-for-b-gmail 2', 2)],
-    unrouted: async (c) => [await push(c.accountUrl, `stranger-${uniq()}@gmail.test`, 'unrouted', 3)],
+    unrouted: async (url) => [await push(url, `stranger-${uniq()}@gmail.test`, 'unrouted', 3)],
     sent: () => fake.sentMessages().map((m) => ({ from: /^From: (.*)$/m.exec(m.rfc2822)?.[1] ?? '', to: /^To: (.*)$/m.exec(m.rfc2822)?.[1] ?? '' })),
     canonical: (v) => canonicalEmail(v) ?? v,
     intact: () => assert.equal(fake.watchState()?.topicName, 'projects/b/topics/mail'),
@@ -299,7 +308,7 @@ async function retellScenario(): Promise<Scenario> {
     // Call events carry no text: B's call id is the marker.
     bMarker: `call_${agentB}`,
     forB: async (c) => [signed(c.chB.webhook_url, call(agentB, 1, 1)), signed(c.accountUrl, call(agentB, 1, 2))],
-    unrouted: async (c) => [signed(c.accountUrl, call('agent_nobody', 1, 3)), signed(c.accountUrl, JSON.stringify({ event: 'call_started', call: { call_id: `call_noagent_${uniq()}`, call_type: 'phone_call', call_status: 'ongoing' } }))],
+    unrouted: async (url) => [signed(url, call(`agent_nobody${uniq()}`, 1, 3)), signed(url, JSON.stringify({ event: 'call_started', call: { call_id: `call_noagent_${uniq()}`, call_type: 'phone_call', call_status: 'ongoing' } }))],
     forA: async (c) => signed(c.accountUrl, call(agentA, 1, 4)),
     canonical: (v) => v.trim().toLowerCase(),
     close: async () => undefined,
@@ -383,11 +392,25 @@ async function crossTenant(w: World, sc: Scenario): Promise<void> {
   assert.equal(rb.status, 201, rb.text);
   const chB = rb.body as Channel;
   assert.notEqual(chB.status, 'error', `B's channel: ${chB.error_message}`);
+
+  // 5. Account-level events naming no channel are never guessed onto one: not while B's is the
+  // credential's only channel (a connection's would get it), nor once A's is there too.
+  const unrouted = async (when: string) => {
+    const counts = async () => [(await events(w, a)).length, (await events(w, b)).length];
+    const was = await counts();
+    for (const r of await sc.unrouted(cred.body.webhook_url)) {
+      const res = await send(r);
+      assert.ok(res.status < 500, `${sc.name} unrouted: ${res.status} ${res.text}`);
+    }
+    assert.deepEqual(await counts(), was, `${sc.name}: an event naming no channel was routed somewhere (${when})`);
+  };
+  await unrouted('B\'s the only channel');
   const ra = await s.api('POST', `/v1/instances/${a.id}/channels`, on(sc.a), a.key);
   assert.equal(ra.status, 201, ra.text);
   const chA = ra.body as Channel;
   assert.equal(chA.status, sc.aStatus, `A's channel: ${chA.error_message}`);
   const c: Ctx = { accountUrl: cred.body.webhook_url, chA, chB };
+  await unrouted('A\'s and B\'s');
 
   // 2. A claims B's identity in every spelling, on create and on PATCH: 409, nothing stored.
   const base = () => ({ ...sc.a, external_identifier: sc.spare(), config: {} });
@@ -418,15 +441,6 @@ async function crossTenant(w: World, sc: Scenario): Promise<void> {
   }
   assert.equal((await providerEvents(w, b, chB.id)).length, forB.length, `B receives each of its ${forB.length} events`);
   await nothingOfBVisibleToA(w, sc, chB);
-
-  // 5. Account-level events naming nobody's channel are never guessed onto one.
-  const counts = async () => [(await events(w, a)).length, (await events(w, b)).length];
-  const was = await counts();
-  for (const r of await sc.unrouted(c)) {
-    const res = await send(r);
-    assert.ok(res.status < 500, `${sc.name} unrouted: ${res.status} ${res.text}`);
-  }
-  assert.deepEqual(await counts(), was, `${sc.name}: an event naming no channel was routed somewhere`);
 
   // 4. What A sends on its own channel never uses B's identity; B's answers do.
   const sentBefore = sc.sent?.().length ?? 0;

@@ -114,6 +114,7 @@ for (const kind of storeKinds()) {
       await head().getByRole('button', { name: 'Claim' }).click();
       await head().locator('.badge.human').waitFor();
       await head().getByText('assigned to Sam').waitFor();
+      assert.equal(await head().locator('.mode-reason').textContent(), 'Handed over: claimed by Sam in the dashboard');
       const c = await api(`/${conv.id}`);
       assert.equal(c.mode, 'human');
       assert.equal(c.assignee, 'Sam');
@@ -152,6 +153,8 @@ for (const kind of storeKinds()) {
       await suppressed.locator('.badge.suppressed').waitFor();
       assert.equal(await suppressed.locator('.author').textContent(), 'Agent');
       assert.ok(!tg.sentMessages(CHAT).some((m) => m.text === 'a:during'), 'not sent to the person');
+      // The list's preview follows: the last message is the held-back answer.
+      await page.locator(`[data-conversation-id="${conv.id}"] .preview`, { hasText: 'a:during' }).waitFor();
       if (kind === 'sqlite') {
         await page.evaluate(() => window.scrollTo(0, 0));
         await page.screenshot({ path: `${SHOTS}dashboard-inbox.png`, fullPage: true });
@@ -170,6 +173,14 @@ for (const kind of storeKinds()) {
       await until(() => tg.sentMessages(CHAT).find((m) => m.text === 'a:after'), 'the agent answer at Telegram');
       // The live feed refreshes the open conversation.
       await msgs().filter({ hasText: 'a:after' }).waitFor({ timeout: 10_000 });
+      // A handoff made elsewhere (the agent asking in its reply) shows in the open view by itself.
+      agent.script = (d) => (d.body.type === 'message.received' && d.body.data.text === 'I want a person' ? { json: { reply: { text: 'Getting someone.', handoff: { reason: 'asked for a person' } } } } : { json: {} });
+      await inbound('I want a person');
+      await head().locator('.badge.human').waitFor({ timeout: 10_000 });
+      assert.equal(await head().locator('.mode-reason').textContent(), 'Handed over: asked for a person');
+      await head().getByRole('button', { name: 'Hand back to agent' }).click();
+      await head().getByRole('button', { name: 'Claim' }).waitFor();
+      assert.equal((await api(`/${conv.id}`)).mode, 'agent');
     });
 
     test('Close: status closed, gone from the open list, listed under any status; Reopen', async () => {

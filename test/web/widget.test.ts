@@ -244,6 +244,34 @@ describe('web chat widget in Chromium', { skip: !hasChromium() && 'chromium is n
     assert.equal((await s.api('POST', `/v1/instances/${instanceId}/conversations/${conv}/resume`, {})).status, 200);
   });
 
+  test('a message from another day shows its date with the time', async () => {
+    const p = page;
+    if (!(await p.getByRole('dialog', { name: 'Shop chat' }).isVisible())) await p.getByRole('button', { name: /Open chat/ }).click();
+    const conv = (await s.api('GET', `/v1/instances/${instanceId}/conversations`)).body.conversations[0].id;
+    const id = randomUUID();
+    const old = new Date(Date.now() - 3 * 86_400_000).toISOString();
+    await s.services.repos.inbox.insertMessage(s.services.repos.inbox.db, {
+      id, instance_id: instanceId, channel_id: channelId, conversation_id: conv, direction: 'out', provider_message_id: null,
+      status: 'delivered', text: 'From a few days ago.', content: '{}', error: null, idempotency_key: null, created_at: old, updated_at: new Date().toISOString(),
+    });
+    await s.services.widgets.publishMessage(conv, id);
+    const b = p.locator(`#switchboard-chat .msg.out[data-id="${id}"]`);
+    await b.waitFor({ timeout: 10_000 });
+    assert.equal(await b.locator('.meta time').getAttribute('datetime'), old);
+    const shown = (await b.locator('.meta time').textContent()) ?? '';
+    const expected = await p.evaluate((at) => new Date(at).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }), old);
+    assert.equal(shown, expected);
+    assert.match(shown, /\d{1,2}:\d{2}/);
+    // Today's answers keep the time alone.
+    const todayTime = bubbles(p, 'out').filter({ hasText: 'You said: hello there' }).locator('.meta time');
+    const at = (await todayTime.getAttribute('datetime')) ?? '';
+    // (Should the run straddle midnight, that answer is from yesterday and shows its day too.)
+    assert.equal(await todayTime.textContent(), await p.evaluate((t) => {
+      const d = new Date(t);
+      return d.toDateString() === new Date().toDateString() ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : d.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+    }, at));
+  });
+
   test('phone width: the panel fills the screen', async () => {
     const phone = await browser.newPage({ viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true });
     await phone.goto(`${proxy.url}/demo?channel=${channelId}`);

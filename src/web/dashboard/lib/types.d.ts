@@ -62,6 +62,8 @@ export interface Conversation {
   created_at: string;
   updated_at: string;
   last_message_at: string | null;
+  /** Why the mode last changed: a handoff's reason, `operator_message`, `idle`... */
+  mode_reason?: string | null;
   /** Present when the API embeds it; otherwise the list fetches it. */
   last_message?: Message | null;
 }

@@ -85,7 +85,9 @@ export async function conversationView(ctx, box, id, listed, changed) {
           : h('button', { type: 'button', onclick: () => act('reopen') }, 'Reopen')),
       h('p', { class: 'muted small' }, conv.mode === 'human'
         ? 'Human mode: the agent still sees events (marked human) but its replies are held back.'
-        : 'Agent mode: the agent answers. Claim the conversation to answer yourself.'));
+        : 'Agent mode: the agent answers. Claim the conversation to answer yourself.'),
+      // Why it is in this mode (a handoff the agent asked for says why; "idle" after a quiet spell).
+      ...(conv.mode_reason ? [h('p', { class: 'small mode-reason' }, h('span', { class: 'muted' }, conv.mode === 'human' ? 'Handed over: ' : 'Back to the agent: '), modeReason(conv.mode_reason))] : []));
   };
 
   /** @param {Message} m */
@@ -133,7 +135,16 @@ export async function conversationView(ctx, box, id, listed, changed) {
     // A page that brought nothing new (a server without cursors) ends the paging.
     if (before || !more) more = r.messages.length === PAGE && added > 0;
   };
-  const refresh = async () => {
+  /** Newest messages, and the state and mode too when asked (a live event may be a handoff, a close...). */
+  const refresh = async (withHead = false) => {
+    if (withHead) {
+      const fresh = toConversation(await api('GET', base));
+      if (!current()) return;
+      if (fresh.status !== conv.status || fresh.mode !== conv.mode || fresh.assignee !== conv.assignee || fresh.mode_reason !== conv.mode_reason) {
+        conv = fresh;
+        paintHead();
+      } else conv = fresh;
+    }
     await fetchPage();
     paint();
     list.scrollTop = list.scrollHeight;
@@ -147,12 +158,15 @@ export async function conversationView(ctx, box, id, listed, changed) {
   });
 
   box.replaceChildren(head, status, older, list, composer(ctx, conv, base, refresh));
-  const onRefresh = () => void refresh().catch(() => {});
+  const onRefresh = () => void refresh(true).catch(() => {});
   box.addEventListener('refresh', onRefresh);
   view.stop = () => box.removeEventListener('refresh', onRefresh);
   paintHead();
   await refresh();
 }
+
+/** The stable reasons in words; a handoff's own reason is shown as the agent or operator wrote it. @param {string} r */
+const modeReason = (r) => ({ operator_message: 'an operator wrote in the conversation', idle: 'no message for a while' })[r] ?? r;
 
 /**
  * @param {ViewContext} ctx
