@@ -148,7 +148,12 @@ export class SendJob {
     if (!last && started) {
       const first = !(await this.repos.conversations.hasSentOutbound(conv.id, msgId));
       const thread = started.thread_id ? { threadId: started.thread_id } : {};
-      if (first) return { subject: input.subject ?? started.subject, email: { from, to: [to], messageId: started.message_id, ...thread } };
+      if (first) {
+        // Remembered before it goes out: its status events may report the Message-ID the provider
+        // really gave it (Inbox re-keys the conversation then), and may come before the send returns.
+        if (started.first_message !== msgId) await this.repos.conversations.mergeState(conv.id, { email_thread: { ...started, first_message: msgId } }, new Date().toISOString());
+        return { subject: input.subject ?? started.subject, email: { from, to: [to], messageId: started.message_id, ...thread } };
+      }
       const subject = input.subject ?? (/^re:/i.test(started.subject) ? started.subject : `Re: ${started.subject}`);
       return { subject, email: { from, to: [to], inReplyTo: started.message_id, references: [started.message_id], ...thread } };
     }
@@ -161,18 +166,18 @@ export class SendJob {
   }
 
   /**
-   * The provider told where this thread's answers will arrive (a new Gmail thread's threadId):
-   * a conversation nobody has answered yet takes that key, so the person's reply lands in it.
+   * The provider told where a started thread's answers will arrive (a new Gmail thread's
+   * threadId): a conversation nobody has answered yet takes that key, so the person's reply lands
+   * in it, and later emails go into that thread.
    */
   private async adoptThread(channel: ChannelRow, conv: ConversationRow, r: SendResult): Promise<void> {
-    const started = startedThread(conv);
-    if (!started || conv.last_inbound_at) return;
-    if (r.conversationKey && r.conversationKey !== conv.key && conv.status === 'open') {
-      await this.repos.inbox.transaction((trx) => this.repos.inbox.moveConversationKey(trx, channel.id, r.conversationKey!, [conv.key]));
+    const fresh = await this.repos.conversations.get(conv.id);
+    const started = fresh && startedThread(fresh);
+    if (!fresh || !started || fresh.last_inbound_at) return;
+    if (r.conversationKey && r.conversationKey !== fresh.key && fresh.status === 'open') {
+      await this.repos.inbox.transaction((trx) => this.repos.inbox.moveConversationKey(trx, channel.id, r.conversationKey!, [fresh.key]));
     }
-    if (r.threadId && r.threadId !== started.thread_id) {
-      await this.repos.conversations.mergeState(conv.id, { email_thread: { ...started, thread_id: r.threadId } }, new Date().toISOString());
-    }
+    if (r.threadId && r.threadId !== started.thread_id) await this.repos.conversations.mergeState(conv.id, { email_thread: { ...started, thread_id: r.threadId } }, new Date().toISOString());
   }
 
   private async toWidget(channel: ChannelRow, msg: MessageRow): Promise<JobOutcome> {

@@ -221,6 +221,15 @@ export class InboxRepo {
     return true;
   }
 
+  /** What an email thread's re-keying needs of a conversation (core/outbound/email-thread.ts). */
+  async conversationThread(trx: Tx, id: string): Promise<Pick<ConversationRow, 'state' | 'last_inbound_at' | 'status' | 'key'> | undefined> {
+    return trx.selectFrom('conversations').select(['state', 'last_inbound_at', 'status', 'key']).where('id', '=', id).executeTakeFirst();
+  }
+
+  async setConversationState(trx: Tx, id: string, state: string): Promise<void> {
+    await trx.updateTable('conversations').set({ state }).where('id', '=', id).execute();
+  }
+
   async insertMessage(trx: Tx | Kysely<Database>, row: MessageInsert): Promise<void> {
     await this.run(trx, 'insertMessage', [row.id, row.instance_id, row.channel_id, row.conversation_id, row.direction, row.provider_message_id, row.status, row.text, row.content, row.error, row.idempotency_key, row.created_at, row.updated_at, row.author ?? null, row.in_reply_to ?? null, row.sent_at ?? null, row.status_reason ?? null]);
   }
