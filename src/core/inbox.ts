@@ -228,7 +228,7 @@ export class Inbox {
     for (const item of batch) if (!touched.has(item.channel.id) && this.needsTouch(item.channel, now.getTime())) touched.set(item.channel.id, item.channel);
     const after = Promise.all([
       ...[...insts].filter(([, st]) => st.stored > 0).map(([id]) => this.sequenced(id)),
-      ...[...touched.keys()].map((id) => this.repo.touchChannel(this.repo.db, id, nowIso, new Date(now.getTime() - 1000).toISOString()).catch(() => undefined)),
+      ...[...touched.keys()].map((id) => this.repo.touchChannelAlone(id, nowIso, new Date(now.getTime() - 1000).toISOString()).catch(() => undefined)),
     ]);
     return { results, after };
   }

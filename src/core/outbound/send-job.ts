@@ -90,7 +90,7 @@ export class SendJob {
       }
     }
     const now = new Date().toISOString();
-    await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'sent', provider_message_id: progress.ids[0] ?? null, sent_at: now, updated_at: now });
+    await this.repos.inbox.updateMessageAlone(msg.id, { status: 'sent', provider_message_id: progress.ids[0] ?? null, sent_at: now, updated_at: now });
     await this.health.succeeded(channel);
     await this.inbox.emit(channel, conv.id, 'message.status', { kind: 'status', message_id: msg.id, status: 'sent', provider_message_ids: progress.ids, chunks: chunks.length }, `out:${msg.id}:sent`);
     return { kind: 'done' };
@@ -182,8 +182,8 @@ export class SendJob {
 
   private async toWidget(channel: ChannelRow, msg: MessageRow): Promise<JobOutcome> {
     const now = new Date().toISOString();
-    await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'delivered', sent_at: now, updated_at: now });
-    // The widget gets the media items themselves (images inline, files as links), signed now.
+    // The widget gets the media items themselves (images inline, files as links), signed now, in
+    // the same write that marks it delivered: a reader never sees it delivered without its files.
     const input = JSON.parse(msg.content) as SendInput & { widget_attachments?: unknown[] };
     const patch: Partial<MessageRow> = {};
     if (input.attachments?.length && this.media) {
@@ -194,7 +194,7 @@ export class SendJob {
       }
       patch.content = JSON.stringify({ ...input, widget_attachments: items });
     }
-    await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'delivered', updated_at: now, ...patch });
+    await this.repos.inbox.updateMessageAlone(msg.id, { status: 'delivered', sent_at: now, updated_at: now, ...patch });
     await this.widgets?.publishMessage(msg.conversation_id, msg.id);
     await this.inbox.emit(channel, msg.conversation_id, 'message.status', { kind: 'status', message_id: msg.id, status: 'delivered' }, `out:${msg.id}:delivered`);
     return { kind: 'done' };
@@ -251,7 +251,7 @@ export class SendJob {
   private async fail(channel: ChannelRow, msg: MessageRow, error: Record<string, unknown>, outcome: 'done' | 'dead', reason: string): Promise<JobOutcome> {
     const now = new Date().toISOString();
     this.log.warn({ message: msg.id, conversation: msg.conversation_id, channel: channel.id, reason, code: error.code, detail: error.message }, 'a message could not be sent');
-    await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'failed', status_reason: reason, error: JSON.stringify(error), updated_at: now });
+    await this.repos.inbox.updateMessageAlone(msg.id, { status: 'failed', status_reason: reason, error: JSON.stringify(error), updated_at: now });
     await this.inbox.emit(channel, msg.conversation_id, 'message.status', { kind: 'status', message_id: msg.id, status: 'failed', status_reason: reason, error }, `out:${msg.id}:failed`);
     return outcome === 'done' ? { kind: 'done' } : { kind: 'dead', error: String(error.message ?? 'send failed') };
   }
