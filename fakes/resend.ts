@@ -27,6 +27,12 @@ export interface FakeResendOptions {
   /** Requests per second before 429 (Resend's default is 2); unlimited when omitted. */
   rateLimitPerSecond?: number;
   port?: number;
+  /**
+   * Every sent email gets a Message-ID of the fake's own, whatever its `Message-ID` header says
+   * (as a sending service behind SES may do); without it a given header is kept. Either way the
+   * email's `message_id` is what Resend reports in its email.* webhooks.
+   */
+  assignMessageIds?: boolean;
 }
 
 export interface FakeResendEmail {
@@ -43,6 +49,8 @@ export interface FakeResendEmail {
   attachments: unknown[];
   idempotencyKey?: string;
   created_at: string;
+  /** The Message-ID the email went out with. */
+  message_id: string;
 }
 
 export interface FakeReceivedEmailInput {
@@ -141,8 +149,10 @@ export async function startFakeResend(opts: FakeResendOptions = {}): Promise<Fak
     const email: FakeResendEmail = {
       id: randomUUID(), from: b.from, to, cc: list(b.cc), bcc: list(b.bcc), reply_to: list(b.reply_to),
       subject: String(b.subject), html: typeof b.html === 'string' ? b.html : undefined, text: typeof b.text === 'string' ? b.text : undefined,
-      headers, attachments: Array.isArray(b.attachments) ? b.attachments : [], idempotencyKey: key, created_at: new Date().toISOString(),
+      headers, attachments: Array.isArray(b.attachments) ? b.attachments : [], idempotencyKey: key, created_at: new Date().toISOString(), message_id: '',
     };
+    const custom = Object.entries(headers).find(([k]) => k.toLowerCase() === 'message-id')?.[1];
+    email.message_id = custom && !opts.assignMessageIds ? custom : `<${email.id}@email.fake-resend.test>`;
     sent.push(email);
     if (key !== undefined) idempotency.set(key, { hash: idempotency.get(key)?.hash ?? '', id: email.id });
     return { status: 200, json: { id: email.id } };

@@ -125,6 +125,8 @@ export interface StatusEvent extends EventBase {
   /** The provider's own status word (`undelivered`, `bounced`...) when it maps loosely. */
   providerStatus: string;
   error?: { code?: string; message?: string };
+  /** Email: the Message-ID the provider gave the sent email (the thread root replies will name). */
+  emailMessageId?: string;
 }
 
 export type CallPhase = 'started' | 'ended' | 'analyzed';

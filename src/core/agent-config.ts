@@ -85,6 +85,27 @@ export function requireConfigFor(url: string | null | undefined, config: AgentCo
   if (isBridgeUrl(url) && !config) throw valueError(['body', 'agent_config'], 'an openai+ agent_url needs agent_config {model, system_prompt, api_key}', null);
 }
 
+/**
+ * The stored model key goes only to the host it was given for: a PATCH that points an instance's
+ * agent_url at another host (or turns it into a plain webhook URL and back) must send
+ * agent_config.api_key again, or anyone who may edit the instance could collect the key with a
+ * server of their own.
+ */
+export function requireKeyForNewHost(previousUrl: string | null, nextUrl: string | null | undefined, keyStored: boolean, keyGiven: boolean): void {
+  if (!keyStored || keyGiven || nextUrl === undefined || !isBridgeUrl(nextUrl)) return;
+  const host = (u: string | null) => {
+    if (!isBridgeUrl(u)) return null;
+    try {
+      return new URL(bridgeBaseUrl(u)).host.toLowerCase();
+    } catch {
+      return null;
+    }
+  };
+  if (host(previousUrl) !== host(nextUrl)) {
+    throw valueError(['body', 'agent_config', 'api_key'], 'agent_url names another host: send agent_config.api_key again (the stored key is only ever sent to the host it was given for)', null);
+  }
+}
+
 export function decryptAgentApiKey(box: SecretBox, instanceId: string, enc: string | null): string | undefined {
   return enc ? box.decrypt(enc, agentApiKeyAad(instanceId)) : undefined;
 }

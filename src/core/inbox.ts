@@ -12,6 +12,7 @@ import type { ChannelRow } from '../store/repos/channels.js';
 import type { ConversationState, EventInsert, InboxRepo, Tx } from '../store/repos/inbox.js';
 import type { DeliveryStatus, InboundEvent, MessageEvent } from './events.js';
 import { messageRow } from './message-row.js';
+import { threadRootReported } from './outbound/email-thread.js';
 import { eventTypeOf } from './events.js';
 import { envelopeFor, eventData, messageContent, unsequencedPayload, type EventEnvelope } from './event-envelope.js';
 import type { EventSequencer } from './event-sequencer.js';
@@ -227,7 +228,7 @@ export class Inbox {
     for (const item of batch) if (!touched.has(item.channel.id) && this.needsTouch(item.channel, now.getTime())) touched.set(item.channel.id, item.channel);
     const after = Promise.all([
       ...[...insts].filter(([, st]) => st.stored > 0).map(([id]) => this.sequenced(id)),
-      ...[...touched.keys()].map((id) => this.repo.touchChannel(this.repo.db, id, nowIso, new Date(now.getTime() - 1000).toISOString()).catch(() => undefined)),
+      ...[...touched.keys()].map((id) => this.repo.touchChannelAlone(id, nowIso, new Date(now.getTime() - 1000).toISOString()).catch(() => undefined)),
     ]);
     return { results, after };
   }
@@ -391,6 +392,18 @@ export class Inbox {
   }
 
   /**
+   * A thread Switchboard started by email, whose first email the provider gave a Message-ID of its
+   * own: the conversation is re-keyed to it (the person's reply names it), and later emails answer it.
+   */
+  private async threadRoot(trx: Tx, channelId: string, conversationId: string, messageId: string, reported: string): Promise<void> {
+    const conv = await this.repo.conversationThread(trx, conversationId);
+    const change = conv && threadRootReported(conv, messageId, reported);
+    if (!change) return;
+    await this.repo.setConversationState(trx, conversationId, change.state);
+    await this.repo.moveConversationKey(trx, channelId, change.key, [conv.key]);
+  }
+
+  /**
    * Conversation + message/status rows for one new event; returns its envelope (cursor set by the
    * caller) and the conversation when this event opened it.
    */
@@ -433,6 +446,7 @@ export class Inbox {
         // Without the instance lock (PostgreSQL), the conversation's row orders its deliveries.
         if (this.pg) await this.repo.lockConversation(trx, msg.conversation_id);
         messageId = msg.id;
+        if (e.emailMessageId) await this.threadRoot(trx, channel.id, msg.conversation_id, msg.id, e.emailMessageId);
         if (advances(msg.status, e.status)) {
           await this.repo.updateMessage(trx, msg.id, { status: e.status, error: e.error ? JSON.stringify(e.error) : msg.error, ...(e.status === 'failed' ? { status_reason: 'delivery_failed' } : {}), updated_at: now });
         }

@@ -5,7 +5,7 @@ import { checkUrl } from '../net/ssrf.js';
 import { valueError } from '../errors.js';
 import type { Repos } from '../store/repos/index.js';
 import type { InstanceRow } from '../store/repos/instances.js';
-import { agentApiKeyAad, checkBridgeUrl, isBridgeUrl, mergeAgentConfig, parseAgentConfig, requireConfigFor, type AgentConfig, type AgentConfigInput } from './agent-config.js';
+import { agentApiKeyAad, checkBridgeUrl, isBridgeUrl, mergeAgentConfig, parseAgentConfig, requireConfigFor, requireKeyForNewHost, type AgentConfig, type AgentConfigInput } from './agent-config.js';
 import { nowIso } from './clock.js';
 import { mergeTranscription, parseTranscription, transcriptionKeyAad, type TranscriptionConfig, type TranscriptionInput } from '../media/transcription.js';
 import { agentLimitsOf } from './delivery.js';
@@ -139,6 +139,8 @@ export class InstancesService {
       next.transcription = JSON.stringify(merged.config);
       if (merged.apiKey !== undefined) next.transcription_api_key_enc = this.box.encrypt(merged.apiKey, transcriptionKeyAad(id));
     }
+    // A key given in this PATCH, or none kept (agent_config: null), leaves nothing to protect.
+    requireKeyForNewHost(row.agent_url, patch.agent_url, row.agent_api_key_enc !== null && next.agent_api_key_enc !== null, next.agent_api_key_enc !== undefined);
     requireConfigFor(next.agent_url !== undefined ? next.agent_url : row.agent_url, parseAgentConfig(next.agent_config !== undefined ? next.agent_config : row.agent_config));
     // null puts a limit back to its default.
     if (patch.agent_first_byte_timeout_ms !== undefined) next.agent_first_byte_timeout_ms = patch.agent_first_byte_timeout_ms;

@@ -60,7 +60,7 @@ export class WebChatMedia {
 
   /** Binds sent uploads to their message, so history and the widget show them with it. */
   bind(ids: string[], messageId: string): Promise<void> {
-    return this.media.repo.attach(this.media.repo.db, ids, messageId);
+    return this.media.repo.attachAlone(ids, messageId);
   }
 
   /** Items per message id (with fresh links). */

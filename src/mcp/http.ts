@@ -44,6 +44,8 @@ function rpcError(reply: FastifyReply, status: number, code: number, message: st
 
 export function mcpRoutes(app: FastifyInstance, s: Services): void {
   const sessions = new Map<string, Session>();
+  /** Sessions being re-created, so two requests arriving at once share one (no orphan). */
+  const resuming = new Map<string, Promise<Session>>();
   const ids = new SessionIds(s.box.deriveKey('mcp-session-id'));
   const lifecycle = (): Lifecycle => s.conversations;
 
@@ -115,7 +117,12 @@ export function mcpRoutes(app: FastifyInstance, s: Services): void {
         if (!sess) {
           if (sessions.size >= MAX_SESSIONS) return rpcError(reply, 503, -32000, 'Too many MCP sessions on this node; retry later');
           const version = req.headers['mcp-protocol-version'];
-          sess = await resume(principal, owner, sid, typeof version === 'string' ? version : undefined);
+          let pending = resuming.get(sid);
+          if (!pending) {
+            pending = resume(principal, owner, sid, typeof version === 'string' ? version : undefined).finally(() => resuming.delete(sid));
+            resuming.set(sid, pending);
+          }
+          sess = await pending;
         }
       } else if (req.method === 'POST' && isInitializeRequest(body)) {
         if (sessions.size >= MAX_SESSIONS) return rpcError(reply, 503, -32000, 'Too many MCP sessions on this node; retry later');
@@ -131,15 +138,14 @@ export function mcpRoutes(app: FastifyInstance, s: Services): void {
   });
 }
 
-/** The Fastify request as a Fetch Request (headers and the bytes already read). */
+/** The Fastify request as a Fetch Request: its headers (a POST's body is handed over parsed). */
 function toRequest(req: FastifyRequest): Request {
   const headers = new Headers();
   for (const [k, v] of Object.entries(req.headers)) {
     if (typeof v === 'string') headers.set(k, v);
     else if (Array.isArray(v)) headers.set(k, v.join(', '));
   }
-  const raw = req.method === 'POST' ? (req.body as Buffer | undefined) : undefined;
-  return new Request(LOCAL, { method: req.method, headers, ...(raw ? { body: new Uint8Array(raw) } : {}) });
+  return new Request(LOCAL, { method: req.method, headers });
 }
 
 /** Streams the transport's Response to the client; a client that goes away cancels it. */

@@ -1,11 +1,12 @@
 /**
  * Media bytes in an S3-compatible bucket (AWS S3, MinIO, R2, Ceph...). The endpoint is the
- * operator's configuration, not tenant input. The AWS SDK is loaded on first use only: it is
+ * operator's configuration, not tenant input; requests go through src/net/s3-http.ts. The AWS SDK is loaded on first use only: it is
  * large, and a node on the filesystem store should not pay for it at start-up.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { checkKey, type BlobStore, type ByteRange } from './blob-store.js';
+import { S3HttpHandler } from '../net/s3-http.js';
 
 export interface S3Options {
   bucket: string;
@@ -35,6 +36,8 @@ export class S3BlobStore implements BlobStore {
         // Checksums on every request are newer than many S3-compatible servers; only when required.
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
+        // Its requests go through src/net like every other request the server makes.
+        requestHandler: new S3HttpHandler() as never,
       });
       return { sdk, client: this.client };
     });

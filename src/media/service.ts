@@ -103,7 +103,7 @@ export class MediaService {
       caption: null, status: 'ready', error: null, source: JSON.stringify(inbound?.source ?? {}), blob_key: key, transcript: null, created_at: now, updated_at: now,
     };
     try {
-      await this.repo.insert(this.repo.db, row);
+      await this.repo.insertAlone(row);
     } catch (err) {
       await this.blobs.delete(key).catch(() => undefined);
       throw err;

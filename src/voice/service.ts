@@ -107,7 +107,7 @@ export class VoiceService {
         sentAt: status === 'failed' ? null : at,
         at,
       });
-      await this.repos.inbox.insertMessage(this.repos.inbox.db, row);
+      await this.repos.inbox.insertMessageAlone(row);
     } catch (err) {
       if (!uniqueViolation(err, { primaryKey: true })) throw err; // a retried turn answered twice: the first answer stands
     }

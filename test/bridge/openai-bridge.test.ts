@@ -211,4 +211,24 @@ describe('agent_config validation', () => {
     assert.equal(clear.status, 200, clear.text);
     assert.equal(clear.body.agent_config, null);
   });
+
+  test('the stored model key only goes to its own host: moving agent_url to another host needs the key again', async () => {
+    const inst = await s.api('POST', '/v1/instances', { name: 'k', agent_url: 'openai+https://api.example.com/v1', agent_config: { model: 'm', system_prompt: 'p', api_key: 'sk-original' } });
+    assert.equal(inst.status, 201, inst.text);
+    const id = inst.body.id;
+    const moved = await s.api('PATCH', `/v1/instances/${id}`, { agent_url: 'openai+https://collector.example.net/v1' });
+    assert.equal(moved.status, 422, moved.text);
+    assert.deepEqual(moved.body.detail[0].loc, ['body', 'agent_config', 'api_key']);
+    assert.equal((await s.api('GET', `/v1/instances/${id}`)).body.agent_url, 'openai+https://api.example.com/v1', 'nothing changed');
+    // Through a plain webhook URL and back is the same move.
+    assert.equal((await s.api('PATCH', `/v1/instances/${id}`, { agent_url: 'https://agent.example.com/hook' })).status, 200);
+    assert.equal((await s.api('PATCH', `/v1/instances/${id}`, { agent_url: 'openai+https://collector.example.net/v1' })).status, 422);
+    // The same host (another path) keeps the key; a new host with a new key is fine.
+    assert.equal((await s.api('PATCH', `/v1/instances/${id}`, { agent_url: 'openai+https://api.example.com/v1' })).status, 422, 'back from the plain URL: the key is asked for again too');
+    const withKey = await s.api('PATCH', `/v1/instances/${id}`, { agent_url: 'openai+https://collector.example.net/v1', agent_config: { api_key: 'sk-theirs' } });
+    assert.equal(withKey.status, 200, withKey.text);
+    const samePath = await s.api('PATCH', `/v1/instances/${id}`, { agent_url: 'openai+https://collector.example.net/v2' });
+    assert.equal(samePath.status, 200, samePath.text);
+    assert.equal(JSON.stringify(samePath.body).includes('sk-'), false, 'the key is never returned');
+  });
 });

@@ -27,6 +27,10 @@ for (const kind of storeKinds()) {
   describe(`MCP start_conversation on email channels (${kind})`, () => {
     let s: TestServer;
     let rs: FakeResend;
+    /** A Resend that gives every email a Message-ID of its own. */
+    let rs2: FakeResend;
+    let ownIds: { channel: string; webhook: string };
+    const whsec2 = 'whsec_' + randomBytes(24).toString('base64');
     let kit: Kit;
     let client: Client;
     let instanceId: string;
@@ -44,14 +48,18 @@ for (const kind of storeKinds()) {
     const conversationsOn = async (channelId: string) => (await ok('list_conversations', { instance_id: instanceId, channel_id: channelId, limit: 200 })).conversations as any[];
 
     /** An email.received event for `email`, signed with the Svix SDK as Resend signs it. */
-    async function resendInbound(email: Parameters<FakeResend['receiveEmail']>[0]): Promise<void> {
-      const { event } = rs.receiveEmail(email);
+    async function resendInbound(email: Parameters<FakeResend['receiveEmail']>[0], fake = rs, url = resendWebhook, secret = whsec): Promise<void> {
+      await signedEvent(fake.receiveEmail(email).event, url, secret);
+    }
+
+    /** Posts a Resend event signed with the Svix SDK as Resend signs it. */
+    async function signedEvent(event: unknown, url: string, secret: string): Promise<void> {
       const body = JSON.stringify(event);
       const id = `msg_${randomBytes(12).toString('hex')}`;
       const at = new Date();
-      const r = await fetch(resendWebhook, {
+      const r = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'svix-id': id, 'svix-timestamp': String(Math.floor(at.getTime() / 1000)), 'svix-signature': new SvixWebhook(whsec).sign(id, at, body) },
+        headers: { 'content-type': 'application/json', 'svix-id': id, 'svix-timestamp': String(Math.floor(at.getTime() / 1000)), 'svix-signature': new SvixWebhook(secret).sign(id, at, body) },
         body,
       });
       assert.equal(r.status, 200, await r.text());
@@ -59,6 +67,7 @@ for (const kind of storeKinds()) {
 
     before(async () => {
       rs = await startFakeResend();
+      rs2 = await startFakeResend({ assignMessageIds: true });
       s = await startServer(kind, { env: { SWITCHBOARD_ALLOW_PRIVATE_URLS: 'true', SWITCHBOARD_RESEND_API_URL: rs.url }, services: { sendScheduleMs: [50, 50, 50] } });
       instanceId = (await s.api('POST', '/v1/instances', { name: 'email starts' })).body.id;
       const conn = await s.api('POST', `/v1/instances/${instanceId}/connections`, { provider: 'resend', secrets: { api_key: rs.apiKey, webhook_secret: whsec } });
@@ -67,6 +76,11 @@ for (const kind of storeKinds()) {
       assert.equal(ch.status, 201, ch.text);
       resendChannel = ch.body.id;
       resendWebhook = ch.body.webhook_url;
+      const conn2 = await s.api('POST', `/v1/instances/${instanceId}/connections`, { provider: 'resend', secrets: { api_key: rs2.apiKey, webhook_secret: whsec2 }, settings: { api_base_url: rs2.url } });
+      assert.equal(conn2.status, 201, conn2.text);
+      const ch2 = await s.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'email', provider: 'resend', external_identifier: 'hello@other-shop.example', connection_id: conn2.body.id });
+      assert.equal(ch2.status, 201, ch2.text);
+      ownIds = { channel: ch2.body.id, webhook: ch2.body.webhook_url };
       kit = await gmailKit({ s, instanceId });
       const key = (await s.api('POST', '/v1/api-keys', { name: 'mcp email', instance_ids: [instanceId] })).body.key;
       client = new Client({ name: 'email-start-test', version: '1.0.0' });
@@ -76,6 +90,7 @@ for (const kind of storeKinds()) {
       await client?.close();
       await s.close();
       await rs.close();
+      await rs2.close();
       await kit.close();
     });
 
@@ -166,6 +181,29 @@ for (const kind of storeKinds()) {
       const r = await call('start_conversation', { channel_id: foreign, recipient: 'cy@example.com', text: 'x' });
       assert.equal(r.content[0].text, 'Channel not found');
       assert.equal(rs.sentEmails('cy@example.com').length, 0);
+    });
+
+    test("Resend giving the first email a Message-ID of its own: email.sent reports it, the conversation takes it, the reply naming it lands there", async () => {
+      const started = await ok('start_conversation', { channel_id: ownIds.channel, recipient: 'dee@example.com', subject: 'Hello Dee', text: 'Welcome.' });
+      const conv = started.conversation;
+      const first = await until(() => rs2.sentEmails('dee@example.com')[0], 'the first email');
+      assert.match(first.headers['Message-ID'], /^<sb\./, 'ours was asked for');
+      assert.notEqual(first.message_id, first.headers['Message-ID'], 'and replaced by the provider');
+      await until(async () => (await messagesOf(conv.id))[0]?.status === 'sent', 'the first email marked sent');
+      // Resend's email.sent (svix-signed) carries the Message-ID the email really has.
+      const now = new Date().toISOString();
+      await signedEvent({ type: 'email.sent', created_at: now, data: { email_id: first.id, from: first.from, to: first.to, subject: first.subject, message_id: first.message_id, created_at: now } }, ownIds.webhook, whsec2);
+      await until(async () => (await ok('get_conversation', { conversation_id: conv.id })).key === first.message_id.toLowerCase(), 'the conversation keyed by the reported Message-ID');
+      await ok('send_message', { conversation_id: conv.id, text: 'PS.' });
+      const second = await until(() => rs2.sentEmails('dee@example.com')[1], 'the second email');
+      assert.equal(second.headers['In-Reply-To'], first.message_id, 'later emails answer the real Message-ID');
+      await resendInbound({ from: 'dee@example.com', to: ['hello@other-shop.example'], subject: 'Re: Hello Dee', text: 'Hi!', message_id: '<dee-1@example.com>', headers: { 'in-reply-to': first.message_id, references: first.message_id } }, rs2, ownIds.webhook, whsec2);
+      const msgs = await until(async () => {
+        const m = await messagesOf(conv.id);
+        return m.some((x) => x.direction === 'inbound') && m;
+      }, 'the reply in the started conversation');
+      assert.deepEqual(msgs.map((m) => m.direction), ['outbound', 'outbound', 'inbound']);
+      assert.deepEqual((await conversationsOn(ownIds.channel)).map((c) => c.id), [conv.id]);
     });
 
     test('Gmail: a new thread from the mailbox; the reply in that Gmail thread (pushed with a Google-signed token) lands in the same conversation', async () => {

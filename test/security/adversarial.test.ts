@@ -183,7 +183,9 @@ async function twilioScenario(kind: 'sms' | 'whatsapp'): Promise<Scenario> {
     name: tag,
     credential: { provider: 'twilio', secrets: { account_sid: accountSid, auth_token: token }, settings: { api_base_url: fake.url } },
     b: { channel_type: kind, provider: 'twilio', external_identifier: spell(numberB) },
-    a: { channel_type: kind, provider: 'twilio', external_identifier: spell(numberA) },
+    // A's channel names a Messaging Service of the shared account too: its pool may hold B's
+    // number, so on a platform credential A's own number must be the sender all the same.
+    a: { channel_type: kind, provider: 'twilio', external_identifier: spell(numberA), config: { messaging_service_sid: 'MG' + randomBytes(16).toString('hex') } },
     aStatus: 'pending',
     spare: () => phone('917'),
     claims: [

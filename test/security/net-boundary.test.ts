@@ -89,3 +89,11 @@ test('the scan catches what it forbids', () => {
   const fine = ["ctx.fetch(url)", "fetch?: typeof fetch;", "fetch: ctx.fetch,", "import type { IncomingMessage } from 'node:http';", "import { createServer } from 'node:http';", "// fetch(url) in a comment", "const m = 'could not fetch the body';"];
   for (const f of fine) assert.ok(!RULES.some((r) => r.re.test(code(f))), f);
 });
+
+// SDKs that carry an HTTP client of their own must be handed ours. The AWS SDK (the S3 media
+// store) is the one such SDK in src/: every S3Client is built with src/net's S3HttpHandler.
+test('the S3 client is built on src/net (requestHandler: S3HttpHandler)', () => {
+  const users = files(SRC).filter((f) => /new\s+\w*\.?S3Client\s*\(/.test(code(readFileSync(f, 'utf8'))));
+  assert.ok(users.length > 0, 'the scan finds the S3 store');
+  for (const f of users) assert.match(readFileSync(f, 'utf8'), /requestHandler:\s*new S3HttpHandler\(/, relative(ROOT, f));
+});

@@ -1,4 +1,4 @@
-import type { DeliveryStatus, EmailFields, InboundEvent, MediaRef, MessageEvent } from '../events.js';
+import type { DeliveryStatus, EmailFields, InboundEvent, MediaRef, MessageEvent, StatusEvent } from '../events.js';
 import type { AdapterContext, RawRequest } from '../contract.js';
 import { PayloadError } from '../contract.js';
 import { ProviderFetchError } from '../shared/errors.js';
@@ -35,7 +35,7 @@ export async function parseResend(req: RawRequest, ctx: AdapterContext): Promise
     const providerStatus = type.slice('email.'.length);
     const from = optStr(data.from, 'data.from');
     const to = optArr(data.to, 'data.to').filter((t): t is string => typeof t === 'string');
-    const ev: InboundEvent = {
+    const ev: StatusEvent = {
       kind: 'status',
       providerEventId,
       occurredAt,
@@ -48,6 +48,8 @@ export async function parseResend(req: RawRequest, ctx: AdapterContext): Promise
     };
     const message = failureText(data);
     if (message) ev.error = { message };
+    const messageId = optStr(data.message_id, 'data.message_id');
+    if (messageId) ev.emailMessageId = messageId;
     return [ev];
   }
   return [{ kind: 'unsupported', providerType: type, providerEventId, occurredAt, raw: body }];

@@ -13,10 +13,14 @@ export const twilioOutbound: OutboundPart = {
     const whatsapp = ctx.channelType === 'whatsapp';
     // Our own number, canonical (E.164), whatever spelling the channel was created with.
     const own = canonicalPhone(ctx.externalIdentifier) ?? ctx.externalIdentifier.trim().replace(/^whatsapp:/, '');
-    const from = typeof ctx.config.messaging_service_sid === 'string' ? undefined : whatsapp ? wa(own) : own;
+    // A Messaging Service sends from any number of its pool, and on a platform credential shared
+    // by tenants that pool may hold another tenant's number (the SID is unique, its pool is not
+    // ours to check): there the channel's own, proven number is the sender.
+    const service = typeof ctx.config.messaging_service_sid === 'string' && !ctx.shared ? ctx.config.messaging_service_sid : undefined;
+    const from = service ? undefined : whatsapp ? wa(own) : own;
     const m = await twilioApi({ accountSid: ctx.secrets.account_sid ?? '', authToken: ctx.secrets.auth_token ?? '', baseUrl: ctx.apiBaseUrl, fetch: ctx.fetch, timeoutMs: ctx.timeoutMs }).sendMessage({
       to: whatsapp ? wa(ctx.conversationKey) : ctx.conversationKey,
-      ...(from ? { from } : { messagingServiceSid: ctx.config.messaging_service_sid as string }),
+      ...(from ? { from } : { messagingServiceSid: service }),
       // Templates: `template.name` is the Content API sid (HX…), components the variables object.
       ...(chunk.template
         ? { contentSid: chunk.template.name, ...(chunk.template.components?.[0] ? { contentVariables: JSON.stringify(chunk.template.components[0]) } : {}) }

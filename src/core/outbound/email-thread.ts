@@ -15,6 +15,26 @@ export interface StartedThread {
   subject: string;
   /** The provider's thread id, once the first email went out (Gmail). */
   thread_id?: string;
+  /** Our id of the message that was the thread's first email, once it went out. */
+  first_message?: string;
+}
+
+/**
+ * The provider reported the Message-ID it really gave the thread's first email (Resend's email.sent
+ * `message_id`; a sending service may replace ours): the new state and conversation key, or
+ * undefined when nothing changes (another message, ours was kept, or the person already answered).
+ */
+export function threadRootReported(conv: Pick<ConversationRow, 'state' | 'last_inbound_at' | 'status'>, messageId: string, reported: string): { state: string; key: string } | undefined {
+  const t = startedThread(conv);
+  if (!t || t.first_message !== messageId || conv.last_inbound_at || conv.status !== 'open') return undefined;
+  if (t.message_id.toLowerCase() === reported.toLowerCase()) return undefined;
+  let state: Record<string, unknown> = {};
+  try {
+    state = JSON.parse(conv.state || '{}') as Record<string, unknown>;
+  } catch {
+    state = {};
+  }
+  return { state: JSON.stringify({ ...state, email_thread: { ...t, message_id: reported } }), key: reported.toLowerCase() };
 }
 
 /** The thread Switchboard started in this conversation, if it did. */

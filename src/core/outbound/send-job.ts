@@ -90,7 +90,7 @@ export class SendJob {
       }
     }
     const now = new Date().toISOString();
-    await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'sent', provider_message_id: progress.ids[0] ?? null, sent_at: now, updated_at: now });
+    await this.repos.inbox.updateMessageAlone(msg.id, { status: 'sent', provider_message_id: progress.ids[0] ?? null, sent_at: now, updated_at: now });
     await this.health.succeeded(channel);
     await this.inbox.emit(channel, conv.id, 'message.status', { kind: 'status', message_id: msg.id, status: 'sent', provider_message_ids: progress.ids, chunks: chunks.length }, `out:${msg.id}:sent`);
     return { kind: 'done' };
@@ -148,7 +148,12 @@ export class SendJob {
     if (!last && started) {
       const first = !(await this.repos.conversations.hasSentOutbound(conv.id, msgId));
       const thread = started.thread_id ? { threadId: started.thread_id } : {};
-      if (first) return { subject: input.subject ?? started.subject, email: { from, to: [to], messageId: started.message_id, ...thread } };
+      if (first) {
+        // Remembered before it goes out: its status events may report the Message-ID the provider
+        // really gave it (Inbox re-keys the conversation then), and may come before the send returns.
+        if (started.first_message !== msgId) await this.repos.conversations.mergeState(conv.id, { email_thread: { ...started, first_message: msgId } }, new Date().toISOString());
+        return { subject: input.subject ?? started.subject, email: { from, to: [to], messageId: started.message_id, ...thread } };
+      }
       const subject = input.subject ?? (/^re:/i.test(started.subject) ? started.subject : `Re: ${started.subject}`);
       return { subject, email: { from, to: [to], inReplyTo: started.message_id, references: [started.message_id], ...thread } };
     }
@@ -161,24 +166,24 @@ export class SendJob {
   }
 
   /**
-   * The provider told where this thread's answers will arrive (a new Gmail thread's threadId):
-   * a conversation nobody has answered yet takes that key, so the person's reply lands in it.
+   * The provider told where a started thread's answers will arrive (a new Gmail thread's
+   * threadId): a conversation nobody has answered yet takes that key, so the person's reply lands
+   * in it, and later emails go into that thread.
    */
   private async adoptThread(channel: ChannelRow, conv: ConversationRow, r: SendResult): Promise<void> {
-    const started = startedThread(conv);
-    if (!started || conv.last_inbound_at) return;
-    if (r.conversationKey && r.conversationKey !== conv.key && conv.status === 'open') {
-      await this.repos.inbox.transaction((trx) => this.repos.inbox.moveConversationKey(trx, channel.id, r.conversationKey!, [conv.key]));
+    const fresh = await this.repos.conversations.get(conv.id);
+    const started = fresh && startedThread(fresh);
+    if (!fresh || !started || fresh.last_inbound_at) return;
+    if (r.conversationKey && r.conversationKey !== fresh.key && fresh.status === 'open') {
+      await this.repos.inbox.transaction((trx) => this.repos.inbox.moveConversationKey(trx, channel.id, r.conversationKey!, [fresh.key]));
     }
-    if (r.threadId && r.threadId !== started.thread_id) {
-      await this.repos.conversations.mergeState(conv.id, { email_thread: { ...started, thread_id: r.threadId } }, new Date().toISOString());
-    }
+    if (r.threadId && r.threadId !== started.thread_id) await this.repos.conversations.mergeState(conv.id, { email_thread: { ...started, thread_id: r.threadId } }, new Date().toISOString());
   }
 
   private async toWidget(channel: ChannelRow, msg: MessageRow): Promise<JobOutcome> {
     const now = new Date().toISOString();
-    await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'delivered', sent_at: now, updated_at: now });
-    // The widget gets the media items themselves (images inline, files as links), signed now.
+    // The widget gets the media items themselves (images inline, files as links), signed now, in
+    // the same write that marks it delivered: a reader never sees it delivered without its files.
     const input = JSON.parse(msg.content) as SendInput & { widget_attachments?: unknown[] };
     const patch: Partial<MessageRow> = {};
     if (input.attachments?.length && this.media) {
@@ -189,7 +194,7 @@ export class SendJob {
       }
       patch.content = JSON.stringify({ ...input, widget_attachments: items });
     }
-    await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'delivered', updated_at: now, ...patch });
+    await this.repos.inbox.updateMessageAlone(msg.id, { status: 'delivered', sent_at: now, updated_at: now, ...patch });
     await this.widgets?.publishMessage(msg.conversation_id, msg.id);
     await this.inbox.emit(channel, msg.conversation_id, 'message.status', { kind: 'status', message_id: msg.id, status: 'delivered' }, `out:${msg.id}:delivered`);
     return { kind: 'done' };
@@ -246,7 +251,7 @@ export class SendJob {
   private async fail(channel: ChannelRow, msg: MessageRow, error: Record<string, unknown>, outcome: 'done' | 'dead', reason: string): Promise<JobOutcome> {
     const now = new Date().toISOString();
     this.log.warn({ message: msg.id, conversation: msg.conversation_id, channel: channel.id, reason, code: error.code, detail: error.message }, 'a message could not be sent');
-    await this.repos.inbox.updateMessage(this.repos.inbox.db, msg.id, { status: 'failed', status_reason: reason, error: JSON.stringify(error), updated_at: now });
+    await this.repos.inbox.updateMessageAlone(msg.id, { status: 'failed', status_reason: reason, error: JSON.stringify(error), updated_at: now });
     await this.inbox.emit(channel, msg.conversation_id, 'message.status', { kind: 'status', message_id: msg.id, status: 'failed', status_reason: reason, error }, `out:${msg.id}:failed`);
     return outcome === 'done' ? { kind: 'done' } : { kind: 'dead', error: String(error.message ?? 'send failed') };
   }

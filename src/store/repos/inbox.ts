@@ -221,8 +221,22 @@ export class InboxRepo {
     return true;
   }
 
+  /** What an email thread's re-keying needs of a conversation (core/outbound/email-thread.ts). */
+  async conversationThread(trx: Tx, id: string): Promise<Pick<ConversationRow, 'state' | 'last_inbound_at' | 'status' | 'key'> | undefined> {
+    return trx.selectFrom('conversations').select(['state', 'last_inbound_at', 'status', 'key']).where('id', '=', id).executeTakeFirst();
+  }
+
+  async setConversationState(trx: Tx, id: string, state: string): Promise<void> {
+    await trx.updateTable('conversations').set({ state }).where('id', '=', id).execute();
+  }
+
   async insertMessage(trx: Tx | Kysely<Database>, row: MessageInsert): Promise<void> {
     await this.run(trx, 'insertMessage', [row.id, row.instance_id, row.channel_id, row.conversation_id, row.direction, row.provider_message_id, row.status, row.text, row.content, row.error, row.idempotency_key, row.created_at, row.updated_at, row.author ?? null, row.in_reply_to ?? null, row.sent_at ?? null, row.status_reason ?? null]);
+  }
+
+  /** `insertMessage` as a statement of its own (no caller transaction); `…Alone` means the same below. */
+  insertMessageAlone(row: MessageInsert): Promise<void> {
+    return this.insertMessage(this.db, row);
   }
 
   /** An outbound message by the provider's id, with its conversation's status and mode (for the event). */
@@ -242,6 +256,10 @@ export class InboxRepo {
     await trx.updateTable('messages').set(patch).where('id', '=', id).execute();
   }
 
+  updateMessageAlone(id: string, patch: Partial<MessageRow>): Promise<void> {
+    return this.updateMessage(this.db, id, patch);
+  }
+
   /** last_event_at, and pending -> active on the first verified traffic; skipped when fresh (hot rows). */
   async touchChannel(trx: Tx | Kysely<Database>, channelId: string, now: string, staleBefore: string): Promise<void> {
     await trx
@@ -250,6 +268,10 @@ export class InboxRepo {
       .where('id', '=', channelId)
       .where((eb) => eb.or([eb('last_event_at', 'is', null), eb('last_event_at', '<', staleBefore), eb('status', '=', 'pending')]))
       .execute();
+  }
+
+  touchChannelAlone(channelId: string, now: string, staleBefore: string): Promise<void> {
+    return this.touchChannel(this.db, channelId, now, staleBefore);
   }
 
   async notify(trx: Tx, channel: string, payload = ''): Promise<void> {

@@ -11,6 +11,11 @@ export class MediaRepo {
     await trx.insertInto('media').values(row).execute();
   }
 
+  /** `insert` as a statement of its own (no caller transaction). */
+  insertAlone(row: MediaRow): Promise<void> {
+    return this.insert(this.db, row);
+  }
+
   get(id: string): Promise<MediaRow | undefined> {
     return this.db.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirst();
   }
@@ -53,6 +58,10 @@ export class MediaRepo {
   /** Uploads get bound to the outbound message that sends them. */
   async attach(trx: Kysely<Database> | Transaction<Database>, ids: string[], messageId: string): Promise<void> {
     if (ids.length) await trx.updateTable('media').set({ message_id: messageId }).where('id', 'in', ids).where('message_id', 'is', null).execute();
+  }
+
+  attachAlone(ids: string[], messageId: string): Promise<void> {
+    return this.attach(this.db, ids, messageId);
   }
 
   /** Rows to delete: older than `before`, or whose instance is gone. */
