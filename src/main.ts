@@ -8,6 +8,9 @@ import { loggerOptions } from './log.js';
 import { openStore } from './store/database.js';
 import { seedDemo } from './demo/seed.js';
 
+/** How long a starting node waits for an unreachable PostgreSQL before giving up. */
+const PG_STARTUP_WAIT_MS = 60_000;
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = pino(loggerOptions(config.logLevel));
@@ -15,7 +18,15 @@ async function main(): Promise<void> {
   // Optional PostgreSQL schema (created if missing): lets several deployments, or test runs,
   // share one database; it also namespaces the LISTEN/NOTIFY channels. Ignored for SQLite.
   const pgSchema = process.env.SWITCHBOARD_PG_SCHEMA || undefined;
-  const store = await openStore(config.databaseUrl, { pgSchema, onConnectionLost: (err) => logger.warn({ db_error: (err as { code?: string }).code ?? err.message }, 'a pooled database connection was closed; it is reopened when needed') });
+  const store = await openStore(config.databaseUrl, {
+    pgSchema,
+    onConnectionLost: (err) => logger.warn({ db_error: (err as { code?: string }).code ?? err.message }, 'a pooled database connection was closed; it is reopened when needed'),
+    // A PostgreSQL that is still starting (started alongside, or restarting) is waited for.
+    waitMs: PG_STARTUP_WAIT_MS,
+    onWaiting: (err, attempt) => {
+      if (attempt === 1 || attempt % 10 === 0) logger.warn({ db_error: (err as { code?: string }).code ?? err.message, attempt }, 'PostgreSQL cannot be reached yet; waiting');
+    },
+  });
   const services = makeServices(config, store, box, logger, { pgSchema });
 
   const generated = await services.apiKeys.bootstrapOperatorKey();

@@ -14,6 +14,7 @@ import type { Database } from './schema.js';
 import { WriteWatch } from './write-watch.js';
 import { profiled } from './sql-profile.js';
 import { nulSafePool } from './pg-nul.js';
+import { isConnectionError } from './errors.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -40,6 +41,13 @@ export interface OpenOptions {
   walIdleTruncateMs?: number;
   /** PostgreSQL: an idle pooled connection was closed by the server (logged by the caller). */
   onConnectionLost?: (err: Error) => void;
+  /**
+   * PostgreSQL: how long to keep trying at start-up while the server cannot be reached (still
+   * starting, restarting, not yet accepting connections); 0 (the default) fails at once.
+   */
+  waitMs?: number;
+  /** Called before each wait while the server cannot be reached at start-up. */
+  onWaiting?: (err: Error, attempt: number) => void;
 }
 
 /** How long a PostgreSQL query waits for a pooled connection (or to open one) before failing. */
@@ -71,6 +79,7 @@ export async function openStore(url: string, opts: OpenOptions = {}): Promise<St
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }), plugins: [writes] });
     dialect = 'sqlite';
   } else if (/^postgres(ql)?:\/\//.test(url)) {
+    if (opts.waitMs) await waitForPostgres(url, opts.waitMs, opts.onWaiting);
     const options = opts.pgSchema ? `-c search_path=${opts.pgSchema}` : undefined;
     if (opts.pgSchema) {
       const admin = new pg.Client({ connectionString: url });
@@ -137,6 +146,31 @@ export async function openStore(url: string, opts: OpenOptions = {}): Promise<St
     },
     close: () => db.destroy(),
   };
+}
+
+/**
+ * Start-up next to a database that is not up yet (containers started together, a restart in
+ * progress): connection errors are retried with backoff (250 ms doubling to 5 s) until `waitMs`
+ * has passed; any other error (bad credentials, unknown database) fails at once.
+ */
+async function waitForPostgres(url: string, waitMs: number, onWaiting?: (err: Error, attempt: number) => void): Promise<void> {
+  const end = Date.now() + waitMs;
+  let delay = 250;
+  for (let attempt = 1; ; attempt++) {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, fallback_application_name: 'switchboard' });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      if (!isConnectionError(err) || Date.now() + delay > end) throw err;
+      onWaiting?.(err as Error, attempt);
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 5_000);
+    }
+  }
 }
 
 /**

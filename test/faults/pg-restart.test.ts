@@ -4,10 +4,12 @@
  * this test (the shared one serves other tests). While it is down, webhooks to either node get 503
  * with Retry-After (never a 2xx without a commit, never a 500); both nodes stay up, reconnect and
  * LISTEN again by themselves; the backlog drains and nothing acknowledged is lost; an SSE event
- * stream open on a node stays open and reads every event once. PostgreSQL
+ * stream open on a node stays open and reads every event once. A node started while the server is
+ * down waits for it and serves once it is back. PostgreSQL
  * only (TEST_DATABASE_URL set, and its binaries installed).
  */
 import { test } from 'node:test';
+import { createServer } from 'node:net';
 import assert from 'node:assert/strict';
 import { withCluster } from '../helpers/cluster.js';
 import { startFakeAgent } from '../inbound/fake-agent.js';
@@ -57,6 +59,37 @@ test('PostgreSQL restarted under load: 503 with Retry-After while it is down, no
         const outcome = await expectDelivered(cluster, agent, load, setup, { extra: ['c50-1', 'c51-1'] });
         assert.ok(cluster.alive(0) && cluster.alive(1), 'both nodes survived the restart');
         await expectStreamedAll(cluster, sse, setup, 'node 1');
+
+        // A node that starts while PostgreSQL is down waits for it instead of exiting.
+        // While the server is down, a stand-in on its port reads each connection's startup
+        // message and hangs up, counting node 0's (by its application_name; node 1 keeps trying
+        // too): PostgreSQL comes back only once the starting node has tried more than once.
+        await cluster.kill(0);
+        server.stop();
+        let attempts = 0;
+        const standIn = createServer((sock) => {
+          sock.on('error', () => undefined);
+          sock.once('data', (startup: Buffer) => {
+            if (startup.includes(Buffer.from(cluster.appName(0)))) attempts++;
+            sock.destroy();
+          });
+        });
+        await new Promise<void>((r) => standIn.listen(Number(new URL(server.url).port), '127.0.0.1', r));
+        const starting = cluster.node(0);
+        starting.catch(() => undefined); // awaited below
+        try {
+          await waitFor('the starting node to try the database', () => attempts >= 1, 90_000);
+          await waitFor('the starting node to try the database again and again', () => attempts >= 3 || !cluster.alive(0), 90_000);
+        } finally {
+          await new Promise((r) => standIn.close(r));
+        }
+        assert.ok(cluster.alive(0), 'the starting node waits for the database instead of exiting');
+        server.start();
+        bases[0] = await starting;
+        const late = telegramUpdate(52, 1);
+        await waitFor('an update through the late-started node', async () => (await post(bases[0] + setup.path, headers, late)).status === 200);
+        await waitFor('the late update at the agent', () => agent.accepted().some((d) => d.body?.data?.text === 'c52-1'));
+
         console.log('# fault pg-restart ' + JSON.stringify({ stream_read_retries: sse.retries, ...outcome }));
       } finally {
         load?.abort();

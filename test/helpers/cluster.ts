@@ -169,12 +169,19 @@ export async function startCluster(serverUrl: string, opts: ClusterOptions): Pro
 /** Runs `fn` on a fresh cluster; when it fails, prints the tail of each node's stderr; always closes the cluster. */
 export async function withCluster<T>(pgUrl: string, opts: ClusterOptions, fn: (cluster: Cluster) => Promise<T>): Promise<T> {
   const cluster = await startCluster(pgUrl, opts);
+  let failed = false;
   try {
     return await fn(cluster);
   } catch (err) {
+    failed = true;
     console.log('# node stderr (tail):\n' + cluster.stderr.join('\n---\n'));
     throw err;
   } finally {
-    await cluster.close();
+    // After a failure, a failing clean-up (the database may be down: a fault test) must not
+    // hide the error that matters.
+    await cluster.close().catch((err: unknown) => {
+      if (!failed) throw err;
+      console.log(`# cluster clean-up failed too: ${String(err)}`);
+    });
   }
 }
