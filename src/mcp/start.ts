@@ -9,9 +9,11 @@
  * A new conversation raises `conversation.opened` (reason `started`) like a first inbound message.
  */
 import type { ChannelType } from '../adapters/channel-types.js';
+import { capabilitiesFor } from '../adapters/contract.js';
 import { getProvider } from '../adapters/registry.js';
 import { canonicalEmail } from '../adapters/shared/identity.js';
 import { defaultSubject, newThreadMessageId } from '../core/outbound/email-thread.js';
+import { WINDOW_DETAIL } from '../core/outbound/service.js';
 import { canSeeInstance, type Principal } from '../core/principal.js';
 import type { Services } from '../core/services.js';
 import { BadRequest, Conflict, NotFound } from '../errors.js';
@@ -48,7 +50,14 @@ export async function startConversation(s: Services, p: Principal, a: StartInput
   } else if (type === 'sms' || type === 'whatsapp') {
     const key = recipientKey(type, channel.provider, a.recipient);
     const prior = await s.repos.conversations.byKey(channel.id, key);
-    c = prior?.status === 'open' ? prior : await openConversation(s, channel, key, prior?.participant ? JSON.parse(prior.participant) : { id: key });
+    if (prior?.status !== 'open') {
+      // Refused before anything is opened: free-form text outside the customer-care window.
+      const adapter = getProvider(channel.provider);
+      const hours = adapter ? capabilitiesFor(adapter, type).customerCareWindowHours : null;
+      const last = prior?.last_inbound_at ? Date.parse(prior.last_inbound_at) : NaN;
+      if (hours && !a.template && a.text !== undefined && !(Date.now() - last < hours * 3600_000)) throw new Conflict(WINDOW_DETAIL);
+    }
+    c = prior?.status === 'open' ? prior : await openConversation(s, channel, key, prior?.participant ? JSON.parse(prior.participant) : { id: key }, undefined, prior?.last_inbound_at);
   } else {
     // Telegram chat ids, web chat visitors: a conversation there (open, or closed since) proves
     // the person wrote, and the provider lets us answer.
@@ -60,7 +69,7 @@ export async function startConversation(s: Services, p: Principal, a: StartInput
     }
     // A web chat widget follows the visitor's open conversation; a closed one is not reopened from here.
     if (prior.status !== 'open' && channel.channel_type === 'web_chat') throw new Conflict("This web chat conversation is closed; the visitor's next message opens a new one.");
-    c = prior.status === 'open' ? prior : await openConversation(s, channel, key, prior.participant ? JSON.parse(prior.participant) : { id: key });
+    c = prior.status === 'open' ? prior : await openConversation(s, channel, key, prior.participant ? JSON.parse(prior.participant) : { id: key }, undefined, prior.last_inbound_at);
   }
 
   let message: Record<string, unknown> | undefined;
@@ -97,12 +106,16 @@ async function emailConversation(s: Services, channel: ChannelRow, a: StartInput
   return openConversation(s, channel, key, { id: address, email: address }, { email_thread: { message_id: messageId, subject } });
 }
 
-/** A new open conversation (with its conversation.opened event, in one transaction). */
-async function openConversation(s: Services, channel: ChannelRow, key: string, participant: unknown, state?: Record<string, unknown>): Promise<ConversationRow> {
+/**
+ * A new open conversation (with its conversation.opened event, in one transaction). `inboundAt`:
+ * the person's last message in an earlier conversation, so a customer-care window still open
+ * stays open.
+ */
+async function openConversation(s: Services, channel: ChannelRow, key: string, participant: unknown, state?: Record<string, unknown>, inboundAt?: string | null): Promise<ConversationRow> {
   const id = newId();
   const now = new Date().toISOString();
   await s.inbox.emit(channel, id, 'conversation.opened', { kind: 'conversation', status: 'open', mode: 'agent', reason: 'started', by: { kind: 'agent' } }, `conv:${id}:opened`, async (trx) => {
-    const r = await s.repos.inbox.upsertConversation(trx, { id, instanceId: channel.instance_id, channelId: channel.id, key, participant, now });
+    const r = await s.repos.inbox.upsertConversation(trx, { id, instanceId: channel.instance_id, channelId: channel.id, key, participant, now, ...(inboundAt ? { inboundAt } : {}) });
     if (r.created && state) await s.repos.conversations.setState(trx, id, state);
     return r.created;
   });

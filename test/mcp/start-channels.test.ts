@@ -95,6 +95,7 @@ for (const kind of storeKinds()) {
       assert.equal(refused.isError, true);
       assert.match(refused.content[0].text, /outside the 24-hour customer-service window: WhatsApp only allows a template message/);
       assert.equal(graph.sentMessages('4915123456789').length, 0);
+      assert.equal((await ok('list_conversations', { channel_id: ch.wa.id })).count, 0, 'nothing was opened');
       const template = { name: 'order_update', language: 'en_US', components: [{ type: 'body', parameters: [{ type: 'text', text: 'A-42' }] }] };
       const r = await ok('start_conversation', { channel_id: ch.wa.id, recipient: '+49 151 2345 6789', template });
       assert.equal(r.message.direction, 'outbound');

@@ -85,7 +85,8 @@ export class SendRefused extends Conflict {
   }
 }
 
-const WINDOW_DETAIL = "This WhatsApp conversation is outside the 24-hour customer-service window: WhatsApp only allows a template message now (send {\"template\": {\"name\", \"language\"}}).";
+/** The 409 detail of a free-form send outside the customer-care window. */
+export const WINDOW_DETAIL = "This WhatsApp conversation is outside the 24-hour customer-service window: WhatsApp only allows a template message now (send {\"template\": {\"name\", \"language\"}}).";
 
 /**
  * Accepts agents' answers. Streamed answers are not its part: services.ts hands those to the
