@@ -58,6 +58,8 @@ export async function startConversation(s: Services, p: Principal, a: StartInput
       const why = channel.channel_type === 'telegram' ? 'a bot cannot message a chat first' : 'no known conversation with this recipient';
       throw new Conflict(`A ${type} conversation can only be started with a chat that wrote to this channel before (${why}); ${key} never did.`);
     }
+    // A web chat widget follows the visitor's open conversation; a closed one is not reopened from here.
+    if (prior.status !== 'open' && channel.channel_type === 'web_chat') throw new Conflict("This web chat conversation is closed; the visitor's next message opens a new one.");
     c = prior.status === 'open' ? prior : await openConversation(s, channel, key, prior.participant ? JSON.parse(prior.participant) : { id: key });
   }
 

@@ -10,7 +10,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startFakeGraph, type FakeGraph } from '../../fakes/graph.js';
@@ -64,6 +64,7 @@ for (const kind of storeKinds()) {
       ch.sms = await channel({ channel_type: 'sms', provider: 'twilio', external_identifier: SMS_NUMBER, connection_id: await connect('twilio', { account_sid: tw.accountSid, auth_token: tw.authToken }) });
       ch.wa = await channel({ channel_type: 'whatsapp', provider: 'meta_cloud', external_identifier: '+15550000000', connection_id: await connect('meta_cloud', { access_token: graph.accessToken, app_secret: appSecret }), config: { phone_number_id: graph.phoneNumberId } });
       ch.tg = await channel({ channel_type: 'telegram', provider: 'telegram', external_identifier: `start_${kind}_bot`, connection_id: await connect('telegram', { bot_token: tg.token }), webhook_secret: 'start-secret' });
+      ch.web = await channel({ channel_type: 'web_chat', provider: 'web', external_identifier: `start-site-${kind}` });
       const key = (await s.api('POST', '/v1/api-keys', { name: 'mcp starts', instance_ids: [instanceId] })).body.key;
       client = new Client({ name: 'start-test', version: '1.0.0' });
       await client.connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
@@ -134,6 +135,20 @@ for (const kind of storeKinds()) {
       assert.match(never.content[0].text, /a bot cannot message a chat first/);
       assert.match(never.content[0].text, /424242 never did/);
       assert.equal(tg.sentMessages(424242).length, 0);
+    });
+
+    test('web chat: a visitor with an open conversation is answered there; once it is closed, start_conversation says so', async () => {
+      const v = (await s.api('POST', `/v1/webchat/${ch.web.id}/session`, {}, null)).body;
+      const sent = await s.api('POST', `/v1/webchat/${ch.web.id}/messages`, { visitor_id: v.visitor_id, token: v.token, text: 'Anyone?', client_message_id: randomUUID() }, null);
+      assert.ok(sent.status < 300, sent.text);
+      const conv = await until(async () => (await ok('list_conversations', { channel_id: ch.web.id })).conversations[0], 'the web chat conversation');
+      const r = await ok('start_conversation', { channel_id: ch.web.id, recipient: conv.key, text: 'Yes, **hello**!' });
+      assert.equal(r.conversation.id, conv.id);
+      await until(async () => ((await ok('get_messages', { conversation_id: conv.id })).messages as any[]).some((m) => m.direction === 'outbound' && m.status === 'delivered'), 'the answer delivered to the widget');
+      await ok('close_conversation', { conversation_id: conv.id });
+      const closed = await call('start_conversation', { channel_id: ch.web.id, recipient: conv.key, text: 'Still there?' });
+      assert.equal(closed.isError, true);
+      assert.match(closed.content[0].text, /conversation is closed; the visitor's next message opens a new one/);
     });
   });
 }
