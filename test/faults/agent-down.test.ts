@@ -58,6 +58,7 @@ test('the agent down for a while under load: the backlog drains in order once it
         // unparked; the head's next put-off parks it. Each conversation has one sender, so at
         // most one such job per conversation: a few, never the backlog.
         if (r.due_before_head > CONVERSATIONS) {
+          // About to fail: show the offending jobs next to their heads.
           const d = await cluster.admin.query(`select j.group_key, j.seq, j.attempts, j.next_attempt_at, j.created_at, h.seq as hseq, h.attempts as hatt, h.next_attempt_at as hnext, h.locked_until as hlock, h.updated_at as hupd, h.last_error from jobs j join jobs h on h.group_key = j.group_key and h.status = 'pending' and h.seq < j.seq and h.next_attempt_at > j.next_attempt_at where j.status = 'pending' order by j.seq limit 6`);
           console.log('# ' + JSON.stringify({ now: new Date().toISOString(), rows: d.rows }));
         }

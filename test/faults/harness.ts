@@ -116,6 +116,8 @@ export interface LoadOptions {
   gapMs?: number;
   /** First conversation number (probes use others). */
   firstConv?: number;
+  /** The load stops by itself after this long (a safety net; tests stop it much earlier). */
+  maxMs?: number;
 }
 
 export function startLoad(opts: LoadOptions): Load {
@@ -161,6 +163,11 @@ export function startLoad(opts: LoadOptions): Load {
     }
   };
   const running = Promise.all(Array.from({ length: convs }, (_, c) => sender(c)));
+  // A test that times out never reaches its finally: without this the senders would keep the
+  // test file's process alive for ever.
+  const lifetime = setTimeout(() => load.abort(), opts.maxMs ?? 360_000);
+  lifetime.unref();
+  void running.finally(() => clearTimeout(lifetime));
   const load: Load = {
     acked,
     stats,
