@@ -15,7 +15,7 @@
  * 2. Ingress-to-agent latency at a fixed rate (BENCH_INGRESS_RATE, default 1,000 events/s) for
  *    BENCH_DURATION seconds, open loop (requests are sent on schedule whether or not earlier ones
  *    have been answered): the time from sending the webhook until the fake agent received the
- *    delivery, matched by update_id (the envelope's data.providerEventId). The agent's clock offset
+ *    delivery, matched by update_id (the envelope's data.provider_event_id). The agent's clock offset
  *    to ours is measured first (min-RTT ping). Aim: p50 < 10 ms.
  *
  * Each part gets a fresh Switchboard (bench/servers/outbound.ts: the real app and job runner on a

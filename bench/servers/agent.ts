@@ -1,12 +1,12 @@
 /**
  * A fake agent for the ingress bench: a bare node:http server that reads each delivery, answers
  * 200 `{}` (no reply, so nothing goes back out), and records when it arrived, keyed by the event's
- * `data.providerEventId` (a Telegram update's update_id).
+ * `data.provider_event_id` (a Telegram update's update_id).
  *
  *   POST  anything        a delivery: recorded, answered 200 {}
  *   GET   /_bench/clock   {"now": <ms>}: this process's clock, for the bench to estimate the offset
  *   GET   /_bench/count   {"count": N}: deliveries recorded since the last reset
- *   GET   /_bench/take    {"<providerEventId>": <ms>, ...} and reset (also the count)
+ *   GET   /_bench/take    {"<provider_event_id>": <ms>, ...} and reset (also the count)
  *
  * Times are `performance.timeOrigin + performance.now()` (wall-clock ms with sub-millisecond
  * precision); the bench measures the offset to its own clock with /_bench/clock.
@@ -44,8 +44,8 @@ const server = createServer((req, res) => {
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
     try {
-      const env = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data?: { providerEventId?: unknown } };
-      const id = env.data?.providerEventId;
+      const env = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data?: { provider_event_id?: unknown } };
+      const id = env.data?.provider_event_id;
       if (id === undefined) unmatched++;
       // The first arrival counts (a redelivery would be a retry, not the latency we measure).
       else if (!arrivals.has(String(id))) arrivals.set(String(id), t);
