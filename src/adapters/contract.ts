@@ -337,6 +337,20 @@ export interface VoiceLinksInput {
   verifySecret?: string;
 }
 
+/**
+ * What a provider accepts as files on one outbound message, from its documented limits; checked
+ * when a message is accepted (a clear 422 up front instead of a failed send later).
+ */
+export interface AttachmentLimits {
+  maxCount: number;
+  /** Bytes per file, by media kind (`image`, `voice`...) and MIME type. */
+  perFile(kind: string, mime: string): number;
+  /** Bytes for all files of one message together. */
+  total?: number;
+}
+
+export const MB = 1024 * 1024;
+
 // ---------------------------------------------------------------------------------------------
 // The adapter
 // ---------------------------------------------------------------------------------------------
@@ -354,6 +368,10 @@ export interface ProviderAdapter {
   readonly capabilities: Capabilities;
   /** Where one channel type differs from `capabilities` (Twilio WhatsApp renders WhatsApp markup). */
   readonly channelCapabilities?: Partial<Record<ChannelType, Partial<Capabilities>>>;
+  /** Files per outbound message; undefined: only Switchboard's own upload cap applies. */
+  readonly attachmentLimits?: AttachmentLimits;
+  /** Where one channel type's files differ from `attachmentLimits`. */
+  readonly channelAttachmentLimits?: Partial<Record<ChannelType, AttachmentLimits>>;
   /**
    * How this provider's channel identities are canonicalised and which config keys are identities
    * too (adapters/<p>/identity.ts): uniqueness, account-level routing and provisioning checks

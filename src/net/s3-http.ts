@@ -55,16 +55,19 @@ export class S3HttpHandler {
     const port = req.port ? `:${req.port}` : '';
     const url = `${req.protocol}//${req.hostname}${port}${req.path}${queryString(req.query)}`;
     checkUrl(url, true);
+    // The SDK asks for `Expect: 100-continue` on large bodies; undici does not do that handshake
+    // (it refuses the header), so the body goes with the request, as S3 also accepts.
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.toLowerCase() !== 'expect'));
     const res = await request(url, {
       method: req.method as 'GET',
-      headers: req.headers,
+      headers,
       body: req.body as Buffer | string | Readable | undefined,
       signal: opts.abortSignal,
       dispatcher: this.agent,
     });
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-    return { response: { statusCode: res.statusCode, headers, body: res.body } };
+    const answer: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) answer[k] = Array.isArray(v) ? v.join(', ') : v;
+    return { response: { statusCode: res.statusCode, headers: answer, body: res.body } };
   }
 
   updateHttpClientConfig(): void {}

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { freshStore, PG_URL } from '../helpers/stores.js';
+import { freshStore, PG_URL, releaseStore, type StoreTarget } from '../helpers/stores.js';
 import { conversationByKey, messageReaches, sleep, until } from './helpers.js';
 
 const SECRET = 'two-nodes_secret';
@@ -33,9 +33,10 @@ describe('outbound on two nodes sharing one PostgreSQL', { skip: PG_URL ? false 
     return conversationByKey(a, instanceId, String(chatId));
   }
 
+  let target: StoreTarget | undefined;
   before(async () => {
     tg = await startFakeTelegram();
-    const target = freshStore('postgres');
+    target = freshStore('postgres');
     const secretKey = randomBytes(32); // both nodes read the secrets either one wrote
     const opts = { target, secretKey, env: { SWITCHBOARD_ALLOW_PRIVATE_URLS: 'true', SWITCHBOARD_TELEGRAM_API_URL: tg.url }, services: { sendScheduleMs: [50, 50, 50] } };
     a = await startServer('postgres', opts);
@@ -59,6 +60,7 @@ describe('outbound on two nodes sharing one PostgreSQL', { skip: PG_URL ? false 
     await a?.close();
     await b?.close();
     await tg?.close();
+    if (target) await releaseStore(target); // shared by both nodes: not theirs to drop
   });
 
   test('messages to one chat from both nodes go out in enqueue order, at most 1/s for the chat across both nodes', async () => {

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { freshStore, PG_URL, storeKinds } from '../helpers/stores.js';
+import { freshStore, PG_URL, releaseStore, storeKinds, type StoreTarget } from '../helpers/stores.js';
 
 const REVOKE_WITHIN_MS = 5_000;
 
@@ -108,8 +108,9 @@ for (const kind of storeKinds()) {
 describe('deleting a key on one node ends its streams on another (PostgreSQL)', { skip: PG_URL ? false : 'TEST_DATABASE_URL is not set' }, () => {
   let a: TestServer;
   let b: TestServer;
+  let target: StoreTarget | undefined;
   before(async () => {
-    const target = freshStore('postgres');
+    target = freshStore('postgres');
     const secretKey = randomBytes(32);
     a = await startServer('postgres', { target, secretKey });
     b = await startServer('postgres', { target, secretKey });
@@ -117,6 +118,8 @@ describe('deleting a key on one node ends its streams on another (PostgreSQL)', 
   after(async () => {
     await a?.close();
     await b?.close();
+    // A shared target is not the servers' own: this test drops its schema.
+    if (target) await releaseStore(target);
   });
 
   test(`the stream held by node B ends within ${REVOKE_WITHIN_MS / 1000} s of the deletion on node A`, async () => {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { freshStore, PG_URL } from '../helpers/stores.js';
+import { freshStore, PG_URL, releaseStore, type StoreTarget } from '../helpers/stores.js';
 import { send } from '../inbound/helpers.js';
 import { unsequencedPayload } from '../../src/core/event-envelope.js';
 
@@ -23,9 +23,10 @@ describe('event cursors across two nodes (PostgreSQL)', { skip: PG_URL ? false :
   let instanceId: string;
   let hookPath: string;
   let schema: string;
+  let target: StoreTarget | undefined;
 
   before(async () => {
-    const target = freshStore('postgres');
+    target = freshStore('postgres');
     schema = target.pgSchema!;
     const secretKey = randomBytes(32);
     a = await startServer('postgres', { target, secretKey });
@@ -39,6 +40,7 @@ describe('event cursors across two nodes (PostgreSQL)', { skip: PG_URL ? false :
   after(async () => {
     await a?.close();
     await b?.close();
+    if (target) await releaseStore(target); // shared by both nodes: not theirs to drop
   });
 
   const update = (id: number, chat: number) => JSON.stringify({ update_id: id, message: { message_id: id, from: { id: chat, is_bot: false, first_name: 'C' }, chat: { id: chat, type: 'private' }, date: 1714560000, text: `m${id}` } });

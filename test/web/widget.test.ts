@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { freshStore } from '../helpers/stores.js';
+import { freshStore, releaseStore } from '../helpers/stores.js';
 import { startFakeAgent, type FakeAgent } from '../inbound/fake-agent.js';
 import { hasChromium, LAUNCH, screenshotDir, startProxy, waitUntil } from './helpers.js';
 import { until } from '../outbound/helpers.js';
@@ -49,6 +49,8 @@ describe('web chat widget in Chromium', { skip: !hasChromium() && 'chromium is n
     await proxy?.close();
     await s?.close();
     await agent?.close();
+    // The servers share this target (a restart reuses it), so the test removes it.
+    await releaseStore(target);
   });
 
   test('a visitor opens the page, sends a message and gets the answer', async () => {

@@ -1,5 +1,5 @@
 import { gmailIdentity } from './identity.js';
-import type { InboundPart, ProviderAdapter } from '../contract.js';
+import { MB, type InboundPart, type ProviderAdapter } from '../contract.js';
 import { notificationOf, parseGmail } from './parse.js';
 import { gmailProvision } from './provision.js';
 import { gmailMedia } from './media.js';
@@ -33,6 +33,8 @@ export const gmail: ProviderAdapter = {
   secrets: { required: ['client_id', 'client_secret', 'refresh_token'], optional: [] },
   api: { defaultBaseUrl: 'https://gmail.googleapis.com', env: 'SWITCHBOARD_GMAIL_API_URL' },
   capabilities: { format: 'email', maxTextLength: Infinity, maxAttachments: Infinity, drafts: false, typing: false, edit: false, customerCareWindowHours: null },
+  // 25 MB per message with base64 included: about 18 MB of files.
+  attachmentLimits: { maxCount: 20, perFile: () => 18 * MB, total: 18 * MB },
   identity: gmailIdentity,
   inbound: gmailAdapter,
   outbound: gmailOutbound,

@@ -1,5 +1,5 @@
 import { resendIdentity } from './identity.js';
-import type { InboundPart, ProviderAdapter } from '../contract.js';
+import { MB, type InboundPart, type ProviderAdapter } from '../contract.js';
 import { parseResend } from './parse.js';
 import { resendMedia } from './media.js';
 import { resendOutbound } from './send.js';
@@ -21,6 +21,8 @@ export const resend: ProviderAdapter = {
   secrets: { required: ['api_key'], optional: ['webhook_secret'], verify: 'webhook_secret' },
   api: { defaultBaseUrl: 'https://api.resend.com', env: 'SWITCHBOARD_RESEND_API_URL' },
   capabilities: { format: 'email', maxTextLength: Infinity, maxAttachments: Infinity, drafts: false, typing: false, edit: false, customerCareWindowHours: null },
+  // 40 MB per email.
+  attachmentLimits: { maxCount: 20, perFile: () => 40 * MB, total: 40 * MB },
   identity: resendIdentity,
   inbound: resendAdapter,
   outbound: resendOutbound,

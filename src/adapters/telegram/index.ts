@@ -1,6 +1,6 @@
 import { telegramIdentity } from './identity.js';
 import { telegramMedia } from './media.js';
-import type { ProviderAdapter } from '../contract.js';
+import { MB, type ProviderAdapter } from '../contract.js';
 import { parseTelegram } from './parse.js';
 import { telegramProvision } from './provision.js';
 import { telegramOutbound } from './send.js';
@@ -24,6 +24,8 @@ export const telegram: ProviderAdapter = {
   api: { defaultBaseUrl: 'https://api.telegram.org', env: 'SWITCHBOARD_TELEGRAM_API_URL' },
   // One attachment per message (sendPhoto/sendDocument); drafts via sendMessageDraft.
   capabilities: { format: 'telegram_html', maxTextLength: 4096, maxAttachments: 1, drafts: true, typing: true, edit: true, customerCareWindowHours: null },
+  // Bot API uploads: photos 10 MB, other files 50 MB; an album holds up to 10.
+  attachmentLimits: { maxCount: 10, perFile: (kind, mime) => (kind === 'image' && /^image\/(jpeg|png|webp)$/.test(mime) ? 10 * MB : 50 * MB) },
   identity: telegramIdentity,
   generatesWebhookSecret: true,
   validateChannel({ webhookSecret }) {

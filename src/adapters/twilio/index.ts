@@ -1,6 +1,6 @@
 import { twilioIdentity } from './identity.js';
 import { twilioMedia } from './media.js';
-import type { InboundPart, ProviderAdapter, WebhookReply } from '../contract.js';
+import { MB, type InboundPart, type ProviderAdapter, type WebhookReply } from '../contract.js';
 import { parseTwilio } from './parse.js';
 import { twilioProvision } from './provision.js';
 import { twilioOutbound } from './send.js';
@@ -31,6 +31,8 @@ export const twilio: ProviderAdapter = {
   // MMS carries up to 10 media with the (last) text.
   capabilities: { format: 'plain', maxTextLength: 1600, maxAttachments: 10, drafts: false, typing: false, edit: false, customerCareWindowHours: null },
   channelCapabilities: { whatsapp: { format: 'whatsapp', customerCareWindowHours: 24 }, voice: { format: 'speech' } },
+  // MMS: 5 MB per message, 10 media.
+  attachmentLimits: { maxCount: 10, perFile: () => 5 * MB, total: 5 * MB },
   identity: twilioIdentity,
   inbound: twilioAdapter,
   outbound: twilioOutbound,

@@ -20,6 +20,7 @@ export const web: ProviderAdapter = {
   channelTypes: ['web_chat'],
   secrets: { required: [], optional: [] },
   capabilities: { format: 'markdown', maxTextLength: Infinity, maxAttachments: 10, drafts: false, typing: false, edit: false, customerCareWindowHours: null },
+  attachmentLimits: { maxCount: 10, perFile: () => Number.POSITIVE_INFINITY },
   identity: webIdentity,
   generatesWebhookSecret: true,
   widget: true,
