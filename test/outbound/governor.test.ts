@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { openStore } from '../../src/store/database.js';
 import { RateGovernor } from '../../src/core/outbound/governor.js';
 import { RateBucketsRepo } from '../../src/store/repos/rate-buckets.js';
-import { freshStore, storeKinds } from '../helpers/stores.js';
+import { freshStore, releaseStore, storeKinds } from '../helpers/stores.js';
 
 for (const kind of storeKinds()) {
   describe(`rate governor on ${kind}`, () => {
@@ -26,6 +26,7 @@ for (const kind of storeKinds()) {
         assert.deepEqual(await g.take([limit], t0 + 3 * 3600_000), { ok: true }, 'a pruned bucket starts full again');
       } finally {
         await store.close();
+        await releaseStore(t);
       }
     });
   });

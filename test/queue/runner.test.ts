@@ -2,22 +2,28 @@
  * The job runner on every store: one group runs in order, a dead job stops blocking its group,
  * and a job that outlives its lease keeps it (renewal) so a second node never runs it twice.
  */
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { openStore } from '../../src/store/database.js';
 import { JobsRepo } from '../../src/queue/jobs.js';
 import { JobRunner, type JobHandler } from '../../src/queue/runner.js';
 import { Notifier } from '../../src/queue/notifier.js';
-import { freshStore, storeKinds } from '../helpers/stores.js';
+import { freshStore, releaseStore, storeKinds, type StoreTarget } from '../helpers/stores.js';
 
 const log = pino({ level: 'silent' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const kind of storeKinds()) {
   describe(`job runner on ${kind}`, () => {
+    // Each test opens a store of its own; the schemas (or SQLite dirs) go when the suite ends.
+    const targets: StoreTarget[] = [];
+    after(async () => {
+      for (const t of targets) await releaseStore(t);
+    });
     async function setup() {
       const t = freshStore(kind);
+      targets.push(t);
       const store = await openStore(t.url, { pgSchema: t.pgSchema });
       const now = new Date().toISOString();
       await store.db.insertInto('instances').values({ id: 'i1', name: 'x', agent_url: null, signing_secret_enc: 'x', created_at: now, updated_at: now }).execute();
