@@ -225,8 +225,8 @@ export class SendJob {
       case 'retryable':
         if (job.attempts >= this.maxAttempts) return this.fail(channel, msg, detail, 'dead', 'provider_unavailable');
         await this.saveProgress(job, p);
-        // A retryable refusal that says when to come back (Twilio 20429 with Retry-After) is taken
-        // at its word; when it is a 429, every node holds back for the same time.
+        // A retryable refusal that says when to come back (a 503 with Retry-After) is taken at its
+        // word; when it is a 429, every node holds back for the same time.
         if (e.retryAfterMs !== undefined && e.httpStatus === 429) await this.governor.penalise(limits, e.retryAfterMs);
         return { kind: 'retry', error: `${e.provider}: ${e.message}`, ...(e.retryAfterMs !== undefined ? { delayMs: e.retryAfterMs } : {}) };
       case 'unknown_outcome':
