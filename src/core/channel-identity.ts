@@ -26,6 +26,17 @@ export function identitiesOf(provider: string, externalIdentifier: string, confi
   return r.identities;
 }
 
+/** The scopes a channel's identities claim on a shared platform credential (email domains). */
+export function sharedScopesOf(provider: string, identities: readonly string[]): Set<string> {
+  const rules = identityRules(provider);
+  const out = new Set<string>();
+  if (rules.sharedScope) for (const id of identities) {
+    const scope = rules.sharedScope(id);
+    if (scope) out.add(scope);
+  }
+  return out;
+}
+
 /** Every identity of a stored channel (for routing), canonical. */
 export function storedIdentities(channel: { provider: string; external_identifier: string; config: string }): string[] {
   let config: Record<string, unknown> = {};

@@ -10,9 +10,9 @@ import type { AccountsService } from './accounts.js';
 import type { ChannelDraft } from '../adapters/contract.js';
 import type { ChannelType } from './channel-types.js';
 import { nowIso } from './clock.js';
-import { channelNotFound, type Principal } from './principal.js';
+import { canSeeInstance, channelNotFound, type Principal } from './principal.js';
 import { getProvider } from '../adapters/registry.js';
-import { canonicalIdentity, identitiesOf } from './channel-identity.js';
+import { canonicalIdentity, identitiesOf, sharedScopesOf, storedIdentities } from './channel-identity.js';
 import { checkTurnsConfig } from './turns-config.js';
 
 /** The 13 fields of the seed's channel response, in its order, plus `webhook_url`. */
@@ -200,6 +200,7 @@ export class ChannelsService {
       if (msg) issues.push({ type: 'value_error', loc: ['body', 'credential_id'], msg: `Value error, ${msg}`, input: input.credential_id, ctx: { error: msg } });
     }
     if (issues.length) throw new ValidationFailed(issues);
+    if (input.credential_id) await this.checkSharedScopes(p, instanceId, input.provider, input.credential_id, identities);
 
     const id = randomUUID();
     const now = nowIso();
@@ -233,7 +234,27 @@ export class ChannelsService {
     return this.toView(row.enabled && this.provisioner ? await this.provisioner.provision(row) : row);
   }
 
-  async update(instanceId: string, id: string, patch: ChannelUpdate): Promise<ChannelView> {
+  /**
+   * On a platform credential (one provider account serving several tenants) an identity may claim
+   * more than itself: an email address claims its domain. A channel of another instance on the
+   * same credential already holding that scope is another tenant's, unless the caller can see
+   * that instance too (the operator, or a key over both): 409, nothing stored.
+   */
+  private async checkSharedScopes(p: Principal | undefined, instanceId: string, provider: string, credentialId: string, identities: readonly string[], channelId?: string): Promise<void> {
+    const wanted = sharedScopesOf(provider, identities);
+    if (wanted.size === 0) return;
+    for (const other of await this.repos.channels.listByAccount(credentialId)) {
+      if (other.id === channelId || other.instance_id === instanceId || other.credential_id !== credentialId) continue;
+      if (p && canSeeInstance(p, other.instance_id)) continue;
+      const held = sharedScopesOf(other.provider, storedIdentities(other));
+      const clash = [...wanted].find((s) => held.has(s));
+      if (clash) {
+        throw new Conflict(`The ${clash.replace(':', ' ')} is used by another instance's channel on this platform credential; a shared credential's domain belongs to one tenant. Use a connection of your own for it.`);
+      }
+    }
+  }
+
+  async update(instanceId: string, id: string, patch: ChannelUpdate, p?: Principal): Promise<ChannelView> {
     const row = await this.require(instanceId, id);
     const next: Partial<ChannelRow> = {};
     const provider = patch.provider ?? row.provider;
@@ -254,6 +275,7 @@ export class ChannelsService {
       }
     }
     if (issues.length) throw new ValidationFailed(issues);
+    if (identities && row.credential_id) await this.checkSharedScopes(p, instanceId, provider, row.credential_id, identities, id);
 
     if (patch.config) next.config = JSON.stringify(config);
     if (patch.provider) next.provider = patch.provider;

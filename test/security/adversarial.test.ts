@@ -525,6 +525,35 @@ for (const kind of storeKinds()) {
       });
     }
 
+    test("Resend: on the shared key, B's domain is B's: A cannot take another address at it (create or PATCH); the operator can", async () => {
+      const fake = await startFakeResend();
+      try {
+        const { s, a, b } = w;
+        const cred = await s.api('POST', '/v1/credentials', { provider: 'resend', secrets: { api_key: fake.apiKey }, settings: { api_base_url: fake.url } });
+        assert.equal(cred.status, 201, cred.text);
+        const domain = `b-${uniq()}.example`;
+        const on = (external_identifier: string, config?: Body) => ({ channel_type: 'email', provider: 'resend', external_identifier, credential_id: cred.body.id, ...(config ? { config } : {}) });
+        assert.equal((await s.api('POST', `/v1/instances/${b.id}/channels`, on(`support@${domain}`), b.key)).status, 201);
+        // Another address, not B's: still B's domain.
+        const ceo = await s.api('POST', `/v1/instances/${a.id}/channels`, on(`ceo@${domain.toUpperCase()}`), a.key);
+        assert.equal(ceo.status, 409, ceo.text);
+        assert.match(ceo.body.detail, /domain/);
+        const viaFrom = await s.api('POST', `/v1/instances/${a.id}/channels`, on(`help-${uniq()}@a.example`, { from: `CEO <ceo@${domain}>` }), a.key);
+        assert.equal(viaFrom.status, 409, viaFrom.text);
+        const own = await s.api('POST', `/v1/instances/${a.id}/channels`, on(`help-${uniq()}@a.example`), a.key);
+        assert.equal(own.status, 201, own.text);
+        const patched = await s.api('PATCH', `/v1/instances/${a.id}/channels/${own.body.id}`, { config: { from: `billing@${domain}` } }, a.key);
+        assert.equal(patched.status, 409, patched.text);
+        const listed = (await s.api('GET', `/v1/instances/${a.id}/channels`, undefined, a.key)).body.channels.find((ch: Channel) => ch.id === own.body.id);
+        assert.equal(listed.config.from, undefined, 'nothing stored');
+        // B itself may add addresses at its domain; the operator (who sees every tenant) may place one anywhere.
+        assert.equal((await s.api('POST', `/v1/instances/${b.id}/channels`, on(`sales@${domain}`), b.key)).status, 201);
+        assert.equal((await s.api('POST', `/v1/instances/${a.id}/channels`, on(`ops@${domain}`))).status, 201);
+      } finally {
+        await fake.close();
+      }
+    });
+
     test("A's event stream never carried an event of B's", async () => {
       for (const marker of ['secret-for-b-', 'answer-from-b']) assert.ok(!w.streamA.text().includes(marker), marker);
     });

@@ -20,6 +20,18 @@ export interface IdentityRules {
    * '' when nothing identifying is left (refused with 422).
    */
   canonical(value: string, key: string): string;
+  /**
+   * What a canonical identity claims beyond itself on a shared platform credential (an email
+   * address claims its domain: a platform key that may send from any of the account's domains
+   * must not let one tenant send as `ceo@` of another tenant's domain). Undefined: nothing.
+   */
+  sharedScope?(canonical: string): string | undefined;
+}
+
+/** The domain of a canonical email address, as the scope it claims on a shared credential. */
+export function emailDomainScope(canonical: string): string | undefined {
+  const at = canonical.lastIndexOf('@');
+  return at > 0 ? `domain:${canonical.slice(at + 1)}` : undefined;
 }
 
 /** Whitespace trimmed, case-folded: the rule for anything without a more specific one. */

@@ -61,7 +61,7 @@ export function channelRoutes(app: FastifyInstance, s: Services): void {
     responses: { 200: channelResponse },
     async handler({ principal, params, body }) {
       await s.instances.require(principal, params.instance_id);
-      return s.channels.update(params.instance_id, params.endpoint_id, body);
+      return s.channels.update(params.instance_id, params.endpoint_id, body, principal);
     },
   });
 
