@@ -26,14 +26,14 @@ export interface EventEnvelope {
  */
 export function envelopeFor(
   channel: { id: string; instance_id: string; channel_type: string; provider: string; external_identifier: string },
-  e: { id: string; type: string; conversation: EventEnvelope['conversation']; data: Record<string, unknown>; createdAt: string; cursor?: string },
+  e: { id: string; type: string; conversation: EventEnvelope['conversation']; data: Record<string, unknown>; createdAt: string; cursor?: string; /** When it differs from `conversation` (an id whose state could not be read). */ conversationId?: string | null },
 ): EventEnvelope {
   return {
     id: e.id,
     type: e.type,
     instance_id: channel.instance_id,
     channel_id: channel.id,
-    conversation_id: e.conversation?.id ?? null,
+    conversation_id: e.conversationId !== undefined ? e.conversationId : (e.conversation?.id ?? null),
     conversation: e.conversation,
     cursor: e.cursor ?? '',
     created_at: e.createdAt,

@@ -340,8 +340,7 @@ export class Inbox {
       if (change && !(await change(trx))) return;
       const seq = inst.event_seq + 1;
       const conversation = conversationId ? ((await this.repo.conversationState(trx, conversationId)) ?? null) : null;
-      const envelope = envelopeFor(channel, { id: newId(), type, conversation, data, createdAt: nowIso, cursor: String(seq) });
-      envelope.conversation_id = conversationId;
+      const envelope = envelopeFor(channel, { id: newId(), type, conversation, conversationId, data, createdAt: nowIso, cursor: String(seq) });
       await this.repo.insertEvent(trx, { id: envelope.id, instance_id: channel.instance_id, seq, channel_id: channel.id, conversation_id: conversationId, type, dedupe_key: dedupeKey, payload: JSON.stringify(envelope), created_at: nowIso });
       await this.repo.setEventSeq(trx, channel.instance_id, seq);
       if (inst.agent_url) {
@@ -371,8 +370,7 @@ export class Inbox {
         if (conversationId) await this.repo.lockConversation(trx, conversationId);
         if (change && !(await change(trx))) return;
         const conversation = conversationId ? ((await this.repo.conversationState(trx, conversationId)) ?? null) : null;
-        const envelope = envelopeFor(channel, { id: newId(), type, conversation, data, createdAt: nowIso });
-        envelope.conversation_id = conversationId;
+        const envelope = envelopeFor(channel, { id: newId(), type, conversation, conversationId, data, createdAt: nowIso });
         await this.repo.insertEvent(trx, { id: envelope.id, instance_id: channel.instance_id, seq: null, channel_id: channel.id, conversation_id: conversationId, type, dedupe_key: dedupeKey, payload: unsequencedPayload(envelope), created_at: nowIso });
         if (inst.agent_url) {
           await this.jobs.enqueue(trx, { kind: 'deliver', instanceId: channel.instance_id, groupKey: `deliver:${conversationId ?? envelope.id}`, refId: envelope.id }, nowIso);

@@ -7,7 +7,7 @@
  */
 import { newId } from '../ids.js';
 import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { Database, ConversationsTable, MessagesTable } from '../schema.js';
+import type { Database, ConversationsTable, EventsTable, MessagesTable } from '../schema.js';
 import type { DialectName } from '../database.js';
 import { forDialect } from '../sql-text.js';
 import { UNSEQUENCED_PREFIX } from '../../core/event-envelope.js';
@@ -96,17 +96,8 @@ const PG_BATCH_SQL = {
     order by ord`,
 } as const;
 
-export interface EventInsert {
-  id: string;
-  instance_id: string;
-  seq: number | null;
-  channel_id: string | null;
-  conversation_id: string | null;
-  type: string;
-  dedupe_key: string;
-  payload: string;
-  created_at: string;
-}
+/** An events row as written (`seq` is a number, or null on PostgreSQL until it is numbered). */
+export type EventInsert = Omit<EventsTable, 'seq'> & { seq: number | null };
 
 const PG_SEQUENCER = forDialect(SEQUENCER_SQL, 'postgres');
 
