@@ -123,3 +123,33 @@ export async function startServer(kind: StoreKind, opts: StartOptions = {}): Pro
     },
   };
 }
+
+/** Two nodes of one installation, in this process: see startTwoNodes. */
+export interface TwoNodes {
+  a: TestServer;
+  b: TestServer;
+  target: StoreTarget;
+  /** Stops both, then drops their store (shared, so neither server's own to drop). */
+  close(): Promise<void>;
+}
+
+/**
+ * Two servers on one fresh PostgreSQL schema with one secret key (each reads the secrets the other
+ * wrote), for features that cross nodes (revocation, sessions, cursors, rate limits).
+ */
+export async function startTwoNodes(opts: Omit<StartOptions, 'target' | 'secretKey'> = {}): Promise<TwoNodes> {
+  const target = freshStore('postgres');
+  const secretKey = randomBytes(32);
+  const nodes: TestServer[] = [];
+  const close = async () => {
+    for (const n of nodes) await n.close();
+    await releaseStore(target);
+  };
+  try {
+    for (let i = 0; i < 2; i++) nodes.push(await startServer('postgres', { ...opts, target, secretKey }));
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { a: nodes[0], b: nodes[1], target, close };
+}

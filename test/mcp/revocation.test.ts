@@ -7,11 +7,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { freshStore, PG_URL, releaseStore, storeKinds, type StoreTarget } from '../helpers/stores.js';
+import { startServer, type TestServer, startTwoNodes, type TwoNodes } from '../helpers/server.js';
+import { PG_URL, storeKinds } from '../helpers/stores.js';
 
 const REVOKE_WITHIN_MS = 5_000;
 
@@ -110,17 +109,13 @@ for (const kind of storeKinds()) {
 describe('deleting a key on one node ends its MCP session on another (PostgreSQL)', { skip: PG_URL ? false : 'TEST_DATABASE_URL is not set' }, () => {
   let a: TestServer;
   let b: TestServer;
-  let target: StoreTarget;
+  let nodes: TwoNodes | undefined;
   before(async () => {
-    target = freshStore('postgres');
-    const secretKey = randomBytes(32);
-    a = await startServer('postgres', { target, secretKey });
-    b = await startServer('postgres', { target, secretKey });
+    nodes = await startTwoNodes();
+    ({ a, b } = nodes);
   });
   after(async () => {
-    await a?.close();
-    await b?.close();
-    if (target) await releaseStore(target);
+    await nodes?.close();
   });
 
   test(`the session held by node B ends within ${REVOKE_WITHIN_MS / 1000} s of the deletion on node A`, async () => {

@@ -11,15 +11,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram.js';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { freshStore, PG_URL, releaseStore, type StoreTarget } from '../helpers/stores.js';
+import { type TestServer, startTwoNodes, type TwoNodes } from '../helpers/server.js';
+import { PG_URL } from '../helpers/stores.js';
 import { until } from '../outbound/helpers.js';
 
 describe('an MCP session moves between nodes (PostgreSQL)', { skip: PG_URL ? false : 'TEST_DATABASE_URL is not set' }, () => {
   let a: TestServer;
   let b: TestServer;
   let tg: FakeTelegram;
-  let target: StoreTarget;
+  let nodes: TwoNodes | undefined;
   let key: string;
   let otherKey: string;
   let instanceId: string;
@@ -38,11 +38,8 @@ describe('an MCP session moves between nodes (PostgreSQL)', { skip: PG_URL ? fal
 
   before(async () => {
     tg = await startFakeTelegram();
-    target = freshStore('postgres');
-    const secretKey = randomBytes(32);
-    const env = { SWITCHBOARD_ALLOW_PRIVATE_URLS: 'true', SWITCHBOARD_TELEGRAM_API_URL: tg.url };
-    a = await startServer('postgres', { target, secretKey, env });
-    b = await startServer('postgres', { target, secretKey, env });
+    nodes = await startTwoNodes({ env: { SWITCHBOARD_ALLOW_PRIVATE_URLS: 'true', SWITCHBOARD_TELEGRAM_API_URL: tg.url } });
+    ({ a, b } = nodes);
     instanceId = (await a.api('POST', '/v1/instances', { name: 'moving sessions' })).body.id;
     const conn = await a.api('POST', `/v1/instances/${instanceId}/connections`, { provider: 'telegram', secrets: { bot_token: tg.token } });
     const ch = await a.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'telegram', provider: 'telegram', external_identifier: 'moving_bot', connection_id: conn.body.id, webhook_secret: 'moving-secret' });
@@ -58,10 +55,8 @@ describe('an MCP session moves between nodes (PostgreSQL)', { skip: PG_URL ? fal
   });
   after(async () => {
     for (const c of clients) await c.close().catch(() => undefined);
-    await a?.close();
-    await b?.close();
+    await nodes?.close();
     await tg?.close();
-    if (target) await releaseStore(target);
   });
 
   test('a session initialised on node A answers tool calls on node B; the answer reaches Telegram', async () => {

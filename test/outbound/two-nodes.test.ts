@@ -7,10 +7,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram.js';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { freshStore, PG_URL, releaseStore, type StoreTarget } from '../helpers/stores.js';
+import { type TestServer, startTwoNodes, type TwoNodes } from '../helpers/server.js';
+import { PG_URL } from '../helpers/stores.js';
 import { conversationByKey, messageReaches, sleep, until } from './helpers.js';
 
 const SECRET = 'two-nodes_secret';
@@ -33,14 +32,11 @@ describe('outbound on two nodes sharing one PostgreSQL', { skip: PG_URL ? false 
     return conversationByKey(a, instanceId, String(chatId));
   }
 
-  let target: StoreTarget | undefined;
+  let nodes: TwoNodes | undefined;
   before(async () => {
     tg = await startFakeTelegram();
-    target = freshStore('postgres');
-    const secretKey = randomBytes(32); // both nodes read the secrets either one wrote
-    const opts = { target, secretKey, env: { SWITCHBOARD_ALLOW_PRIVATE_URLS: 'true', SWITCHBOARD_TELEGRAM_API_URL: tg.url }, services: { sendScheduleMs: [50, 50, 50] } };
-    a = await startServer('postgres', opts);
-    b = await startServer('postgres', opts);
+    nodes = await startTwoNodes({ env: { SWITCHBOARD_ALLOW_PRIVATE_URLS: 'true', SWITCHBOARD_TELEGRAM_API_URL: tg.url }, services: { sendScheduleMs: [50, 50, 50] } });
+    ({ a, b } = nodes);
     const inst = await a.api('POST', '/v1/instances', { name: 'two nodes', agent_url: null });
     assert.equal(inst.status, 201, inst.text);
     instanceId = inst.body.id;
@@ -57,10 +53,8 @@ describe('outbound on two nodes sharing one PostgreSQL', { skip: PG_URL ? false 
     }
   });
   after(async () => {
-    await a?.close();
-    await b?.close();
+    await nodes?.close();
     await tg?.close();
-    if (target) await releaseStore(target); // shared by both nodes: not theirs to drop
   });
 
   test('messages to one chat from both nodes go out in enqueue order, at most 1/s for the chat across both nodes', async () => {

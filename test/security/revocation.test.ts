@@ -6,9 +6,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { freshStore, PG_URL, releaseStore, storeKinds, type StoreTarget } from '../helpers/stores.js';
+import { startServer, type TestServer, startTwoNodes, type TwoNodes } from '../helpers/server.js';
+import { PG_URL, storeKinds } from '../helpers/stores.js';
 
 const REVOKE_WITHIN_MS = 5_000;
 
@@ -108,18 +107,13 @@ for (const kind of storeKinds()) {
 describe('deleting a key on one node ends its streams on another (PostgreSQL)', { skip: PG_URL ? false : 'TEST_DATABASE_URL is not set' }, () => {
   let a: TestServer;
   let b: TestServer;
-  let target: StoreTarget | undefined;
+  let nodes: TwoNodes | undefined;
   before(async () => {
-    target = freshStore('postgres');
-    const secretKey = randomBytes(32);
-    a = await startServer('postgres', { target, secretKey });
-    b = await startServer('postgres', { target, secretKey });
+    nodes = await startTwoNodes();
+    ({ a, b } = nodes);
   });
   after(async () => {
-    await a?.close();
-    await b?.close();
-    // A shared target is not the servers' own: this test drops its schema.
-    if (target) await releaseStore(target);
+    await nodes?.close();
   });
 
   test(`the stream held by node B ends within ${REVOKE_WITHIN_MS / 1000} s of the deletion on node A`, async () => {

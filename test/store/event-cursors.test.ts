@@ -10,8 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { freshStore, PG_URL, releaseStore, type StoreTarget } from '../helpers/stores.js';
+import { type TestServer, startTwoNodes, type TwoNodes } from '../helpers/server.js';
+import { PG_URL } from '../helpers/stores.js';
 import { send } from '../inbound/helpers.js';
 import { unsequencedPayload } from '../../src/core/event-envelope.js';
 
@@ -23,14 +23,12 @@ describe('event cursors across two nodes (PostgreSQL)', { skip: PG_URL ? false :
   let instanceId: string;
   let hookPath: string;
   let schema: string;
-  let target: StoreTarget | undefined;
+  let nodes: TwoNodes | undefined;
 
   before(async () => {
-    target = freshStore('postgres');
-    schema = target.pgSchema!;
-    const secretKey = randomBytes(32);
-    a = await startServer('postgres', { target, secretKey });
-    b = await startServer('postgres', { target, secretKey });
+    nodes = await startTwoNodes();
+    ({ a, b } = nodes);
+    schema = nodes.target.pgSchema!;
     const inst = await a.api('POST', '/v1/instances', { name: 'cursors' });
     instanceId = inst.body.id;
     const ch = await a.api('POST', `/v1/instances/${instanceId}/channels`, { channel_type: 'telegram', provider: 'telegram', external_identifier: 'cursor_bot', webhook_secret: SECRET });
@@ -38,9 +36,7 @@ describe('event cursors across two nodes (PostgreSQL)', { skip: PG_URL ? false :
     hookPath = `/v1/webhooks/${ch.body.id}`;
   });
   after(async () => {
-    await a?.close();
-    await b?.close();
-    if (target) await releaseStore(target); // shared by both nodes: not theirs to drop
+    await nodes?.close();
   });
 
   const update = (id: number, chat: number) => JSON.stringify({ update_id: id, message: { message_id: id, from: { id: chat, is_bot: false, first_name: 'C' }, chat: { id: chat, type: 'private' }, date: 1714560000, text: `m${id}` } });
